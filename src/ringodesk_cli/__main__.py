@@ -1,0 +1,3 @@
+from ringodesk_cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""Command groups: parse options, call the library, render. Nothing below imports this."""

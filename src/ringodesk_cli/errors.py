@@ -1,0 +1,178 @@
+"""Exit codes and the exception tree. Each exception knows its exit code and its hint.
+
+Library code raises these; only ``main`` turns them into a message and an exit code.
+Messages pass through :func:`ringodesk_cli.redact.redact`, so a secret can never leak
+through an exception text.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from ringodesk_cli.redact import redact
+
+
+class ExitCode(IntEnum):
+    """Documented in the README; cron scripts rely on these numbers."""
+
+    OK = 0
+    UNEXPECTED = 1
+    USAGE = 2
+    CONFIG = 3
+    AUTH = 4
+    UNAVAILABLE = 5
+    PARTIAL = 6
+    BUSY = 7
+
+
+class RingodeskError(Exception):
+    """Base of every expected error: a one-line message and an optional hint."""
+
+    exit_code: ExitCode = ExitCode.UNEXPECTED
+    default_hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = redact(message)
+        self.hint = redact(hint) if hint else self.default_hint
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(RingodeskError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(RingodeskError):
+    """A settings file or value is invalid. ``location`` is ``file:line`` when known."""
+
+    exit_code = ExitCode.CONFIG
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.key = key
+        prefix = ""
+        if path:
+            prefix = f"{path}:{line}: " if line else f"{path}: "
+        if key:
+            prefix += f"{key}: "
+        super().__init__(prefix + message, hint=hint)
+
+
+class InputError(RingodeskError):
+    """Bad input data (an export row, a file): names file, line and field."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class CredentialStoreError(RingodeskError):
+    """No working place to keep secrets (no keyring, or it hung)."""
+
+    exit_code = ExitCode.CONFIG
+    default_hint = (
+        "use --insecure-storage (a 0600 file in the state dir), or set "
+        "RINGODESK_CLIENT_SECRET and RINGODESK_REFRESH_TOKEN in cron's environment"
+    )
+
+
+class AuthError(RingodeskError):
+    """Authentication is missing or broken: the user must (re-)activate."""
+
+    exit_code = ExitCode.AUTH
+    default_hint = (
+        "run `ringodesk activate` (a password change, a revoked token, or a 21st refresh "
+        "token issued for the same client elsewhere all invalidate this one)"
+    )
+
+
+class BusyError(RingodeskError):
+    exit_code = ExitCode.BUSY
+    default_hint = "another ringodesk run holds the lock; this run did nothing"
+
+
+class ZohoError(RingodeskError):
+    """An error answer from Zoho (Accounts or Desk), carrying Zoho's own fields."""
+
+    exit_code = ExitCode.UNEXPECTED
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_code: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        hint: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        self.status = status
+        self.error_code = error_code
+        self.errors = errors or []
+        self.payload = payload or {}
+        text = message
+        if error_code and error_code not in message:
+            text = f"{error_code}: {message}"
+        if self.errors:
+            details = "; ".join(
+                f"{e.get('fieldName', '?')} {e.get('errorType', '')}".strip()
+                + (f" ({e['errorMessage']})" if e.get("errorMessage") else "")
+                for e in self.errors
+            )
+            text = f"{text} [{details}]"
+        super().__init__(text, hint=hint)
+
+
+class ZohoAuthError(ZohoError, AuthError):
+    exit_code = ExitCode.AUTH
+    default_hint = AuthError.default_hint
+
+
+class ScopeError(ZohoAuthError):
+    default_hint = "re-run `ringodesk activate` and accept every scope it asks for"
+
+
+class OrgMismatchError(ZohoAuthError):
+    default_hint = (
+        "the token belongs to another organization: re-run `ringodesk activate --org ID`"
+    )
+
+
+class NotFoundError(ZohoError):
+    pass
+
+
+class InvalidDataError(ZohoError):
+    pass
+
+
+class LicenseLimitedError(ZohoError):
+    default_hint = "your Zoho Desk edition's limit was reached (e.g. the number of custom fields)"
+
+
+class ZohoUnavailableError(ZohoError):
+    """Zoho could not be reached, or kept failing after retries; work stays pending."""
+
+    exit_code = ExitCode.UNAVAILABLE
+    default_hint = "nothing was lost: records stay pending; run `ringodesk sync --replay 3d` later"
+
+
+class RateLimitedError(ZohoUnavailableError):
+    pass
+
+
+class CreditsExhaustedError(RateLimitedError):
+    default_hint = (
+        "the organization's daily API credits are spent; records stay pending and "
+        "`ringodesk sync --replay 3d` delivers them tomorrow"
+    )

@@ -1,0 +1,56 @@
+"""Shared fixtures. Every test runs with RINGODESK_HOME in a temporary folder and an
+in-memory keyring, so no test ever touches the user's real config, state or keyring."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+
+SUPPORT = Path(__file__).parent / "support"
+sys.path.insert(0, str(SUPPORT))
+
+from file_keyring import MemoryKeyring  # noqa: E402
+
+from ringodesk_cli.redact import forget_all_secrets  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "ringodesk-home"
+    home.mkdir()
+    for name in list(os.environ):
+        if name.startswith("RINGODESK_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("RINGODESK_HOME", str(home))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    forget_all_secrets()
+    yield home
+    forget_all_secrets()
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def subprocess_env(isolated_home: Path) -> dict[str, str]:
+    """Environment for running the installed ``ringodesk`` as a subprocess in tests."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RINGODESK_")}
+    env["RINGODESK_HOME"] = str(isolated_home)
+    env["PYTHON_KEYRING_BACKEND"] = "file_keyring.FileKeyring"
+    env["PYTHONPATH"] = str(SUPPORT)
+    env["NO_COLOR"] = "1"
+    return env
