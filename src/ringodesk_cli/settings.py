@@ -440,7 +440,9 @@ class Settings:
         try:
             checked = key.check(value)
         except ValueError as exc:
-            raise ConfigError(str(exc), path=str(self.path), key=name) from None
+            raise ConfigError(
+                str(exc), path=str(self.path), line=line_of(self._text, name), key=name
+            ) from None
         section, _, leaf = name.rpartition(".")
         container = self._container(section)
         container[leaf] = checked

@@ -1,0 +1,114 @@
+"""Builds the Typer app and maps every exception to a message and an exit code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from ringodesk_cli import __version__
+from ringodesk_cli.commands import config as config_cmd
+from ringodesk_cli.commands.context import AppContext
+from ringodesk_cli.errors import ExitCode, RingodeskError
+from ringodesk_cli.redact import RedactingFilter, redact
+from ringodesk_cli.render import Output
+
+app = typer.Typer(
+    name="ringodesk",
+    help="Push Ringostat calls into Zoho Desk: contacts, tickets, call activities, tasks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(config_cmd.app, name="config")
+
+_state = AppContext()
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"ringodesk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help="Profile name [env: RINGODESK_PROFILE].")
+    ] = None,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="Show debug logs and tracebacks.")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    json_mode: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Never prompt (implied when stdin is not a terminal).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """ringodesk: Ringostat call logs into Zoho Desk, exactly once."""
+    _state.profile_name = profile
+    _state.verbose = verbose
+    _state.quiet = quiet
+    _state.json_mode = json_mode
+    _state.no_input = no_input
+    _state.output = Output(json_mode=json_mode, quiet=quiet, verbose=verbose)
+    ctx.obj = _state
+    _configure_logging(verbose)
+
+
+def _configure_logging(verbose: int) -> None:
+    root_logger = logging.getLogger("ringodesk")
+    root_logger.handlers.clear()
+    if verbose <= 0:
+        root_logger.setLevel(logging.WARNING)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root_logger.addHandler(handler)
+    root_logger.setLevel(logging.DEBUG)
+    root_logger.propagate = False
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console entry point: never lets an expected error end in a traceback."""
+    sys.exit(invoke(argv))
+
+
+def invoke(argv: list[str] | None = None) -> int:
+    global _state
+    _state = AppContext()
+    try:
+        # Standalone mode: Typer prints usage errors itself and exits with 2.
+        app(args=argv, prog_name="ringodesk")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else ExitCode.UNEXPECTED)
+    except KeyboardInterrupt:
+        print("aborted", file=sys.stderr)
+        return 130
+    except RingodeskError as exc:
+        if _state.verbose:
+            print(redact(traceback.format_exc()), file=sys.stderr)
+        _state.output.error(str(exc), exc.hint)
+        return int(exc.exit_code)
+    except Exception as exc:
+        if _state.verbose:
+            print(redact(traceback.format_exc()), file=sys.stderr)
+            _state.output.error(f"unexpected error: {type(exc).__name__}: {exc}")
+        else:
+            _state.output.error(
+                f"unexpected error: {type(exc).__name__}: {exc}",
+                "run again with -v for the traceback, and report it",
+            )
+        return ExitCode.UNEXPECTED
+    return ExitCode.OK
