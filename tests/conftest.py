@@ -54,3 +54,39 @@ def subprocess_env(isolated_home: Path) -> dict[str, str]:
     env["PYTHONPATH"] = str(SUPPORT)
     env["NO_COLOR"] = "1"
     return env
+
+
+class CliResult:
+    def __init__(self, code: int, stdout: str, stderr: str) -> None:
+        self.code = code
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def json(self) -> object:
+        import json
+
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"CliResult(code={self.code}, stdout={self.stdout!r}, stderr={self.stderr!r})"
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run ringodesk in-process through the same entry point as the console script."""
+    from ringodesk_cli.main import invoke
+
+    def run(*args: str, stdin: str | None = None) -> CliResult:
+        import io
+
+        capsys.readouterr()
+        old_stdin = sys.stdin
+        sys.stdin = io.StringIO(stdin or "")
+        try:
+            code = invoke(list(args))
+        finally:
+            sys.stdin = old_stdin
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run

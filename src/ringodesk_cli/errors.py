@@ -143,9 +143,7 @@ class ScopeError(ZohoAuthError):
 
 
 class OrgMismatchError(ZohoAuthError):
-    default_hint = (
-        "the token belongs to another organization: re-run `ringodesk activate --org ID`"
-    )
+    default_hint = "the token belongs to another organization: re-run `ringodesk activate --org ID`"
 
 
 class NotFoundError(ZohoError):

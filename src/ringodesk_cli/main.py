@@ -47,7 +47,8 @@ def root(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     json_mode: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     no_input: Annotated[
-        bool, typer.Option("--no-input", help="Never prompt (implied when stdin is not a terminal).")
+        bool,
+        typer.Option("--no-input", help="Never prompt (implied when stdin is not a terminal)."),
     ] = False,
     version: Annotated[
         bool,

@@ -277,7 +277,10 @@ def line_of(text: str, dotted: str) -> int | None:
             continue
         match = assign.match(raw)
         if match:
-            key = [p.strip().strip("\"'") for p in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", match.group(1))]
+            key = [
+                p.strip().strip("\"'")
+                for p in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", match.group(1))
+            ]
             if table + key == parts:
                 return number
     return None

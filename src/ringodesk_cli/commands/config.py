@@ -14,13 +14,13 @@ from ringodesk_cli.commands.context import JsonOpt, ProfileOpt, QuietOpt, use
 from ringodesk_cli.errors import ConfigError, UsageError
 from ringodesk_cli.settings import KEYS, TABLES, Settings, write_atomic
 
-app = typer.Typer(help="Show and edit the profile's settings (never secrets).", no_args_is_help=True)
+app = typer.Typer(
+    help="Show and edit the profile's settings (never secrets).", no_args_is_help=True
+)
 
 
 @app.command("path")
-def path_cmd(
-    ctx: typer.Context, json_mode: JsonOpt = False, profile: ProfileOpt = None
-) -> None:
+def path_cmd(ctx: typer.Context, json_mode: JsonOpt = False, profile: ProfileOpt = None) -> None:
     """Print where the profile's settings file and state folder are."""
     app_ctx = use(ctx, json_mode=json_mode, profile=profile)
     paths = app_ctx.paths
@@ -37,7 +37,10 @@ def path_cmd(
 
 @app.command("show")
 def show_cmd(
-    ctx: typer.Context, json_mode: JsonOpt = False, quiet: QuietOpt = False, profile: ProfileOpt = None
+    ctx: typer.Context,
+    json_mode: JsonOpt = False,
+    quiet: QuietOpt = False,
+    profile: ProfileOpt = None,
 ) -> None:
     """Show every setting with its effective value and where it comes from."""
     app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
@@ -59,9 +62,7 @@ def show_cmd(
         (name, _show(settings.get(name)), settings.source_of(name), KEYS[name].description)
         for name in KEYS
     ]
-    app_ctx.output.table(
-        ["key", "value", "source", "meaning"], rows, title=f"{settings.path}"
-    )
+    app_ctx.output.table(["key", "value", "source", "meaning"], rows, title=f"{settings.path}")
     for name in TABLES:
         entries = settings.table(name)
         if entries:
@@ -89,9 +90,11 @@ def get_cmd(
     if app_ctx.json_mode:
         app_ctx.output.json({"key": key, "value": value})
     else:
-        print(_show(value) if not isinstance(value, dict) else "\n".join(
-            f"{k} = {v}" for k, v in value.items()
-        ))
+        print(
+            _show(value)
+            if not isinstance(value, dict)
+            else "\n".join(f"{k} = {v}" for k, v in value.items())
+        )
 
 
 @app.command("set")

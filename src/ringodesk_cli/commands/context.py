@@ -18,7 +18,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 ProfileOpt = Annotated[
     str | None,
-    typer.Option("--profile", "-p", help="Profile name [env: RINGODESK_PROFILE].", show_default=False),
+    typer.Option(
+        "--profile", "-p", help="Profile name [env: RINGODESK_PROFILE].", show_default=False
+    ),
 ]
 
 
