@@ -374,3 +374,14 @@ def test_read_secret_refuses_several_lines(tmp_path: Path) -> None:
     path.write_text("first-line\nsecond-line\n")
     with pytest.raises(UsageError, match="several lines"):
         read_secret(path, io.StringIO(""), what="client secret", stdin_is_tty=False)
+
+
+def test_describe_reports_a_corrupt_insecure_file_instead_of_raising(state_dir: Path) -> None:
+    state_dir.mkdir(parents=True)
+    fd = os.open(state_dir / "secrets.json", os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, b"not json")
+    os.close(fd)
+    info = CredentialStore("default", state_dir).describe()
+    assert str(info["store"]).endswith("(insecure)")
+    assert "not valid JSON" in str(info["problem"])
+    assert info["secrets"] == dict.fromkeys(SECRET_NAMES)

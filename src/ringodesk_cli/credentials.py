@@ -194,33 +194,33 @@ class CredentialStore:
         A broken keyring does not raise here: ``auth status`` must still be able to say
         that env vars cover cron and what is wrong with the keyring (``problem``).
         """
-        sources: dict[str, str | None] = {}
-        result: dict[str, object] = {"secrets": sources}
-        if self._insecure:
-            result["store"] = f"file {self.file_path} (insecure)"
-            stored = self._file_load()  # read once: one warning, not one per secret
-            for name in SECRET_NAMES:
-                env = self._from_env(name)
-                sources[name] = (
-                    f"env {ENV_VARS[name]}"
-                    if env is not None
-                    else (f"file {self.file_path}" if name in stored else None)
-                )
-            return result
+        result: dict[str, object] = {}
+        stored: dict[str, str] | None = None
         try:
-            result["store"] = f"keyring ({_backend_name(self._backend())})"
+            if self._insecure:
+                result["store"] = f"file {self.file_path} (insecure)"
+                stored = {}
+                stored = self._file_load()  # read once: one warning, not one per secret
+            else:
+                result["store"] = f"keyring ({_backend_name(self._backend())})"
         except CredentialStoreError as exc:
-            result["store"] = "keyring (unavailable)"
+            result.setdefault("store", "keyring (unavailable)")
             result["problem"] = exc.message
+        sources: dict[str, str | None] = {}
         for name in SECRET_NAMES:
-            if "problem" in result and self._from_env(name) is None:
+            if self._from_env(name) is not None:
+                sources[name] = f"env {ENV_VARS[name]}"
+            elif stored is not None:
+                sources[name] = f"file {self.file_path}" if name in stored else None
+            elif "problem" in result:
                 sources[name] = None
-                continue
-            try:
-                sources[name] = self.source(name)
-            except CredentialStoreError as exc:
-                sources[name] = None
-                result.setdefault("problem", exc.message)
+            else:
+                try:
+                    sources[name] = "keyring" if self._keyring_get(name) is not None else None
+                except CredentialStoreError as exc:
+                    sources[name] = None
+                    result["problem"] = exc.message
+        result["secrets"] = sources
         return result
 
     # -- environment --------------------------------------------------------------------
