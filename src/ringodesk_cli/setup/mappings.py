@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from ringodesk_cli.errors import UsageError
+from ringodesk_cli.ringostat.catalogue import DEFAULT_PARAMETERS, PARAMETERS
 from ringodesk_cli.setup.fields import (
     FIELD_TABLES,
     REQUIRED_FIELDS,
@@ -129,7 +130,7 @@ def validate_mapping(
     fields: list[dict[str, Any]],
     current: Mapping[str, str],
     default_api_names: Iterable[str],
-    parameters: Mapping[str, str],
+    parameters: Mapping[str, str] = PARAMETERS,
 ) -> tuple[str, str]:
     """Check ``set TARGET PARAM FIELD``; return (parameter, apiName as Zoho returned it).
 
@@ -169,7 +170,7 @@ def set_mapping(
     field_ref: str,
     *,
     fields: list[dict[str, Any]],
-    parameters: Mapping[str, str],
+    parameters: Mapping[str, str] = PARAMETERS,
 ) -> tuple[str, str]:
     """Validate, then write the entry (the caller saves). Nothing is changed on refusal."""
     target = check_target(target)
@@ -204,7 +205,7 @@ def unset_mapping(settings: MappingSettings, target: str, param: str) -> str:
 
 
 def mapping_rows(
-    settings: MappingSettings, default_parameters: Mapping[str, str]
+    settings: MappingSettings, default_parameters: Mapping[str, str] = DEFAULT_PARAMETERS
 ) -> list[MappingRow]:
     """``mapping list``: the fixed defaults (read-only, R10), then both user mappings."""
     rows = [MappingRow("default", p, f, False) for p, f in default_parameters.items()]
@@ -218,7 +219,7 @@ def mapping_rows(
 def check_mappings(
     settings: MappingSettings,
     fields_by_module: Mapping[str, list[dict[str, Any]]],
-    parameters: Mapping[str, str],
+    parameters: Mapping[str, str] = PARAMETERS,
 ) -> list[Problem]:
     """``mapping check``: every stored mapping re-checked against the live fields (R12)."""
     problems: list[Problem] = []
