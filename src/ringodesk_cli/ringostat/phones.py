@@ -1,0 +1,117 @@
+"""Phone numbers from Ringostat call logs, normalised to E.164 with Google's libphonenumber.
+
+Ringostat writes numbers however the carrier or the web interface gave them: ``380671234567``,
+``0671234567``, ``+38 (067) 123-45-67``. Zoho Desk keeps whatever the agent typed. Comparing
+the E.164 forms is the only way to match a caller to a contact without duplicates (HubSpot's
+Ringostat integration duplicates contacts unless numbers are international:
+/work/shared/reference/ringostat.md §4, "Phone-format caveat").
+
+On outbound calls ``caller`` may be a SIP account written ``"name" <login>``
+(ringostat.md §1, "Numbers"): that is an employee, never a phone number.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import phonenumbers
+
+# A SIP account as Ringostat writes it on outbound calls: `"Ivan" <ivan_sip>`, `<ivan_sip>`,
+# `sip:ivan@pbx.example`, or a bare login with letters.
+_SIP_WRAPPED = re.compile(r'^\s*(?:"(?P<name>[^"]*)"|(?P<bare>[^<"]*?))\s*<(?P<login>[^>]*)>\s*$')
+_LETTERS = re.compile(r"[^\W\d]", re.UNICODE)
+_PHONE_CHARS = re.compile(r"^[\d\s()+\-./]+$")
+_DIGITS = re.compile(r"\D")
+
+
+def split_sip(raw: str) -> tuple[str | None, str] | None:
+    """Return ``(display name, login)`` when ``raw`` is a SIP account, else ``None``.
+
+    ``"Ivan" <ivan_sip>`` -> ``("Ivan", "ivan_sip")``; ``sip:ivan@pbx`` -> ``(None, "ivan")``;
+    ``ivan_sip`` -> ``(None, "ivan_sip")``; ``+380671234567`` -> ``None``.
+    """
+    text = raw.strip()
+    if not text:
+        return None
+    match = _SIP_WRAPPED.match(text)
+    if match:
+        name = (match.group("name") or match.group("bare") or "").strip() or None
+        login = _strip_sip_uri(match.group("login").strip())
+        if login and not _looks_like_phone(login):
+            return name, login
+        return None
+    if text.lower().startswith("sip:") or "@" in text or _LETTERS.search(text):
+        login = _strip_sip_uri(text)
+        return (None, login) if login else None
+    return None
+
+
+def _strip_sip_uri(text: str) -> str:
+    if text.lower().startswith("sip:"):
+        text = text[4:]
+    return text.split("@", 1)[0].strip()
+
+
+def _looks_like_phone(text: str) -> bool:
+    return bool(_PHONE_CHARS.match(text)) and len(_DIGITS.sub("", text)) >= 5
+
+
+def to_e164(raw: str, default_region: str) -> str:
+    """Normalise ``raw`` to E.164 (``+380671234567``); raise ``ValueError`` when it is not one.
+
+    Numbers without a country code are read in ``default_region`` (``ringostat.default_region``).
+    A number that already carries its country code but no ``+`` (``380671234567``, common in
+    Ringostat exports) is accepted in any region. SIP logins are refused, so that an outbound
+    caller like ``"Ivan" <ivan_sip>`` never becomes a client number.
+    """
+    text = str(raw).strip()
+    if not text:
+        raise ValueError("the number is empty")
+    if split_sip(text) is not None:
+        raise ValueError(f"{text!r} is a SIP account, not a phone number")
+    return _to_e164_cached(text, default_region.upper())
+
+
+# Repeat callers are the norm in call logs; parsing dominates the reader's time, so cache it.
+@lru_cache(maxsize=8192)
+def _to_e164_cached(text: str, region: str) -> str:
+    if not _PHONE_CHARS.match(text):
+        raise ValueError(f"{text!r} is not a phone number")
+    candidates = [text]
+    digits = _DIGITS.sub("", text)
+    if not text.startswith("+") and not text.startswith("00"):
+        # `380671234567` read in region PL is a Polish national number otherwise.
+        candidates.append("+" + digits)
+    possible: str | None = None
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.is_valid_number(number):
+            return str(formatted)
+        if possible is None and phonenumbers.is_possible_number(number):
+            possible = str(formatted)
+    # A possible-but-not-valid number may be a range newer than the library's metadata:
+    # better a slightly odd contact than a quarantined call.
+    if possible is not None:
+        return possible
+    raise ValueError(f"{text!r} is not a phone number")
+
+
+def same_number(a: str, b: str, default_region: str) -> bool:
+    """True when ``a`` and ``b`` are the same phone number once normalised.
+
+    Used to verify Zoho's phone search hits, whose matching is fuzzy. Values that are not
+    phone numbers (an extension, a SIP login) compare by their digits, never equal when empty.
+    """
+    try:
+        return to_e164(a, default_region) == to_e164(b, default_region)
+    except ValueError:
+        pass
+    left, right = _DIGITS.sub("", str(a)), _DIGITS.sub("", str(b))
+    if left and right:
+        return left == right
+    return bool(str(a).strip()) and str(a).strip().casefold() == str(b).strip().casefold()
