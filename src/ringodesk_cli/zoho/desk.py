@@ -1,0 +1,411 @@
+"""The Zoho Desk REST API v1 client: headers, retries, typed errors, paging, endpoint helpers.
+
+Library code: never prints. Facts from /work/shared/reference/zoho-desk-api.md (cited as §n)
+and Zoho's OpenAPI files (``zoho/zohodesk-oas`` ``v1.0/*.json``, cited as OAS <file>).
+
+* §1.6, §2: every call carries ``Authorization: Zoho-oauthtoken <token>`` and an ``orgId``
+  header (DeskDoc; the OAS's query parameter is the other form); only ``/organizations``
+  and ``/accessibleOrganizations`` work without it.
+* Retries live here, not in a urllib3 adapter (STYLE.md "meltano sdk": requests-mock replaces
+  adapters, so adapter retries would never be tested): 429, 5xx and connection errors, with
+  exponential backoff and full jitter, ``Retry-After`` honoured when present (§8 [I]: Zoho
+  documents none), everything capped. Other 4xx fail at once.
+* A 401 ``INVALID_OAUTH``/``UNAUTHORIZED`` invalidates the access token and retries once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from ringodesk_cli.errors import NotFoundError, ZohoError, ZohoUnavailableError
+from ringodesk_cli.redact import redact, register_secret
+from ringodesk_cli.zoho import desk_errors
+from ringodesk_cli.zoho.desk_errors import OutcomeUnknownError, error_from_answer
+from ringodesk_cli.zoho.paging import Pager, endpoint_key, rows_of
+
+__all__ = ["DeskClient", "OutcomeUnknownError", "TokenSource"]
+
+log = logging.getLogger("ringodesk.desk")
+
+API_PREFIX = "/api/v1"
+# §8 [I]: which 429 code means "slow down" and which means "daily credits spent" is not
+# confirmed. THRESHOLD_EXCEEDED reads like the credits one, so it gets at most this many
+# retries (in case it is really a concurrency limit) and then CreditsExhaustedError.
+THRESHOLD_EXCEEDED_RETRIES = 2
+# A resent POST may create a second record (see OutcomeUnknownError); resend it only when
+# Zoho certainly did not act on it: rate-limited, or 503 "not processing".
+_POST_SAFE_STATUSES = frozenset({429, 503})
+# List sizes from the OAS: calls/tasks at most 99 (Call.json, Task.json `limit` maximum),
+# contacts and tickets 100, agents and departments 200 (Agent.json, Department.json).
+_CALLS_LIMIT = 99
+_LIST_LIMIT = 100
+_SETTINGS_LIMIT = 200
+_SEARCH_LIMIT = 50
+
+
+class TokenSource(Protocol):
+    def access_token(self) -> str: ...
+
+    def invalidate(self, token: str) -> None: ...
+
+
+class _Retry(Exception):
+    """Internal: this attempt failed in a way worth another try."""
+
+    def __init__(self, error: ZohoError, retry_after: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+class DeskClient:
+    """Thread-safe: one instance is shared by the sync's thread pool."""
+
+    def __init__(
+        self,
+        desk_url: str,
+        tokens: TokenSource,
+        org_id: str | None = None,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+        max_attempts: int = 6,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        root = desk_url.rstrip("/")
+        if root.endswith(API_PREFIX):
+            root = root[: -len(API_PREFIX)]
+        self.api_root = root + API_PREFIX
+        self.tokens = tokens
+        self.org_id: str | None = org_id
+        self.session = session if session is not None else _new_session()
+        self.sleep = sleep
+        self.rng = rng
+        self.max_attempts = max(1, max_attempts)
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.timeout = timeout
+        self.clock = clock
+        self.stats: Counter[str] = Counter()
+        self._stats_lock = threading.Lock()
+        self._pager = Pager()
+
+    # ------------------------------------------------------------------ core
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        with_org: bool = True,
+    ) -> Any:
+        """One API call with retries; the parsed JSON, or ``None`` for 204 / an empty body."""
+        method = method.upper()
+        failures = 0
+        auth_retried = False
+        threshold_hits = 0
+        while True:
+            token = self.tokens.access_token()
+            register_secret(token)
+            try:
+                return self._attempt(method, path, params, json, with_org, token)
+            except _StaleToken as stale:
+                if auth_retried:
+                    raise error_from_answer(
+                        method, path, 401, stale.text, retried_auth=True
+                    ) from None
+                auth_retried = True
+                self.tokens.invalidate(token)
+                log.debug(
+                    "%s %s: access token refused; retrying once with a fresh one", method, path
+                )
+            except _Retry as retry:
+                failures += 1
+                if retry.error.error_code == desk_errors.THRESHOLD_EXCEEDED:
+                    threshold_hits += 1
+                    if threshold_hits > THRESHOLD_EXCEEDED_RETRIES:
+                        raise retry.error from None
+                if failures >= self.max_attempts:
+                    raise retry.error from None
+                delay = self._delay(failures, retry.retry_after)
+                log.debug(
+                    "%s %s: %s; retry %d in %.2fs",
+                    method,
+                    path,
+                    redact(retry.error),
+                    failures,
+                    delay,
+                )
+                self.sleep(delay)
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: Any,
+        with_org: bool,
+        token: str,
+    ) -> Any:
+        headers = {"Authorization": f"Zoho-oauthtoken {token}", "Accept": "application/json"}
+        if with_org and self.org_id:
+            headers["orgId"] = str(self.org_id)
+        self._count(method, path)
+        started = time.monotonic()
+        try:
+            resp = self.session.request(
+                method,
+                self.api_root + path,
+                params=params,
+                json=body,
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            elapsed = time.monotonic() - started
+            log.debug("%s %s -> %s after %.3fs", method, path, type(exc).__name__, elapsed)
+            raise self._transport_failure(method, path, exc) from None
+        elapsed = time.monotonic() - started
+        status = resp.status_code
+        log.debug("%s %s -> %d in %.3fs", method, path, status, elapsed)
+        if status < 400:
+            return _parse_success(method, path, resp)
+        text = resp.text or ""
+        code = desk_errors.error_code(desk_errors.parse_body(text))
+        if status == 401 and code in desk_errors.TOKEN_REFRESH_CODES:
+            raise _StaleToken(text)
+        error = error_from_answer(method, path, status, text)
+        if status == 429 or status >= 500:
+            if method == "POST" and status not in _POST_SAFE_STATUSES:
+                raise OutcomeUnknownError(
+                    str(error), status=status, error_code=error.error_code, payload=error.payload
+                )
+            raise _Retry(error, self._retry_after(resp))
+        raise error
+
+    def _transport_failure(self, method: str, path: str, exc: Exception) -> Exception:
+        message = redact(f"{method} {path}: Zoho Desk could not be reached ({type(exc).__name__})")
+        if method == "POST" and not desk_errors.never_sent(exc):
+            return OutcomeUnknownError(message)
+        return _Retry(ZohoUnavailableError(message))
+
+    def _delay(self, failures: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return max(0.0, min(self.backoff_cap, retry_after))
+        # Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): spreads the
+        # retries of the sync's parallel threads instead of having them return in step.
+        ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** (failures - 1))
+        return max(0.0, self.rng() * ceiling)
+
+    def _retry_after(self, resp: requests.Response) -> float | None:
+        return desk_errors.retry_after_seconds(resp.headers.get("Retry-After"), self.clock())
+
+    def _count(self, method: str, path: str) -> None:
+        with self._stats_lock:
+            self.stats[f"{method} {endpoint_key(path)}"] += 1
+
+    def paginate(
+        self, path: str, params: dict[str, Any] | None = None, *, limit: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Every record of a ``from``/``limit`` list, once each (see :mod:`.paging`)."""
+        return self._pager.walk(
+            lambda page: self.request("GET", path, params=page),
+            endpoint_key(path),
+            params,
+            limit,
+        )
+
+    # ------------------------------------------------------- organizations
+    def organizations(self) -> list[dict[str, Any]]:
+        return rows_of(self.request("GET", "/organizations", with_org=False))
+
+    def accessible_organizations(self) -> list[dict[str, Any]]:
+        # The orgs this token was granted (OAS Organization.json); asked before an org is chosen.
+        return rows_of(self.request("GET", "/accessibleOrganizations", with_org=False))
+
+    def myinfo(self) -> dict[str, Any]:
+        return _one(self.request("GET", "/myinfo"), "/myinfo")
+
+    def departments(self) -> list[dict[str, Any]]:
+        return list(self.paginate("/departments", limit=_SETTINGS_LIMIT))
+
+    def agents(self) -> list[dict[str, Any]]:
+        # OAS Agent.json: `status` filters ACTIVE or DISABLED; whether no filter returns both
+        # is not documented, so ask for each and merge (the manager picker must see disabled
+        # agents to refuse them by name).
+        found: dict[str, dict[str, Any]] = {}
+        for status in ("ACTIVE", "DISABLED"):
+            for agent in self.paginate("/agents", {"status": status}, limit=_SETTINGS_LIMIT):
+                found.setdefault(str(agent.get("id")), agent)
+        return list(found.values())
+
+    # -------------------------------------------------------------- fields
+    def list_fields(self, module: str) -> list[dict[str, Any]]:
+        # §3: the new Fields API; a DC without it answers 404 URL_NOT_FOUND (NotFoundError),
+        # and the caller falls back to list_organization_fields.
+        return rows_of(self.request("GET", "/fields", params={"module": module}))
+
+    def create_field(self, module: str, body: dict[str, Any]) -> dict[str, Any]:
+        return _one(
+            self.request("POST", "/fields", params={"module": module}, json=body), "/fields"
+        )
+
+    def list_organization_fields(self, module: str) -> list[dict[str, Any]]:
+        # §3: deprecated twin (OAS FieldOld.json, x-deprecated-on 01/07/2026).
+        return rows_of(self.request("GET", "/organizationFields", params={"module": module}))
+
+    def create_organization_field(self, module: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = self.request("POST", "/organizationFields", params={"module": module}, json=body)
+        return _one(answer, "/organizationFields")
+
+    # ------------------------------------------------------------ contacts
+    def search_contacts(
+        self,
+        *,
+        phone: str | None = None,
+        mobile: str | None = None,
+        all_: str | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        """At most ``limit`` matches. §5 [X]: ``phone``/``mobile`` exist only in newer OAS
+        versions and match by wildcard; callers verify each number. Criteria given together
+        are combined by Zoho (presumably AND), so search phone and mobile separately."""
+        params = {k: v for k, v in (("phone", phone), ("mobile", mobile), ("_all", all_)) if v}
+        if not params:
+            raise ValueError("search_contacts needs phone, mobile or all_")
+        found = self.paginate("/contacts/search", params, limit=min(limit, _SEARCH_LIMIT))
+        return list(islice(found, limit))
+
+    def create_contact(self, body: dict[str, Any]) -> dict[str, Any]:
+        return _one(self.request("POST", "/contacts", json=body), "/contacts")
+
+    def get_contact(self, contact_id: str) -> dict[str, Any]:
+        path = _path("/contacts/{}", contact_id)
+        return _one(self.request("GET", path), path)
+
+    def update_contact(self, contact_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        path = _path("/contacts/{}", contact_id)
+        return _one(self.request("PATCH", path, json=body), path)
+
+    # ------------------------------------------------------------- tickets
+    def create_ticket(self, body: dict[str, Any]) -> dict[str, Any]:
+        return _one(self.request("POST", "/tickets", json=body), "/tickets")
+
+    def get_ticket(self, ticket_id: str) -> dict[str, Any]:
+        path = _path("/tickets/{}", ticket_id)
+        return _one(self.request("GET", path), path)
+
+    def update_ticket(self, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        path = _path("/tickets/{}", ticket_id)
+        return _one(self.request("PATCH", path, json=body), path)
+
+    def search_tickets(self, *, subject: str) -> list[dict[str, Any]]:
+        return list(self.paginate("/tickets/search", {"subject": subject}, limit=_SEARCH_LIMIT))
+
+    def list_contact_tickets(self, contact_id: str) -> list[dict[str, Any]]:
+        path = _path("/contacts/{}/tickets", contact_id)  # OAS Ticket.json
+        return list(self.paginate(path, limit=_LIST_LIMIT))
+
+    # --------------------------------------------------------------- calls
+    def create_call(self, body: dict[str, Any]) -> dict[str, Any]:
+        return _one(self.request("POST", "/calls", json=body), "/calls")
+
+    def update_call(self, call_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        path = _path("/calls/{}", call_id)
+        return _one(self.request("PATCH", path, json=body), path)
+
+    def search_calls(self, *, subject: str) -> list[dict[str, Any]]:
+        return list(self.paginate("/calls/search", {"subject": subject}, limit=_SEARCH_LIMIT))
+
+    def list_ticket_calls(self, ticket_id: str) -> list[dict[str, Any]]:
+        path = _path("/tickets/{}/calls", ticket_id)  # OAS Call.json
+        return list(self.paginate(path, limit=_CALLS_LIMIT))
+
+    def list_contact_calls(self, contact_id: str) -> list[dict[str, Any]]:
+        """A contact's call activities.
+
+        [I] ``GET /contacts/{id}/calls`` is not in the OAS files we hold. It is tried first;
+        on 404 ``URL_NOT_FOUND`` we fall back to the calls of each of the contact's tickets
+        (documented endpoints), which misses calls linked to no ticket.
+        """
+        path = _path("/contacts/{}/calls", contact_id)
+        try:
+            return list(self.paginate(path, limit=_CALLS_LIMIT))
+        except NotFoundError as exc:
+            if exc.error_code not in (desk_errors.URL_NOT_FOUND, None):
+                raise
+        calls: dict[str, dict[str, Any]] = {}
+        for ticket in self.list_contact_tickets(contact_id):
+            for call in self.list_ticket_calls(str(ticket.get("id"))):
+                if str(call.get("contactId") or contact_id) == str(contact_id):
+                    calls.setdefault(str(call.get("id")), call)
+        return list(calls.values())
+
+    # --------------------------------------------------------------- tasks
+    def create_task(self, body: dict[str, Any]) -> dict[str, Any]:
+        return _one(self.request("POST", "/tasks", json=body), "/tasks")
+
+    def update_task(self, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        path = _path("/tasks/{}", task_id)
+        return _one(self.request("PATCH", path, json=body), path)
+
+    def search_tasks(self, *, subject: str) -> list[dict[str, Any]]:
+        return list(self.paginate("/tasks/search", {"subject": subject}, limit=_SEARCH_LIMIT))
+
+
+class _StaleToken(Exception):
+    """Internal: a 401 that a fresh access token may cure."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__("stale access token")
+        self.text = text
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    # No adapter retries (ours are in DeskClient.request); a pool large enough for the sync's
+    # threads (zoho.concurrency, 25 at most per portal: §8 "Credits and concurrency").
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _parse_success(method: str, path: str, resp: requests.Response) -> Any:
+    # DECISIONS.md "Empty answers": lists and searches answer 204 with no body.
+    if resp.status_code == 204 or not resp.content or not resp.content.strip():
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        raise ZohoError(
+            f"{method} {path}: Zoho Desk answered {resp.status_code} with a body that is not JSON",
+            status=resp.status_code,
+        ) from None
+
+
+def _one(answer: Any, path: str) -> dict[str, Any]:
+    if isinstance(answer, dict):
+        return answer
+    raise ZohoError(f"{path}: expected a JSON object from Zoho Desk, got {type(answer).__name__}")
+
+
+def _path(template: str, *ids: str) -> str:
+    # Ids are Zoho's numeric strings; quoting keeps a malformed one from changing the path.
+    return template.format(*(quote(str(i), safe="") for i in ids))

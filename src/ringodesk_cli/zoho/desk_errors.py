@@ -1,0 +1,166 @@
+"""Turn a Zoho Desk error answer into one of the typed errors of :mod:`ringodesk_cli.errors`.
+
+Error body (Zoho's OpenAPI ``Common.json``, reference/zoho-desk-api.md §8):
+``{"errorCode": "...", "message": "..."}``; ``INVALID_DATA`` adds ``errors[]`` of
+``{fieldName, errorType, errorMessage}``; ``LICENSE_ACCESS_LIMITED`` adds ``maxAllowedEntity``,
+``feature``, ``editionType``, ``isTrial``. DECISIONS.md ("Empty answers"): bodies without
+``errors[]``, empty bodies and non-JSON bodies (a proxy's HTML page) must not crash us.
+"""
+
+from __future__ import annotations
+
+import json
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from urllib3.exceptions import MaxRetryError
+
+from ringodesk_cli.errors import (
+    CreditsExhaustedError,
+    InvalidDataError,
+    LicenseLimitedError,
+    NotFoundError,
+    OrgMismatchError,
+    RateLimitedError,
+    ScopeError,
+    ZohoAuthError,
+    ZohoError,
+    ZohoUnavailableError,
+)
+from ringodesk_cli.redact import redact
+
+# errorCode values (OAS Common.json enum and DeskDoc "Errors", reference §8).
+INVALID_OAUTH = "INVALID_OAUTH"
+UNAUTHORIZED = "UNAUTHORIZED"
+SCOPE_MISMATCH = "SCOPE_MISMATCH"
+OAUTH_ORG_MISMATCH = "OAUTH_ORG_MISMATCH"
+URL_NOT_FOUND = "URL_NOT_FOUND"
+INVALID_DATA = "INVALID_DATA"
+LICENSE_ACCESS_LIMITED = "LICENSE_ACCESS_LIMITED"
+TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
+THRESHOLD_EXCEEDED = "THRESHOLD_EXCEEDED"
+FORBIDDEN = "FORBIDDEN"
+
+# A 401 with one of these means "this access token is no good": refresh once and retry.
+# SCOPE_MISMATCH / OAUTH_ORG_MISMATCH are not cured by a fresh token, so they are not here.
+TOKEN_REFRESH_CODES = frozenset({INVALID_OAUTH, UNAUTHORIZED, None})
+
+
+class OutcomeUnknownError(ZohoUnavailableError):
+    """A create (POST) was sent but no answer came back (read timeout, dropped connection,
+    500/502/504): Zoho may or may not have created the record.
+
+    We do not resend such a POST: search lags behind writes (DECISIONS.md "Zoho behaviours
+    that bite"), so a blind resend can create a second call activity or ticket that no
+    reconciliation would find. The caller keeps the operation pending and reconciles it.
+    """
+
+    default_hint = "Zoho may have created the record; the next run checks before creating it again"
+
+
+def parse_body(text: str) -> dict[str, Any]:
+    """The error body as a dict; ``{}`` for an empty, non-JSON or non-object body."""
+    if not text or not text.strip():
+        return {}
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def field_errors(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = payload.get("errors")
+    if not isinstance(raw, list):
+        return []
+    return [e for e in raw if isinstance(e, dict)]
+
+
+def error_code(payload: dict[str, Any]) -> str | None:
+    code = payload.get("errorCode")
+    return code if isinstance(code, str) and code else None
+
+
+def error_from_answer(
+    method: str, path: str, status: int, text: str, *, retried_auth: bool = False
+) -> ZohoError:
+    """The typed error for an HTTP error answer. ``text`` is the raw body (maybe not JSON)."""
+    payload = parse_body(text)
+    code = error_code(payload)
+    message = payload.get("message")
+    if not isinstance(message, str) or not message:
+        snippet = " ".join(text.split())[:200] if text and not payload else ""
+        message = f"HTTP {status}" + (f" ({snippet})" if snippet else "")
+    message = redact(f"{method} {path}: {message}")
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "error_code": code,
+        "errors": field_errors(payload),
+        "payload": payload,
+    }
+    cls = _error_class(status, code)
+    if cls is ZohoAuthError and retried_auth:
+        message += " (again, with a freshly refreshed token)"
+    if cls is ZohoError and (status == 403 or code == FORBIDDEN):
+        kwargs["hint"] = "the Zoho user behind this token lacks the permission for this action"
+    return cls(message, **kwargs)
+
+
+def _error_class(status: int, code: str | None) -> type[ZohoError]:
+    # Codes first: Zoho's errorCode is more specific than the HTTP status.
+    by_code: dict[str, type[ZohoError]] = {
+        SCOPE_MISMATCH: ScopeError,
+        OAUTH_ORG_MISMATCH: OrgMismatchError,
+        INVALID_OAUTH: ZohoAuthError,
+        UNAUTHORIZED: ZohoAuthError,
+        LICENSE_ACCESS_LIMITED: LicenseLimitedError,
+        URL_NOT_FOUND: NotFoundError,
+        INVALID_DATA: InvalidDataError,
+        THRESHOLD_EXCEEDED: CreditsExhaustedError,
+        TOO_MANY_REQUESTS: RateLimitedError,
+    }
+    if code in by_code:
+        return by_code[code]
+    if status == 401:
+        return ZohoAuthError
+    if status == 404:
+        return NotFoundError
+    if status == 422:
+        return InvalidDataError
+    if status == 429:
+        return RateLimitedError
+    if status >= 500:
+        return ZohoUnavailableError
+    return ZohoError
+
+
+def never_sent(exc: Exception) -> bool:
+    """True when the request certainly never reached Zoho (so a POST may be resent).
+
+    requests raises ConnectTimeout for a connect timeout and wraps urllib3's MaxRetryError
+    (raised only for connection set-up failures, since requests disables read retries) in
+    ConnectionError; a ReadTimeout or a connection dropped mid-answer leaves the outcome open.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout):
+        return bool(exc.args) and isinstance(exc.args[0], MaxRetryError)
+    return False
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """``Retry-After`` as seconds from ``now``: delta-seconds or an HTTP date (RFC 9110
+    §10.2.3). §8 [I]: Zoho documents no Retry-After; honour it if it ever comes."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when.timestamp() - now
