@@ -265,3 +265,99 @@ def test_list_module_fields_filters_custom_fields() -> None:
     assert [f.api_name for f in all_fields] == ["subject", "cf_landing"]
     assert [f.api_name for f in custom] == ["cf_landing"]
     assert custom[0].max_length == 255 and custom[0].custom
+
+
+# -- against the real DeskClient over requests-mock --------------------------------------------
+
+DESK = "https://desk.example.test/api/v1"
+
+
+class StaticToken:
+    def access_token(self) -> str:
+        return "1000.test-token"
+
+    def invalidate(self, token: str) -> None:
+        return None
+
+
+class ZohoFields:
+    """A requests-mock responder that keeps fields per module and answers like Zoho (201)."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list[dict[str, Any]]] = {m: [dict(SUBJECT)] for m in MODULES}
+        self.posts = 0
+
+    def list(self, request: Any, context: Any) -> Any:
+        data = self.fields[request.qs["module"][0]]
+        if not data:
+            context.status_code = 204
+            return None
+        return {"data": data}
+
+    def create(self, request: Any, context: Any) -> Any:
+        self.posts += 1
+        body = request.json()
+        assert body == {"displayLabel": body["displayLabel"], "type": "Text", "maxLength": 255}
+        created = text_field(body["displayLabel"], fid=str(500 + self.posts))
+        self.fields[request.qs["module"][0]].append(created)
+        context.status_code = 201
+        return created
+
+
+def desk_client() -> Any:
+    from ringodesk_cli.zoho.desk import DeskClient
+
+    return DeskClient(DESK, StaticToken(), "42", sleep=lambda _: None)
+
+
+def test_real_client_fresh_org_gets_twelve_fields_and_a_rerun_posts_nothing(
+    requests_mock: Any,
+) -> None:
+    zoho = ZohoFields()
+    requests_mock.get(f"{DESK}/fields", json=zoho.list)
+    requests_mock.post(f"{DESK}/fields", json=zoho.create)
+    client = desk_client()
+    report = ensure_fields(client)
+    assert report.count("created") == 12 and zoho.posts == 12
+    assert report.api_names("contacts")["rs_google_client_id"] == "cf_rs_google_client_id"
+    again = ensure_fields(client)
+    assert again.count("already there") == 12 and zoho.posts == 12
+    assert requests_mock.last_request.headers["orgId"] == "42"
+
+
+def test_real_client_falls_back_to_organization_fields_on_url_not_found(
+    requests_mock: Any,
+) -> None:
+    zoho = ZohoFields()
+    requests_mock.get(
+        f"{DESK}/fields",
+        status_code=404,
+        json={"errorCode": "URL_NOT_FOUND", "message": "The URL is not found"},
+    )
+    requests_mock.get(f"{DESK}/organizationFields", json=zoho.list)
+    requests_mock.post(f"{DESK}/organizationFields", json=zoho.create)
+    report = ensure_fields(desk_client())
+    assert report.api == "organizationFields" and report.count("created") == 12
+    assert not any(
+        r.method == "POST" and r.path.endswith("/fields") for r in requests_mock.request_history
+    )
+
+
+def test_real_client_license_limit_is_a_clear_message(requests_mock: Any) -> None:
+    requests_mock.get(f"{DESK}/fields", status_code=204)
+    requests_mock.post(
+        f"{DESK}/fields",
+        status_code=403,
+        json={
+            "errorCode": "LICENSE_ACCESS_LIMITED",
+            "message": "You have reached the maximum limit",
+            "maxAllowedEntity": 10,
+            "feature": "customFields",
+            "editionType": "STANDARD",
+            "isTrial": False,
+        },
+    )
+    report = ensure_fields(desk_client(), modules=["tickets"])
+    assert isinstance(report.error, LicenseLimitedError)
+    assert "STANDARD edition reached the limit of 10 custom fields" in report.error.message
+    assert requests_mock.call_count == 2  # one list, one refused create; no more tries

@@ -233,9 +233,10 @@ class FieldSource:
             try:
                 return self.client.list_fields(module)
             except NotFoundError as exc:
-                if exc.error_code != "URL_NOT_FOUND":
+                # zoho-desk-api.md §3: fall back when /fields is not served on this DC
+                # (404 URL_NOT_FOUND; a bare 404 without an errorCode is read the same way).
+                if exc.error_code not in ("URL_NOT_FOUND", None):
                     raise
-                # zoho-desk-api.md §3: fall back when /fields is not served on this DC.
                 self.api = OLD_FIELDS_API
         return self.client.list_organization_fields(module)
 
