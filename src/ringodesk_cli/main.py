@@ -10,6 +10,9 @@ from typing import Annotated
 import typer
 
 from ringodesk_cli import __version__
+from ringodesk_cli.commands import activate as activate_cmd
+from ringodesk_cli.commands import agents as agents_cmd
+from ringodesk_cli.commands import auth as auth_cmd
 from ringodesk_cli.commands import config as config_cmd
 from ringodesk_cli.commands.context import AppContext
 from ringodesk_cli.errors import ExitCode, RingodeskError
@@ -24,6 +27,10 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command("activate")(activate_cmd.activate)
+app.add_typer(auth_cmd.app, name="auth")
+app.add_typer(agents_cmd.app, name="agents")
+app.add_typer(agents_cmd.manager_app, name="manager")
 app.add_typer(config_cmd.app, name="config")
 
 _state = AppContext()

@@ -1,0 +1,278 @@
+"""Activation steps (R3): sign in, pick organization, department, senior manager, deadline.
+
+Library code: no prompts and no printing. The ``activate`` command asks the questions and
+calls these steps; every step is also driven by flags alone under ``--no-input``.
+"""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ringodesk_cli.durations import parse_duration
+from ringodesk_cli.errors import AuthError, ConfigError, UsageError
+from ringodesk_cli.session import Session
+from ringodesk_cli.setup.employees import agent_label, is_active, resolve_agent
+from ringodesk_cli.zoho.accounts import AccountsClient, Authorization, DeviceCode, TokenSet
+from ringodesk_cli.zoho.desk import DeskClient
+from ringodesk_cli.zoho.regions import DATA_CENTERS, desk_url_for_accounts_server
+from ringodesk_cli.zoho.tokens import CacheState, fingerprint
+
+REFRESH_TOKEN_WARNING = (
+    "Zoho keeps at most 20 refresh tokens per client: activating the same client id on a "
+    "21st machine or profile silently deletes the oldest token, which breaks that profile."
+)
+
+
+@dataclass
+class ActivationResult:
+    profile: str
+    region: str
+    accounts_url: str
+    desk_url: str
+    org: dict[str, Any]
+    department: dict[str, Any]
+    senior_manager: dict[str, Any]
+    task_deadline: str
+    agents: int
+    signed_in: str  # "grant-code", "device", "browser", "stored-token"
+    credential_store: str
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "region": self.region,
+            "accounts_url": self.accounts_url,
+            "desk_url": self.desk_url,
+            "org": {"id": str(self.org.get("id")), "name": self.org.get("companyName")},
+            "department": {
+                "id": str(self.department.get("id")),
+                "name": self.department.get("name"),
+            },
+            "senior_manager": {
+                "id": str(self.senior_manager.get("id")),
+                "name": agent_label(self.senior_manager),
+            },
+            "task_deadline": self.task_deadline,
+            "agents": self.agents,
+            "signed_in": self.signed_in,
+            "credential_store": self.credential_store,
+            "warnings": self.warnings,
+        }
+
+
+class Activator:
+    """Holds the session during the wizard; each method is one step."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.settings = session.settings
+        self._desk: DeskClient | None = None
+
+    # -- endpoints and client ------------------------------------------------------------
+    def configure(
+        self,
+        *,
+        region: str | None,
+        accounts_url: str | None,
+        desk_url: str | None,
+        client_id: str | None,
+        redirect_port: int | None,
+    ) -> None:
+        if region:
+            if region not in DATA_CENTERS:
+                raise UsageError(
+                    f"unknown region {region!r}", hint="one of " + ", ".join(DATA_CENTERS)
+                )
+            self.settings.set("zoho.region", region)
+        if accounts_url:
+            self.settings.set("zoho.accounts_url", accounts_url)
+        if desk_url:
+            self.settings.set("zoho.desk_url", desk_url)
+        if client_id:
+            self.settings.set("zoho.client_id", client_id)
+        if redirect_port:
+            self.settings.set("zoho.redirect_port", redirect_port)
+        if not self.settings.get("zoho.client_id"):
+            raise UsageError(
+                "no Zoho client id", hint="pass --client-id (from api-console.zoho.com)"
+            )
+        self.session.urls()  # raises early for a region without a known Desk host
+
+    def store_client_secret(self, secret: str) -> None:
+        self.session.credentials.set("client_secret", secret)
+
+    def has_client_secret(self) -> bool:
+        return bool(self.session.credentials.get("client_secret"))
+
+    def has_refresh_token(self) -> bool:
+        return bool(self.session.credentials.get("refresh_token"))
+
+    def accounts(self) -> AccountsClient:
+        return self.session.accounts()
+
+    # -- sign-in flows -------------------------------------------------------------------
+    def sign_in_with_code(self, code: str) -> None:
+        accounts = self.accounts()
+        # A Self Client code is exchanged without redirect_uri (ACC self-client docs).
+        self._keep(accounts, accounts.exchange_code(code.strip()))
+
+    def sign_in_with_device(
+        self, show_code: Callable[[DeviceCode], None], on_wait: Callable[[float], None] | None
+    ) -> None:
+        accounts = self.accounts()
+        device = accounts.start_device_flow()
+        show_code(device)
+        self._keep(accounts, accounts.poll_device_flow(device, on_wait=on_wait))
+
+    def sign_in_with_browser(self, open_url: Callable[[str], None], timeout: float = 300.0) -> None:
+        from ringodesk_cli.zoho.loopback import RedirectListener
+
+        accounts = self.accounts()
+        port = int(self.settings.get("zoho.redirect_port"))
+        state = pysecrets.token_urlsafe(24)
+        with RedirectListener(port, state) as listener:
+            open_url(accounts.authorization_url(listener.redirect_uri, state))
+            authorization = listener.wait(timeout)
+        self._follow(accounts, authorization)
+        self._keep(accounts, accounts.exchange_code(authorization.code, listener.redirect_uri))
+
+    def _follow(self, accounts: AccountsClient, authorization: Authorization) -> None:
+        """Zoho's redirect names the user's data center: later calls go there (multi-DC)."""
+        if not authorization.accounts_server:
+            return
+        accounts.follow(authorization.accounts_server, authorization.location)
+        if self.settings.source_of("zoho.accounts_url") != "env RINGODESK_ACCOUNTS_URL":
+            self.settings.set("zoho.accounts_url", accounts.accounts_url)
+        desk = desk_url_for_accounts_server(authorization.accounts_server, authorization.location)
+        if desk and self.settings.raw("zoho.desk_url") is None:
+            self.settings.set("zoho.desk_url", desk)
+
+    def _keep(self, accounts: AccountsClient, tokens: TokenSet) -> None:
+        if not tokens.refresh_token:
+            raise AuthError(
+                "Zoho returned no refresh token",
+                hint="generate a new code: the consent must ask for offline access",
+            )
+        self.session.credentials.set("refresh_token", tokens.refresh_token)
+        # Keep the fresh access token: the next run needs no token request (10 per 10 min).
+        cache = self.session.token_cache()
+        with cache.lock():
+            previous = cache.read()
+            cache.write(
+                CacheState(
+                    access_token=tokens.access_token,
+                    expires_at=tokens.expires_at,
+                    accounts_url=accounts.accounts_url,
+                    owner=fingerprint(tokens.refresh_token),
+                    token_requests=previous.token_requests,
+                )
+            )
+
+    # -- choices -------------------------------------------------------------------------
+    def desk(self) -> DeskClient:
+        if self._desk is None:
+            self._desk = self.session.desk(require_org=False)
+        return self._desk
+
+    def organizations(self) -> list[dict[str, Any]]:
+        orgs = self.desk().accessible_organizations()
+        if not orgs:
+            raise AuthError("this Zoho sign-in can reach no Zoho Desk organization")
+        return orgs
+
+    def choose_org(self, orgs: list[dict[str, Any]], ref: str | None) -> dict[str, Any]:
+        chosen = _pick(orgs, ref or self.settings.get("zoho.org_id"), ("id", "portalName"))
+        if chosen is None:
+            if ref:
+                raise UsageError(
+                    f"organization {ref!r} is not accessible with this sign-in",
+                    hint="one of: " + _names(orgs, "companyName"),
+                )
+            if len(orgs) == 1:
+                chosen = orgs[0]
+            else:
+                raise UsageError(
+                    "several organizations are accessible",
+                    hint="pass --org ID, one of: " + _names(orgs, "companyName"),
+                )
+        self.settings.set("zoho.org_id", str(chosen["id"]))
+        self.desk().org_id = str(chosen["id"])
+        return chosen
+
+    def departments(self) -> list[dict[str, Any]]:
+        return [d for d in self.desk().departments() if d.get("isEnabled", True) is not False]
+
+    def choose_department(
+        self, departments: list[dict[str, Any]], ref: str | None
+    ) -> dict[str, Any]:
+        chosen = _pick(departments, ref or self.settings.get("zoho.department_id"), ("id", "name"))
+        if chosen is None:
+            if ref:
+                raise UsageError(
+                    f"department {ref!r} not found",
+                    hint="one of: " + _names(departments, "name"),
+                )
+            defaults = [d for d in departments if d.get("isDefault")]
+            if len(departments) == 1 or defaults:
+                chosen = (defaults or departments)[0]
+            else:
+                raise UsageError("no department chosen", hint="pass --department ID or name")
+        self.settings.set("zoho.department_id", str(chosen["id"]))
+        return chosen
+
+    def agents(self) -> list[dict[str, Any]]:
+        return self.desk().agents()
+
+    def choose_senior_manager(
+        self, agents: list[dict[str, Any]], ref: str | None
+    ) -> dict[str, Any]:
+        ref = ref or self.settings.get("integration.senior_manager")
+        if not ref:
+            raise UsageError(
+                "no senior manager chosen",
+                hint="pass --senior-manager AGENT (id or e-mail; see `ringodesk agents list`)",
+            )
+        agent = resolve_agent(str(ref), agents)
+        self.settings.set("integration.senior_manager", str(agent["id"]))
+        return agent
+
+    def set_task_deadline(self, value: str | None) -> str:
+        if value:
+            try:
+                parse_duration(value)
+            except ValueError as exc:
+                raise UsageError(f"--task-deadline: {exc}") from None
+            self.settings.set("integration.task_deadline", value)
+        return str(self.settings.get("integration.task_deadline"))
+
+    def save(self) -> None:
+        self.settings.save()
+
+    def active_agents(self, agents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [a for a in agents if is_active(a)]
+
+
+def _pick(items: list[dict[str, Any]], ref: object, keys: tuple[str, ...]) -> dict[str, Any] | None:
+    if ref in (None, ""):
+        return None
+    wanted = str(ref).casefold()
+    for item in items:
+        for key in keys:
+            if str(item.get(key, "")).casefold() == wanted:
+                return item
+    return None
+
+
+def _names(items: list[dict[str, Any]], label: str) -> str:
+    return ", ".join(f"{i.get('id')} ({i.get(label, '')})" for i in items)
+
+
+def describe_store(describe: Mapping[str, object]) -> str:
+    return str(describe.get("store", "?"))
+
+
+__all__ = ["REFRESH_TOKEN_WARNING", "ActivationResult", "Activator", "ConfigError"]

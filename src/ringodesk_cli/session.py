@@ -1,0 +1,107 @@
+"""Wires a profile's settings and credentials into ready Zoho clients.
+
+The only module that knows where the token cache lives and which URL wins (flag > env >
+settings > the region's default). Commands ask it for a Desk client and get one that
+refreshes its own token, or an ``AuthError`` that says to run ``ringodesk activate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ringodesk_cli.credentials import CredentialStore
+from ringodesk_cli.errors import AuthError, ConfigError
+from ringodesk_cli.settings import Paths, Settings
+
+if TYPE_CHECKING:
+    from ringodesk_cli.zoho.accounts import AccountsClient
+    from ringodesk_cli.zoho.desk import DeskClient
+    from ringodesk_cli.zoho.tokens import TokenCache, TokenProvider
+
+
+@dataclass
+class Session:
+    profile: str
+    paths: Paths
+    settings: Settings
+    credentials: CredentialStore
+
+    @classmethod
+    def open(
+        cls,
+        profile: str,
+        paths: Paths,
+        *,
+        insecure: bool = False,
+        warn: Callable[[str], None] | None = None,
+    ) -> Session:
+        settings = Settings.load(profile, paths)
+        credentials = CredentialStore(
+            profile, paths.state_dir(profile), insecure=insecure, warn=warn
+        )
+        return cls(profile, paths, settings, credentials)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.paths.state_dir(self.profile)
+
+    # -- URLs ----------------------------------------------------------------------------
+    def urls(self) -> tuple[str, str]:
+        """(accounts_url, desk_url): env or settings override the region's hosts."""
+        from ringodesk_cli.zoho.regions import resolve_urls
+
+        return resolve_urls(
+            self.settings.get("zoho.region"),
+            self.settings.get("zoho.accounts_url"),
+            self.settings.get("zoho.desk_url"),
+        )
+
+    # -- clients -------------------------------------------------------------------------
+    def client_id(self) -> str:
+        client_id = self.settings.get("zoho.client_id")
+        if not client_id:
+            raise AuthError("this profile has no Zoho client id")
+        return str(client_id)
+
+    def accounts(self, client_secret: str | None = None) -> AccountsClient:
+        from ringodesk_cli.zoho.accounts import AccountsClient
+
+        secret = client_secret or self.credentials.get("client_secret")
+        if not secret:
+            raise AuthError("no client secret is stored for this profile")
+        accounts_url, _ = self.urls()
+        return AccountsClient(accounts_url, self.client_id(), secret)
+
+    def token_cache(self) -> TokenCache:
+        from ringodesk_cli.zoho.tokens import CACHE_FILE_NAME, TokenCache
+
+        return TokenCache(self.state_dir / CACHE_FILE_NAME)
+
+    def token_provider(self) -> TokenProvider:
+        from ringodesk_cli.zoho.tokens import TokenProvider
+
+        refresh_token = self.credentials.get("refresh_token")
+        if not refresh_token:
+            raise AuthError("this profile is not signed in to Zoho")
+        return TokenProvider(self.accounts(), refresh_token, self.token_cache())
+
+    def desk(self, *, require_org: bool = True) -> DeskClient:
+        from ringodesk_cli.zoho.desk import DeskClient
+
+        org_id = self.settings.get("zoho.org_id")
+        if require_org and not org_id:
+            raise AuthError("this profile has no Zoho Desk organization")
+        _, desk_url = self.urls()
+        return DeskClient(desk_url, self.token_provider(), org_id)
+
+    def require(self, name: str) -> str:
+        value = self.settings.get(name)
+        if value in (None, ""):
+            raise ConfigError(
+                f"{name} is not set in {self.settings.path}",
+                hint=f"run `ringodesk activate` or `ringodesk config set {name} VALUE`",
+            )
+        return str(value)
