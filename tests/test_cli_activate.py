@@ -1,0 +1,208 @@
+"""`activate`, `auth`, `agents`, `manager` in-process, with Zoho behind requests-mock."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import requests_mock as rm
+
+from ringodesk_cli.settings import Paths, Settings
+
+ACCOUNTS = "https://accounts.zoho.eu"
+DESK = "https://desk.zoho.eu"
+SECRET = "client-secret-7f3a9c"
+ACCESS = "1000.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+REFRESH = "1000.cccccccccccccccccccccccccccccccc.dddddddddddddddddddddddddddddddd"
+AGENTS = [
+    {"id": "101", "name": "Olga Senior", "emailId": "olga@example.com", "status": "ACTIVE"},
+    {"id": "102", "name": "Anna Agent", "emailId": "anna@example.com", "status": "ACTIVE"},
+    {"id": "103", "name": "Gone Agent", "emailId": "gone@example.com", "status": "DISABLED"},
+]
+
+
+@pytest.fixture
+def zoho(requests_mock: rm.Mocker) -> rm.Mocker:
+    requests_mock.post(
+        f"{ACCOUNTS}/oauth/v2/token",
+        json={"access_token": ACCESS, "refresh_token": REFRESH, "expires_in": 3600},
+    )
+    requests_mock.get(
+        f"{DESK}/api/v1/accessibleOrganizations",
+        json={"data": [{"id": "777", "companyName": "Zylker"}]},
+    )
+    requests_mock.get(
+        f"{DESK}/api/v1/departments",
+        json={
+            "data": [
+                {"id": "9001", "name": "Sales", "isDefault": True, "isEnabled": True},
+                {"id": "9002", "name": "Support", "isDefault": False, "isEnabled": True},
+            ]
+        },
+    )
+    requests_mock.get(f"{DESK}/api/v1/agents", json={"data": AGENTS})
+    return requests_mock
+
+
+def secret_file(tmp_path: Path) -> Path:
+    path = tmp_path / "secret.txt"
+    path.write_text(SECRET + "\n")
+    return path
+
+
+def activate_args(tmp_path: Path, *extra: str) -> list[str]:
+    return [
+        "activate",
+        "--no-input",
+        "--region",
+        "eu",
+        "--client-id",
+        "1000.CLIENT",
+        "--client-secret-file",
+        str(secret_file(tmp_path)),
+        "--grant-code",
+        "1000.grantcode.abc",
+        "--senior-manager",
+        "olga@example.com",
+        *extra,
+    ]
+
+
+def test_activate_no_input_driven_by_flags_alone(cli, zoho, tmp_path, memory_keyring) -> None:
+    result = cli(*activate_args(tmp_path, "--task-deadline", "2h", "--json"))
+    assert result.code == 0, result.stderr
+    data = result.json()
+    assert data["org"] == {"id": "777", "name": "Zylker"}
+    assert data["department"]["id"] == "9001"  # the default department
+    assert data["senior_manager"]["id"] == "101"
+    assert data["task_deadline"] == "2h"
+    settings = Settings.load("default", Paths.discover())
+    assert settings.get("zoho.org_id") == "777"
+    assert settings.get("integration.senior_manager") == "101"
+    text = settings.path.read_text()
+    assert SECRET not in text and REFRESH not in text and ACCESS not in text
+    assert memory_keyring.store[("ringodesk", "default:refresh_token")] == REFRESH
+    assert memory_keyring.store[("ringodesk", "default:client_secret")] == SECRET
+    token_call = zoho.request_history[0]
+    assert token_call.method == "POST"
+    assert "grant_type=authorization_code" in (token_call.text or "")
+    assert SECRET not in token_call.url  # secrets travel in the body, not the URL
+
+
+def test_activate_no_input_names_the_missing_flag(cli, zoho, tmp_path) -> None:
+    args = [a for a in activate_args(tmp_path) if a not in ("--senior-manager", "olga@example.com")]
+    result = cli(*args)
+    assert result.code == 2
+    assert "--senior-manager" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_activate_without_any_sign_in_flag_names_grant_code(cli, zoho, tmp_path) -> None:
+    args = activate_args(tmp_path)
+    i = args.index("--grant-code")
+    del args[i : i + 2]
+    result = cli(*args)
+    assert result.code == 2
+    assert "--grant-code" in result.stderr
+
+
+def test_activate_refuses_a_disabled_senior_manager(cli, zoho, tmp_path) -> None:
+    args = activate_args(tmp_path)
+    args[args.index("olga@example.com")] = "gone@example.com"
+    result = cli(*args)
+    assert result.code == 2
+    assert "DISABLED" in result.stderr
+
+
+def test_reactivation_keeps_mappings_and_links(cli, zoho, tmp_path) -> None:
+    assert cli(*activate_args(tmp_path)).code == 0
+    path = Paths.discover().config_file("default")
+    path.write_text(
+        path.read_text()
+        + '\n# my links\n[employees]\nanna_sip = "102"\n\n[mapping.ticket]\nlanding = "cf_x"\n'
+    )
+    assert cli(*activate_args(tmp_path, "--task-deadline", "90m")).code == 0
+    text = path.read_text()
+    assert "# my links" in text
+    settings = Settings.load("default", Paths.discover())
+    assert settings.table("employees") == {"anna_sip": "102"}
+    assert settings.table("mapping.ticket") == {"landing": "cf_x"}
+    assert settings.get("integration.task_deadline") == "90m"
+
+
+def test_token_error_under_http_200_is_an_auth_failure(cli, zoho, tmp_path) -> None:
+    zoho.post(f"{ACCOUNTS}/oauth/v2/token", json={"error": "invalid_code"})
+    result = cli(*activate_args(tmp_path))
+    assert result.code == 4
+    assert "invalid_code" in result.stderr
+    assert "ringodesk activate" in result.stderr
+
+
+def test_agents_list_json_and_manager_set(cli, zoho, tmp_path) -> None:
+    assert cli(*activate_args(tmp_path)).code == 0
+    rows = cli("agents", "list", "--json").json()
+    assert [r["id"] for r in rows] == ["101", "102", "103"]
+    assert rows[2]["status"] == "DISABLED"
+    assert rows[0]["senior_manager"] is True
+    result = cli("manager", "set", "anna@example.com")
+    assert result.code == 0
+    assert Settings.load("default", Paths.discover()).get("integration.senior_manager") == "102"
+    shown = cli("manager", "show", "--json").json()
+    assert shown["email"] == "anna@example.com"
+
+
+def test_manager_set_unknown_agent_suggests_close_match(cli, zoho, tmp_path) -> None:
+    assert cli(*activate_args(tmp_path)).code == 0
+    result = cli("manager", "set", "ana@example.com")
+    assert result.code == 2
+    assert "anna@example.com" in result.stderr
+
+
+def test_commands_before_activation_say_run_activate(cli) -> None:
+    result = cli("agents", "list")
+    assert result.code == 4
+    assert "ringodesk activate" in result.stderr
+
+
+def test_auth_status_reports_store_and_working_token(cli, zoho, tmp_path) -> None:
+    assert cli(*activate_args(tmp_path)).code == 0
+    data = cli("auth", "status", "--json").json()
+    assert data["token"] == "works"
+    assert data["store"]["store"].startswith("keyring")
+    zoho.get(
+        f"{DESK}/api/v1/accessibleOrganizations",
+        status_code=401,
+        json={"errorCode": "INVALID_OAUTH", "message": "The OAuth token is invalid"},
+    )
+    zoho.post(f"{ACCOUNTS}/oauth/v2/token", json={"error": "invalid_code"})
+    result = cli("auth", "status", "--json")
+    assert result.code == 4
+    assert result.json()["token"] == "broken"
+
+
+def test_auth_logout_revokes_and_deletes(cli, zoho, tmp_path, memory_keyring) -> None:
+    assert cli(*activate_args(tmp_path)).code == 0
+    zoho.post(f"{ACCOUNTS}/oauth/v2/token/revoke", json={"status": "success"})
+    result = cli("auth", "logout", "--json")
+    assert result.code == 0
+    assert result.json()["revoked_at_zoho"] is True
+    assert ("ringodesk", "default:refresh_token") not in memory_keyring.store
+    assert cli("agents", "list").code == 4
+
+
+def test_verbose_run_never_prints_a_secret_or_token(cli, zoho, tmp_path) -> None:
+    outputs = []
+    outputs.append(cli("-v", *activate_args(tmp_path)))
+    outputs.append(cli("-v", "agents", "list", "--json"))
+    outputs.append(cli("-v", "auth", "status", "--json"))
+    outputs.append(cli("-v", "config", "show", "--json"))
+    zoho.post(f"{ACCOUNTS}/oauth/v2/token", json={"error": "invalid_code"})
+    outputs.append(cli("-v", *activate_args(tmp_path)))
+    assert outputs[0].code == 0
+    assert outputs[-1].code == 4
+    everything = "\n".join(o.stdout + o.stderr for o in outputs)
+    assert "ringodesk.desk" in everything or "GET" in everything  # -v really logged
+    for secret in (SECRET, ACCESS, REFRESH):
+        assert secret not in everything
+    assert not re.search(r"1000\.[0-9a-f]{32}", everything)
