@@ -1,0 +1,227 @@
+"""Token cache and provider: reuse across runs, refresh before expiry, local request limit."""
+
+from __future__ import annotations
+
+import json
+import stat
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests_mock as rm
+
+from ringodesk_cli.errors import RateLimitedError
+from ringodesk_cli.redact import redact
+from ringodesk_cli.zoho.accounts import AccountsClient
+from ringodesk_cli.zoho.tokens import CACHE_FILE_NAME, CacheState, TokenCache, TokenProvider
+
+ACCOUNTS = "https://accounts.zoho.com"
+TOKEN_URL = ACCOUNTS + "/oauth/v2/token"
+REFRESH = "refresh-token-of-profile"
+THROTTLED = {"error": "Access Denied", "status": "failure", "error_description": "too many"}
+
+
+class Clock:
+    def __init__(self, now: float = 2_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def cache(isolated_home: Path) -> TokenCache:
+    return TokenCache(isolated_home / "state" / "default" / CACHE_FILE_NAME)
+
+
+def numbered_tokens(requests_mock: rm.Mocker) -> Any:
+    """Each refresh answers a new token: access-1, access-2, ..."""
+    counter = {"n": 0}
+
+    def answer(request: Any, context: Any) -> dict[str, Any]:
+        counter["n"] += 1
+        return {"access_token": f"access-{counter['n']}", "expires_in": 3600}
+
+    return requests_mock.post(TOKEN_URL, json=answer)
+
+
+def provider(
+    cache: TokenCache,
+    clock: Clock,
+    refresh_token: str = REFRESH,
+    accounts_url: str = ACCOUNTS,
+) -> TokenProvider:
+    """A new provider with a new client: what each cron run builds from scratch."""
+    accounts = AccountsClient(accounts_url, "client-id", "client-secret", clock=clock)
+    return TokenProvider(accounts, refresh_token, cache, clock=clock, skew=300.0)
+
+
+def test_first_call_refreshes_and_caches_in_a_0600_file(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    numbered_tokens(requests_mock)
+    assert provider(cache, clock).access_token() == "access-1"
+    assert stat.S_IMODE(cache.path.stat().st_mode) == 0o600
+    saved = json.loads(cache.path.read_text())
+    assert saved["access_token"] == "access-1"
+    assert saved["expires_at"] == clock.now + 3600
+    assert saved["accounts_url"] == ACCOUNTS
+    assert saved["token_requests"] == [clock.now]
+    assert REFRESH not in cache.path.read_text()
+
+
+def test_cached_token_is_reused_by_the_next_run_without_a_request(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    token_calls = numbered_tokens(requests_mock)
+    assert provider(cache, clock).access_token() == "access-1"
+    clock.now += 60  # the next minute's cron run
+    assert provider(cache, clock).access_token() == "access-1"
+    clock.now += 3000
+    assert provider(cache, clock).access_token() == "access-1"
+    assert token_calls.call_count == 1
+
+
+def test_token_is_refreshed_once_within_skew_of_expiry(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    token_calls = numbered_tokens(requests_mock)
+    tokens = provider(cache, clock)
+    tokens.access_token()
+    clock.now += 3600 - 299  # less than 300 s left
+    assert tokens.access_token() == "access-2"
+    assert tokens.access_token() == "access-2"
+    assert token_calls.call_count == 2
+
+
+def test_cached_token_is_registered_as_a_secret(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    cache.write(
+        CacheState("cached-access-token", clock.now + 3600, ACCOUNTS, _owner(), (clock.now,))
+    )
+    assert provider(cache, clock).access_token() == "cached-access-token"
+    assert "cached-access-token" not in redact("header cached-access-token")
+
+
+def _owner(refresh_token: str = REFRESH) -> str:
+    from ringodesk_cli.zoho.tokens import fingerprint
+
+    return fingerprint(refresh_token)
+
+
+def test_invalidate_refreshes_once_even_when_reported_twice(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    token_calls = numbered_tokens(requests_mock)
+    tokens = provider(cache, clock)
+    old = tokens.access_token()
+    tokens.invalidate(old)
+    assert tokens.access_token() == "access-2"
+    tokens.invalidate(old)  # a second thread reporting the same 401 late
+    assert tokens.access_token() == "access-2"
+    assert token_calls.call_count == 2
+
+
+def test_local_limit_refuses_an_eleventh_request_in_ten_minutes_without_sending(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    token_calls = numbered_tokens(requests_mock)
+    tokens = provider(cache, clock)
+    for _ in range(10):
+        tokens.invalidate(tokens.access_token())
+        clock.now += 30
+    assert token_calls.call_count == 10
+    with pytest.raises(RateLimitedError) as caught:
+        tokens.access_token()
+    assert token_calls.call_count == 10
+    assert caught.value.hint is not None and "try again in 300 s" in caught.value.hint
+    clock.now += 301  # the oldest request leaves the 10-minute window
+    assert tokens.access_token() == "access-11"
+
+
+def test_local_limit_hands_out_a_still_valid_token_instead_of_failing(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    token_calls = numbered_tokens(requests_mock)
+    stamps = tuple(clock.now - 10 * i for i in range(10))
+    cache.write(CacheState("nearly-expired", clock.now + 200, ACCOUNTS, _owner(), stamps))
+    assert provider(cache, clock).access_token() == "nearly-expired"
+    assert token_calls.call_count == 0
+
+
+def test_zoho_throttle_with_no_usable_token_is_rate_limited_and_counted(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    requests_mock.post(TOKEN_URL, json=THROTTLED)
+    with pytest.raises(RateLimitedError):
+        provider(cache, clock).access_token()
+    assert cache.read().token_requests == (clock.now,)
+
+
+def test_zoho_throttle_falls_back_to_the_still_valid_token(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    requests_mock.post(TOKEN_URL, json=THROTTLED)
+    cache.write(CacheState("still-valid", clock.now + 120, ACCOUNTS, _owner(), ()))
+    assert provider(cache, clock).access_token() == "still-valid"
+
+
+def test_token_of_another_refresh_token_or_server_is_not_reused(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    token_calls = numbered_tokens(requests_mock)
+    cache.write(CacheState("old-profile-token", clock.now + 3600, ACCOUNTS, _owner("other"), ()))
+    assert provider(cache, clock).access_token() == "access-1"
+    requests_mock.post("https://accounts.zoho.eu/oauth/v2/token", json={"access_token": "eu-1"})
+    assert provider(cache, clock, accounts_url="https://accounts.zoho.eu").access_token() == "eu-1"
+    assert token_calls.call_count == 1
+
+
+def test_damaged_cache_file_reads_as_empty(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    numbered_tokens(requests_mock)
+    cache.path.parent.mkdir(parents=True)
+    cache.path.write_text("{not json")
+    assert cache.read() == CacheState()
+    assert provider(cache, clock).access_token() == "access-1"
+
+
+def test_clear_deletes_the_cache(cache: TokenCache, clock: Clock, requests_mock: rm.Mocker) -> None:
+    numbered_tokens(requests_mock)
+    tokens = provider(cache, clock)
+    tokens.access_token()
+    tokens.clear()
+    assert not cache.path.exists()
+    tokens.clear()  # idempotent
+
+
+def test_two_runs_at_once_refresh_only_once(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    calls: list[float] = []
+
+    def slow_answer(request: Any, context: Any) -> dict[str, Any]:
+        calls.append(time.monotonic())
+        time.sleep(0.2)  # long enough for the other run to reach the lock
+        return {"access_token": f"access-{len(calls)}", "expires_in": 3600}
+
+    requests_mock.post(TOKEN_URL, json=slow_answer)
+    # Separate providers (separate thread locks): only the file lock keeps them apart.
+    runs = [provider(cache, clock), provider(cache, clock)]
+    got: list[str] = []
+    threads = [threading.Thread(target=lambda p=p: got.append(p.access_token())) for p in runs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert got == ["access-1", "access-1"]
+    assert len(calls) == 1
