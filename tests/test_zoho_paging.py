@@ -31,7 +31,9 @@ class FakeServer:
         self.calls.append((start, limit))
         if self.first == 1 and start == 0:
             if self.zero == "reject":
-                raise InvalidDataError("from invalid", status=422, error_code="UNPROCESSABLE_ENTITY")
+                raise InvalidDataError(
+                    "from invalid", status=422, error_code="UNPROCESSABLE_ENTITY"
+                )
             if self.zero == "empty":
                 return None
             start = 1
