@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -103,7 +104,7 @@ def test_exchange_code_sends_secrets_in_the_body_with_redirect_uri(
 ) -> None:
     requests_mock.post(TOKEN_URL, json=token_answer(refresh_token=REFRESH))
     tokens = client.exchange_code("grant-code-1", "http://127.0.0.1:8765/callback")
-    request = requests_mock.last_request
+    request: Any = requests_mock.last_request
     assert request.qs == {}
     assert form(request) == {
         "grant_type": "authorization_code",
@@ -211,8 +212,9 @@ def test_revoke_uses_the_documented_endpoint(
     second = requests_mock.post(ACCOUNTS + "/oauth/v2/revoke/token", json={"status": "success"})
     client.revoke(REFRESH)
     assert first.call_count == 1 and second.call_count == 0
-    assert form(first.last_request) == {"token": REFRESH}
-    assert first.last_request.qs == {}
+    request: Any = first.last_request
+    assert form(request) == {"token": REFRESH}
+    assert request.qs == {}
 
 
 def test_revoke_falls_back_to_the_newer_endpoint_with_basic_auth(
@@ -222,8 +224,10 @@ def test_revoke_falls_back_to_the_newer_endpoint_with_basic_auth(
     second = requests_mock.post(ACCOUNTS + "/oauth/v2/revoke/token", json={"status": "success"})
     client.revoke(REFRESH)
     assert second.call_count == 1
-    assert second.last_request.headers["Authorization"].startswith("Basic ")
-    assert form(second.last_request) == {"token": REFRESH, "token_type": "refresh_token"}
+    request: Any = second.last_request
+    expected = base64.b64encode(f"client-id-1:{SECRET}".encode()).decode()
+    assert request.headers["Authorization"] == f"Basic {expected}"
+    assert form(request) == {"token": REFRESH, "token_type": "refresh_token"}
 
 
 def test_revoke_fails_when_both_endpoints_refuse(
