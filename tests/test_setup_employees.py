@@ -140,3 +140,10 @@ def test_link_statuses_flag_unknown_and_disabled_agents() -> None:
         ("c", "unknown"),
     ]
     assert statuses[0].agent == "Olena Petrenko <olena@example.com>"
+
+
+def test_resolve_owner_accepts_the_call_records_employee() -> None:
+    from ringodesk_cli.ringostat.records import Employee as RecordEmployee
+
+    employee = RecordEmployee(name=None, number="42", sip=None)
+    assert resolve_owner(employee, {" 42 ": "111"}) == "111"

@@ -73,7 +73,18 @@ def key_matches(key: str, kind: Kind, value: str) -> bool:
     return _name_key(key) == _name_key(value)
 
 
-def resolve_owner(employee: Employee | None, links: Mapping[str, str]) -> str | None:
+class EmployeeLike(Protocol):
+    """Anything naming an employee: this module's :class:`Employee` or the call record's."""
+
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def number(self) -> str | None: ...
+    @property
+    def sip(self) -> str | None: ...
+
+
+def resolve_owner(employee: EmployeeLike | None, links: Mapping[str, str]) -> str | None:
     """The agent id linked to ``employee``, or ``None`` (the senior manager's case, R4c).
 
     The most specific identity wins: SIP login, then employee number, then name, so that two

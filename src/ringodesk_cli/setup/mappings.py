@@ -78,7 +78,7 @@ def resolve_parameter(param: str, parameters: Mapping[str, str]) -> str:
     raise UsageError(
         f"unknown Ringostat parameter {param!r}"
         + (f"; did you mean {' or '.join(close)}?" if close else ""),
-        hint="see the call-log parameters with `ringodesk mapping list`",
+        hint="see the call-log parameters with `ringodesk mapping list --parameters`",
     )
 
 
