@@ -283,3 +283,24 @@ def test_mapping_check_reports_a_field_that_disappeared(
     Zoho(requests_mock)
     result = cli("mapping", "check")
     assert result.code == 3 and "cf_pool" in result.stdout
+
+
+def test_fields_create_license_limit_is_a_clear_error(
+    cli: Any, requests_mock: Any, profile_file: Any
+) -> None:
+    Zoho(requests_mock)
+    requests_mock.post(
+        f"{DESK}/fields",
+        status_code=403,
+        json={
+            "errorCode": "LICENSE_ACCESS_LIMITED",
+            "message": "limit reached",
+            "maxAllowedEntity": 5,
+            "editionType": "FREE",
+        },
+    )
+    result = cli("fields", "create")
+    assert result.code != 0
+    assert "FREE edition reached the limit of 5 custom fields" in result.stderr
+    assert "hint: free a custom field" in result.stderr
+    assert "Traceback" not in result.stderr
