@@ -1,1 +1,17 @@
+"""A local, strict stand-in for Zoho Accounts and Zoho Desk (issue 3).
 
+It imports nothing of ``ringodesk_cli.zoho``: a stand-in that shares the client's
+assumptions cannot catch the client's mistakes. Behaviour follows Zoho's OpenAPI files and
+/work/shared/reference/zoho-desk-api.md; each module cites the section it follows.
+
+    from ringodesk_cli.sandbox import SandboxConfig, start_sandbox
+    sb = start_sandbox(SandboxConfig(port=0))
+    code = sb.mint_grant_code()
+    ...
+    sb.stop()
+"""
+
+from ringodesk_cli.sandbox.config import DEFAULT_SCOPES, SandboxConfig
+from ringodesk_cli.sandbox.server import FAULT_KINDS, Sandbox, start_sandbox
+
+__all__ = ["DEFAULT_SCOPES", "FAULT_KINDS", "Sandbox", "SandboxConfig", "start_sandbox"]
