@@ -34,6 +34,13 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     forget_all_secrets()
     yield home
     forget_all_secrets()
+    # `-v` runs reconfigure the "ringodesk" logger; give the next test the default.
+    import logging
+
+    logger = logging.getLogger("ringodesk")
+    logger.handlers.clear()
+    logger.setLevel(logging.NOTSET)
+    logger.propagate = True
 
 
 @pytest.fixture(autouse=True)

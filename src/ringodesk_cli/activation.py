@@ -126,7 +126,12 @@ class Activator:
         accounts = self.accounts()
         device = accounts.start_device_flow()
         show_code(device)
-        self._keep(accounts, accounts.poll_device_flow(device, on_wait=on_wait))
+        before = accounts.accounts_url
+        tokens = accounts.poll_device_flow(device, on_wait=on_wait)
+        if accounts.accounts_url != before:
+            # other_dc moved us to the user's data center: keep using it (ACC devices docs).
+            self._follow(accounts, Authorization("", accounts.accounts_url, None))
+        self._keep(accounts, tokens)
 
     def sign_in_with_browser(self, open_url: Callable[[str], None], timeout: float = 300.0) -> None:
         from ringodesk_cli.zoho.loopback import RedirectListener

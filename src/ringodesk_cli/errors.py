@@ -155,6 +155,7 @@ class InvalidDataError(ZohoError):
 
 
 class LicenseLimitedError(ZohoError):
+    exit_code = ExitCode.CONFIG
     default_hint = "your Zoho Desk edition's limit was reached (e.g. the number of custom fields)"
 
 

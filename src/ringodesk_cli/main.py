@@ -14,6 +14,9 @@ from ringodesk_cli.commands import activate as activate_cmd
 from ringodesk_cli.commands import agents as agents_cmd
 from ringodesk_cli.commands import auth as auth_cmd
 from ringodesk_cli.commands import config as config_cmd
+from ringodesk_cli.commands import employees as employees_cmd
+from ringodesk_cli.commands import fields as fields_cmd
+from ringodesk_cli.commands import mapping as mapping_cmd
 from ringodesk_cli.commands.context import AppContext
 from ringodesk_cli.errors import ExitCode, RingodeskError
 from ringodesk_cli.redact import RedactingFilter, redact
@@ -32,6 +35,9 @@ app.add_typer(auth_cmd.app, name="auth")
 app.add_typer(agents_cmd.app, name="agents")
 app.add_typer(agents_cmd.manager_app, name="manager")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(fields_cmd.app, name="fields")
+app.add_typer(employees_cmd.app, name="employees")
+app.add_typer(mapping_cmd.app, name="mapping")
 
 _state = AppContext()
 
