@@ -25,6 +25,7 @@ _PHONE_CHARS = re.compile(r"^[\d\s()+\-./]+$")
 _DIGITS = re.compile(r"\D")
 
 
+@lru_cache(maxsize=4096)
 def split_sip(raw: str) -> tuple[str | None, str] | None:
     """Return ``(display name, login)`` when ``raw`` is a SIP account, else ``None``.
 

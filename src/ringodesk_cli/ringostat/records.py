@@ -60,6 +60,7 @@ MISSED_DISPOSITIONS = frozenset(
 )
 # Transient: the call was still going when exported (Ringostat-OkayCMS re-polls these).
 IN_PROGRESS_DISPOSITIONS = frozenset({"IN PROGRESS", "CALLING"})
+_KNOWN_DISPOSITIONS = ANSWERED_DISPOSITIONS | MISSED_DISPOSITIONS | IN_PROGRESS_DISPOSITIONS
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
@@ -244,6 +245,8 @@ def _text(value: Any) -> str:
 
 def _call_type(raw: str) -> str:
     value = raw.lower()
+    if value in CALL_TYPES:
+        return value
     value = CALL_TYPE_VALUES.get(normalise_label(raw), value)
     if value not in CALL_TYPES:
         if not raw:
@@ -256,6 +259,8 @@ def _call_type(raw: str) -> str:
 def normalise_disposition(raw: str) -> str:
     """Ringostat's docs show codes encoded differently (``NO+ANSWER``, ``NO_ANSWER``):
     upper case, ``+``/``_`` as spaces (as the fetch_ringostat.py script does, ringostat.md §1)."""
+    if raw in _KNOWN_DISPOSITIONS:
+        return raw
     localised = DISPOSITION_VALUES.get(normalise_label(raw))
     if localised:
         return localised

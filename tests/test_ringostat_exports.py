@@ -1,0 +1,232 @@
+"""Export readers: calls/list CSV and JSON, localised web exports, encodings, bad rows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ringodesk_cli.errors import InputError
+from ringodesk_cli.ringostat.exports import detect_encoding, file_digest, read_export
+from ringodesk_cli.ringostat.records import BadRow, CallRecord, Direction, Outcome
+
+DATA = Path(__file__).parent / "data"
+KYIV = ZoneInfo("Europe/Kyiv")
+HEADER = "uniqueid;calldate;call_type;disposition;caller;dst;billsec;duration"
+
+
+def read(path: Path, columns: Mapping[str, str] | None = None) -> list[CallRecord | BadRow]:
+    return list(read_export(path, timezone=KYIV, default_region="UA", columns=columns or {}))
+
+
+def records(items: list[CallRecord | BadRow]) -> list[CallRecord]:
+    return [r for r in items if isinstance(r, CallRecord)]
+
+
+def bad(items: list[CallRecord | BadRow]) -> list[BadRow]:
+    return [r for r in items if isinstance(r, BadRow)]
+
+
+def write(tmp_path: Path, text: str, name: str = "calls.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_calls_list_json_array_is_read_with_numbers_and_nulls_as_text() -> None:
+    items = read(DATA / "ringostat_calls.json")
+    calls = records(items)
+    assert [c.ringostat_id for c in calls] == ["ua-987h79879", "1700000000.1234", "ua-callback-1"]
+    first = calls[0]
+    assert (first.talk_seconds, first.total_seconds) == (184, 196)
+    assert first.extra["proper_flag"] == "1" and first.extra["has_recording"] == "1"
+    assert first.employee is not None and first.employee.number == "101"
+    assert first.line == 2
+    assert calls[1].direction is Direction.OUTBOUND and calls[1].disposition == "NO ANSWER"
+    assert calls[1].employee is not None and calls[1].employee.sip == "petro_sip"
+    assert calls[2].missed and calls[2].disposition == "CLIENT NO ANSWER"
+
+
+def test_json_bad_item_is_reported_on_the_line_it_starts() -> None:
+    (row,) = bad(read(DATA / "ringostat_calls.json"))
+    assert str(row).endswith(
+        "ringostat_calls.json:42: calldate: '2024-13-01 10:00' is not a date like "
+        "2024-05-01 10:00:00 (or 01.05.2024 10:00:00)"
+    )
+    assert row.ringostat_id == "ua-bad-date"
+
+
+def test_russian_web_export_in_cp1251_with_commas() -> None:
+    path = DATA / "ringostat_web_ru_cp1251.csv"
+    assert detect_encoding(path) == "cp1251"
+    calls = records(read(path))
+    assert [c.ringostat_id for c in calls] == ["ru-1", "ru-2", "ru-3"]
+    ru1, ru2, ru3 = calls
+    assert ru1.client_number == "+380671234567" and ru1.outcome is Outcome.ANSWERED
+    assert ru1.total_seconds == 196
+    assert ru1.employee is not None and ru1.employee.name == "Анна Коваленко"
+    assert ru1.utm["utm_source"] == "google"
+    assert ru1.extra["Комментарий"] == "Хочет кухню, перезвонить"
+    assert ru2.missed
+    assert ru3.direction is Direction.OUTBOUND and ru3.our_number == "petro_sip"
+
+
+def test_ukrainian_web_export_with_bom_and_semicolons() -> None:
+    path = DATA / "ringostat_web_uk_bom.csv"
+    assert detect_encoding(path) == "utf-8-sig"
+    uk1, uk2 = records(read(path))
+    assert uk1.ringostat_id == "uk-1"  # the BOM does not stick to the first header
+    assert uk1.call_card_url == "https://app.example.com/call-card/uk-1"
+    assert uk1.recording_url == "https://recordings.example.com/uk-1.mp3"
+    assert uk1.extra["Мітка"] == "VIP"
+    assert uk2.missed and uk2.client_number == "+380962223344"
+
+
+def test_english_web_export_with_labels_for_types_and_statuses() -> None:
+    path = DATA / "ringostat_web_en.csv"
+    assert detect_encoding(path) == "utf-8"
+    en1, en2, en3 = records(read(path))
+    assert en1.direction is Direction.OUTBOUND and en1.outcome is Outcome.ANSWERED
+    assert en1.employee is not None and en1.employee.keys() == ("olena_sip", "Olena Bondar")
+    assert en2.call_type == "callback" and en2.disposition == "CLIENT NO ANSWER" and en2.missed
+    assert en2.google_client_id == "902211334.1715671111"
+    assert dict(en2.utm) == {
+        "utm_source": "facebook",
+        "utm_medium": "paid_social",
+        "utm_campaign": "spring_sale",
+    }
+    assert en3.disposition == "REPEATED" and en3.outcome is Outcome.ANSWERED
+
+
+def test_calls_list_csv_with_commas_is_detected(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER.replace(";", ",") + "\nx1,2024-05-14 10:00:00,in,BUSY,"
+                 '"+38 (067) 123-45-67",0443334455,0,9\n')  # fmt: skip
+    (call,) = read(path)
+    assert isinstance(call, CallRecord) and call.client_number == "+380671234567"
+
+
+def test_utf8_without_bom_that_turns_cyrillic_late_is_still_utf8(tmp_path: Path) -> None:
+    ascii_rows = [f"id{i};2024-05-14 10:00:00;in;ANSWERED;0671234567;;5;9;" for i in range(5000)]
+    late = "last;2024-05-14 10:00:00;in;ANSWERED;0671234567;;5;9;Олена"
+    path = write(tmp_path, HEADER + ";employee_fio\n" + "\n".join([*ascii_rows, late]) + "\n")
+    assert path.stat().st_size > 200_000  # the first Cyrillic byte lies past any sample
+    assert detect_encoding(path) == "utf-8"
+    last = read(path)[-1]
+    assert isinstance(last, CallRecord) and last.employee is not None
+    assert last.employee.name == "Олена"
+
+
+def test_profile_columns_map_unknown_headers(tmp_path: Path) -> None:
+    text = ("Call ID;Date;Call type;Status;Client phone;Destination\n"
+            "c1;2024-05-14 10:00:00;in;NO ANSWER;0671234567;0443334455\n")  # fmt: skip
+    path = write(tmp_path, text)
+    with pytest.raises(InputError, match=r"calls\.csv: no column for 'caller'"):
+        read(path)
+    (call,) = read(path, columns={"client phone": "caller"})
+    assert isinstance(call, CallRecord) and call.client_number == "+380671234567"
+
+
+def test_profile_columns_win_over_the_alias_table(tmp_path: Path) -> None:
+    text = HEADER + ";Источник\nc1;2024-05-14 10:00:00;in;BUSY;0671234567;;0;3;Google Ads\n"
+    (default,) = records(read(write(tmp_path, text)))
+    assert default.utm == {"utm_source": "Google Ads"}
+    (mapped,) = records(read(write(tmp_path, text), columns={"Источник": "pool_name"}))
+    assert dict(mapped.utm) == {} and mapped.extra["pool_name"] == "Google Ads"
+
+
+def test_missing_required_column_names_file_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "uniqueid;caller;dst;call_type;disposition\nx;0671234567;;in;BUSY\n")
+    with pytest.raises(InputError) as caught:
+        read(path)
+    assert str(path) in str(caught.value) and "'calldate'" in str(caught.value)
+    assert caught.value.hint is not None and "[source.columns]" in caught.value.hint
+
+
+def test_json_without_a_required_field_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, json.dumps([{"uniqueid": "x", "caller": "0671234567"}]), "c.json")
+    with pytest.raises(InputError, match="no column for 'calldate'"):
+        read(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"uniqueid": "x"}', "JSON object"),
+        ('[{"uniqueid": "x", ', "broken JSON|not closed"),
+        ("[\n\n", "not closed"),
+    ],
+)
+def test_broken_json_is_an_input_error(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        read(write(tmp_path, text, "c.json"))
+
+
+def test_json_item_that_is_not_an_object_is_a_bad_row(tmp_path: Path) -> None:
+    call = {"uniqueid": "x", "calldate": "2024-05-14 10:00:00", "call_type": "in",
+            "disposition": "BUSY", "caller": "0671234567", "dst": ""}  # fmt: skip
+    text = "[\n" + json.dumps(call) + ",\n42,\n" + json.dumps({**call, "uniqueid": "y"}) + "\n]"
+    items = read(write(tmp_path, text, "c.json"))
+    assert [type(i).__name__ for i in items] == ["CallRecord", "BadRow", "CallRecord"]
+    assert items[1].line == 3
+
+
+def test_bad_rows_carry_file_line_field_and_the_rest_is_read(tmp_path: Path) -> None:
+    text = "\n".join(
+        [
+            HEADER,
+            "a1;2024-05-14 10:00:00;in;ANSWERED;0671234567;;5;9",
+            ";2024-05-14 10:00:00;in;ANSWERED;0671234567;;5;9",
+            'a3;2024-05-14 10:00:00;in;ANSWERED;"067\n123";;5;9',
+            "a4;2024-13-01 10:00;in;ANSWERED;0671234567;;5;9",
+            "",
+            "a6;2024-05-14 10:00:00;in;PICKED UP;0671234567;;5;9",
+            "a7;2024-05-14 10:00:00;in;BUSY;0671234567;;0;9;extra;values",
+            "a8;2024-05-14 10:00:00;in;ANSWERED;0671234567",
+        ]
+    )
+    path = write(tmp_path, text + "\n")
+    items = read(path)
+    assert [(type(i).__name__, i.line) for i in items] == [
+        ("CallRecord", 2),
+        ("BadRow", 3),
+        ("BadRow", 4),
+        ("BadRow", 6),
+        ("BadRow", 8),
+        ("BadRow", 9),
+        ("CallRecord", 10),
+    ]
+    reasons = {b.line: (b.ringostat_id, b.field) for b in bad(items)}
+    assert reasons == {
+        3: (None, "uniqueid"),
+        4: ("a3", "caller"),
+        6: ("a4", "calldate"),
+        8: ("a6", "disposition"),
+        9: ("a7", None),
+    }
+    assert (
+        str(bad(items)[2]) == f"{path}:6: calldate: '2024-13-01 10:00' is not a date like "
+        "2024-05-01 10:00:00 (or 01.05.2024 10:00:00)"
+    )
+
+
+def test_empty_file_yields_nothing(tmp_path: Path) -> None:
+    assert read(write(tmp_path, "\n  \n")) == []
+
+
+def test_header_only_file_yields_nothing(tmp_path: Path) -> None:
+    assert read(write(tmp_path, HEADER + "\n")) == []
+
+
+def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read"):
+        read(tmp_path / "missing.csv")
+
+
+def test_file_digest_is_the_sha256_of_the_content(tmp_path: Path) -> None:
+    path = write(tmp_path, "x" * 200_000)
+    assert file_digest(path) == hashlib.sha256(b"x" * 200_000).hexdigest()
+    assert file_digest(DATA / "ringostat_web_en.csv") != file_digest(path)

@@ -1,0 +1,75 @@
+"""Phone numbers from call logs: E.164 normalisation, SIP logins kept out, comparisons."""
+
+from __future__ import annotations
+
+import pytest
+
+from ringodesk_cli.ringostat.phones import same_number, split_sip, to_e164
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "0671234567",
+        "380671234567",
+        "+380671234567",
+        "+38 (067) 123-45-67",
+        "38 067 123 45 67",
+        "00380671234567",
+        " 067-123-45-67 ",
+    ],
+)
+def test_ukrainian_number_in_any_common_format_becomes_e164(raw: str) -> None:
+    assert to_e164(raw, "UA") == "+380671234567"
+
+
+def test_landline_without_country_code_is_read_in_the_default_region() -> None:
+    assert to_e164("0442223344", "UA") == "+380442223344"
+
+
+def test_number_with_country_code_but_no_plus_is_accepted_in_another_region() -> None:
+    assert to_e164("380671234567", "PL") == "+380671234567"
+
+
+def test_national_number_follows_the_default_region() -> None:
+    assert to_e164("612345678", "PL") == "+48612345678"
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "12", "+38 (067) 12", "abc", "067-ABC-45-67", "101"])
+def test_junk_is_refused_with_a_reason(raw: str) -> None:
+    with pytest.raises(ValueError, match=r"not a phone number|is empty|SIP"):
+        to_e164(raw, "UA")
+
+
+@pytest.mark.parametrize(
+    "raw", ['"Ivan" <ivan_sip>', "<ivan_sip>", "sip:ivan@pbx.example", "ivan_sip"]
+)
+def test_sip_login_is_never_taken_for_a_phone_number(raw: str) -> None:
+    with pytest.raises(ValueError, match="SIP account"):
+        to_e164(raw, "UA")
+
+
+def test_split_sip_returns_display_name_and_login() -> None:
+    assert split_sip('"Іван Петренко" <ivan_sip>') == ("Іван Петренко", "ivan_sip")
+    assert split_sip("<ivan_sip>") == (None, "ivan_sip")
+    assert split_sip("sip:ivan@pbx.example") == (None, "ivan")
+    assert split_sip("anna_sip") == (None, "anna_sip")
+
+
+def test_split_sip_leaves_phone_numbers_alone() -> None:
+    assert split_sip("+38 (067) 123-45-67") is None
+    assert split_sip("0671234567") is None
+    assert split_sip('"Office" <+380671234567>') is None
+    assert split_sip("") is None
+
+
+def test_same_number_compares_normalised_forms() -> None:
+    assert same_number("+38 (067) 123-45-67", "0671234567", "UA")
+    assert same_number("380671234567", "+380671234567", "PL")
+    assert not same_number("0671234567", "0671234568", "UA")
+
+
+def test_same_number_falls_back_to_digits_and_never_matches_empty() -> None:
+    assert same_number("101", " 101 ", "UA")
+    assert not same_number("", "", "UA")
+    assert not same_number("101", "102", "UA")
