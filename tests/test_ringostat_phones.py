@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ringodesk_cli.ringostat.phones import same_number, split_sip, to_e164
 
@@ -73,3 +75,23 @@ def test_same_number_falls_back_to_digits_and_never_matches_empty() -> None:
     assert same_number("101", " 101 ", "UA")
     assert not same_number("", "", "UA")
     assert not same_number("101", "102", "UA")
+
+
+@given(
+    subscriber=st.integers(min_value=0, max_value=9_999_999),
+    operator=st.sampled_from(["50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "99"]),
+    style=st.sampled_from(
+        ["0{op}{sub}", "380{op}{sub}", "+380{op}{sub}", "+38 (0{op}) {a}-{b}-{c}", "00380{op}{sub}"]
+    ),
+)
+def test_every_written_form_of_a_mobile_number_normalises_to_one_e164(
+    subscriber: int, operator: str, style: str
+) -> None:
+    sub = f"{subscriber:07d}"
+    raw = style.format(op=operator, sub=sub, a=sub[:3], b=sub[3:5], c=sub[5:])
+    expected = f"+380{operator}{sub}"
+    assert to_e164(raw, "UA") == expected
+    assert to_e164(expected, "UA") == expected
+    # Forms carrying the country code need no default region to be right.
+    other_region = "UA" if style.startswith("0{op}") else "PL"
+    assert same_number(raw, expected, other_region)

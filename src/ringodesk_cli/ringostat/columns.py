@@ -190,7 +190,7 @@ def resolve_headers(headers: Iterable[str], overrides: Mapping[str, str] = {}) -
     table; an unknown header keeps its own (stripped) text. When two headers land on one
     field, the first keeps it and the later one keeps its own text, so nothing is lost.
     """
-    wanted = {normalise_label(k): v.strip() for k, v in overrides.items()}
+    wanted = {normalise_label(str(k)): str(v).strip() for k, v in overrides.items()}
     api_names = {name.casefold(): name for name in PARAMETERS}
     taken: set[str] = set()
     result: list[str] = []
