@@ -202,7 +202,10 @@ class Sandbox:
         self.url = f"http://{'127.0.0.1' if host == '127.0.0.1' else self.cfg.host}:{port}"
         self.accounts.base_url = self.url
         self._thread = threading.Thread(
-            target=server.serve_forever, name="ringodesk-sandbox", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="ringodesk-sandbox",
+            daemon=True,
         )
         self._thread.start()
         return self

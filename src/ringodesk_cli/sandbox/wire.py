@@ -90,6 +90,9 @@ def _admin(sb: Sandbox, method: str, path: str, body: dict[str, Any]) -> Reply:
 def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: without TCP_NODELAY, Nagle plus delayed
+        # ACKs add ~40 ms to every keep-alive request.
+        disable_nagle_algorithm = True
         server_version = "ZohoDeskSandbox/1"
 
         def log_message(self, format: str, *args: Any) -> None:

@@ -1,0 +1,46 @@
+"""The `sandbox` pytest fixture: a started local Zoho Desk sandbox on an ephemeral 127.0.0.1
+port, stopped afterwards. Token-request limits are raised so repeated activations in a test
+never trip them. Import it in a test module with
+``from sandbox_fixture import sandbox  # noqa: F401``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    sb = start_sandbox(SandboxConfig(port=0, token_requests_per_10min=10_000))
+    try:
+        yield sb
+    finally:
+        sb.stop()
+
+
+def exchange_code(sb: Sandbox, code: str) -> dict[str, Any]:
+    """Trade a grant code at the sandbox's token endpoint (form body)."""
+    answer: dict[str, Any] = requests.post(
+        f"{sb.url}/oauth/v2/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": sb.client_id,
+            "client_secret": sb.client_secret,
+            "code": code,
+        },
+        timeout=5,
+    ).json()
+    return answer
+
+
+def desk_session(sb: Sandbox, scopes: str | None = None) -> requests.Session:
+    """A requests session carrying a fresh access token and the orgId header."""
+    token = exchange_code(sb, sb.mint_grant_code(scopes))["access_token"]
+    session = requests.Session()
+    session.headers.update({"Authorization": f"Zoho-oauthtoken {token}", "orgId": sb.org_id})
+    return session
