@@ -17,6 +17,7 @@ from ringodesk_cli.commands import config as config_cmd
 from ringodesk_cli.commands import employees as employees_cmd
 from ringodesk_cli.commands import fields as fields_cmd
 from ringodesk_cli.commands import mapping as mapping_cmd
+from ringodesk_cli.commands import sync as sync_cmd
 from ringodesk_cli.commands.context import AppContext
 from ringodesk_cli.errors import ExitCode, RingodeskError
 from ringodesk_cli.redact import RedactingFilter, redact
@@ -38,6 +39,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(fields_cmd.app, name="fields")
 app.add_typer(employees_cmd.app, name="employees")
 app.add_typer(mapping_cmd.app, name="mapping")
+app.command("sync")(sync_cmd.sync)
 
 _state = AppContext()
 

@@ -88,7 +88,9 @@ class Output:
             table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(*(redact("" if cell is None else cell) for cell in row))
-        Console(file=self.stdout, soft_wrap=False).print(table)
+        interactive = bool(getattr(self.stdout, "isatty", lambda: False)())
+        # Piped or captured output is read by scripts and mail: never fold it at 80 columns.
+        Console(file=self.stdout, width=None if interactive else 240).print(table)
 
     @contextmanager
     def progress(self, description: str, total: int | None = None) -> Iterator[Progress]:

@@ -100,7 +100,19 @@ def activate(
     if secret:
         act.store_client_secret(secret)
 
+    if (
+        not interactive
+        and not senior_manager
+        and not session.settings.get("integration.senior_manager")
+    ):
+        # Checked before signing in: a grant code is single-use, so failing after the
+        # exchange would make the user mint another one.
+        raise UsageError(
+            "no senior manager chosen",
+            hint="pass --senior-manager AGENT (id or e-mail of a Zoho Desk agent)",
+        )
     signed_in = _sign_in(app, act, grant_code, device, interactive)
+    act.save()  # the sign-in is kept even if a later step fails: re-run without a code
 
     orgs = act.organizations()
     if interactive and not org and len(orgs) > 1 and not session.settings.get("zoho.org_id"):
@@ -116,6 +128,7 @@ def activate(
     ):
         department = _choose("Department", departments, "name")
     chosen_department = act.choose_department(departments, department)
+    act.save()
 
     agents = act.agents()
     if (

@@ -21,7 +21,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from itertools import islice
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -231,6 +230,14 @@ class DeskClient:
             limit,
         )
 
+    def first_page(
+        self, path: str, params: dict[str, Any] | None = None, *, limit: int = _SEARCH_LIMIT
+    ) -> list[dict[str, Any]]:
+        """One page, without ``from``: the server starts at its own first record, so the
+        0-or-1-based question (§8 [X]) never arises and a search costs one request. Used for
+        searches, whose hits the caller verifies anyway (each API credit counts)."""
+        return rows_of(self.request("GET", path, params={**(params or {}), "limit": limit}))
+
     # ------------------------------------------------------- organizations
     def organizations(self) -> list[dict[str, Any]]:
         return rows_of(self.request("GET", "/organizations", with_org=False))
@@ -289,8 +296,8 @@ class DeskClient:
         params = {k: v for k, v in (("phone", phone), ("mobile", mobile), ("_all", all_)) if v}
         if not params:
             raise ValueError("search_contacts needs phone, mobile or all_")
-        found = self.paginate("/contacts/search", params, limit=min(limit, _SEARCH_LIMIT))
-        return list(islice(found, limit))
+        found = self.first_page("/contacts/search", params, limit=min(limit, _SEARCH_LIMIT))
+        return found[:limit]
 
     def create_contact(self, body: dict[str, Any]) -> dict[str, Any]:
         return _one(self.request("POST", "/contacts", json=body), "/contacts")
@@ -316,7 +323,7 @@ class DeskClient:
         return _one(self.request("PATCH", path, json=body), path)
 
     def search_tickets(self, *, subject: str) -> list[dict[str, Any]]:
-        return list(self.paginate("/tickets/search", {"subject": subject}, limit=_SEARCH_LIMIT))
+        return self.first_page("/tickets/search", {"subject": subject})
 
     def list_contact_tickets(self, contact_id: str) -> list[dict[str, Any]]:
         path = _path("/contacts/{}/tickets", contact_id)  # OAS Ticket.json
@@ -331,7 +338,7 @@ class DeskClient:
         return _one(self.request("PATCH", path, json=body), path)
 
     def search_calls(self, *, subject: str) -> list[dict[str, Any]]:
-        return list(self.paginate("/calls/search", {"subject": subject}, limit=_SEARCH_LIMIT))
+        return self.first_page("/calls/search", {"subject": subject})
 
     def list_ticket_calls(self, ticket_id: str) -> list[dict[str, Any]]:
         path = _path("/tickets/{}/calls", ticket_id)  # OAS Call.json
@@ -366,7 +373,7 @@ class DeskClient:
         return _one(self.request("PATCH", path, json=body), path)
 
     def search_tasks(self, *, subject: str) -> list[dict[str, Any]]:
-        return list(self.paginate("/tasks/search", {"subject": subject}, limit=_SEARCH_LIMIT))
+        return self.first_page("/tasks/search", {"subject": subject})
 
 
 class _StaleToken(Exception):

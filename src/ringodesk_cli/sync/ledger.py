@@ -1,0 +1,359 @@
+"""The ledger: what ringodesk knows it sent, per Ringostat call, in SQLite (WAL).
+
+Every operation of a call has a deterministic key (``<ringostat id>:<operation>``). It is
+written as ``intended`` before its request and ``done`` with Zoho's id after, so that a crash
+between the two leaves a trace that the next run reconciles against Zoho before it sends
+anything again. Calls stay ``pending`` here for as long as it takes (the outbox of R8/R9).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+LEDGER_FILE = "ledger.sqlite3"
+
+# Call states.
+PENDING = "pending"
+DELIVERED = "delivered"
+FAILED = "failed"
+WAITING = "waiting"  # still IN PROGRESS at Ringostat: delivered once a later export completes it
+CHANGED = "changed"  # delivered, then seen with new content: the call activity gets a PATCH
+
+# Operation states.
+INTENDED = "intended"
+DONE = "done"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    ringostat_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    client_number TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    delivered_hash TEXT,
+    state TEXT NOT NULL,
+    record TEXT NOT NULL,
+    source TEXT,
+    line INTEGER,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS calls_state ON calls (state, started_at);
+CREATE TABLE IF NOT EXISTS ops (
+    key TEXT PRIMARY KEY,
+    ringostat_id TEXT NOT NULL,
+    op TEXT NOT NULL,
+    state TEXT NOT NULL,
+    zoho_id TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ops_call ON ops (ringostat_id);
+CREATE TABLE IF NOT EXISTS contacts (
+    number TEXT PRIMARY KEY,
+    contact_id TEXT,
+    state TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    key TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    ringostat_id TEXT,
+    reason TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    read_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class CallRow:
+    ringostat_id: str
+    started_at: str
+    client_number: str
+    content_hash: str
+    delivered_hash: str | None
+    state: str
+    record: dict[str, Any]
+    error: str | None
+    attempts: int
+
+
+class Ledger:
+    """One SQLite file per profile; safe to share between the runner's threads."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        self._lock = threading.RLock()
+        if readonly:
+            if path.exists():
+                uri = f"file:{path}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            else:
+                self._db = sqlite3.connect(":memory:", check_same_thread=False)
+                self._db.executescript(_SCHEMA)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a row marked done must survive a power cut, or the next run re-creates it.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            path.chmod(0o600)
+        self._db.row_factory = sqlite3.Row
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        if self.readonly:
+            raise RuntimeError("the ledger is open read-only (--dry-run)")
+        with self._lock, self._db:
+            yield self._db
+
+    # -- calls ---------------------------------------------------------------------------
+    def get_call(self, ringostat_id: str) -> CallRow | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM calls WHERE ringostat_id = ?", (ringostat_id,)
+            ).fetchone()
+        return _call_row(row) if row else None
+
+    def upsert_call(
+        self,
+        *,
+        ringostat_id: str,
+        started_at: str,
+        client_number: str,
+        content_hash: str,
+        state: str,
+        record: dict[str, Any],
+        source: str,
+        line: int,
+    ) -> None:
+        with self._write() as db:
+            db.execute(
+                """INSERT INTO calls (ringostat_id, started_at, client_number, content_hash,
+                       state, record, source, line, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (ringostat_id) DO UPDATE SET
+                       started_at = excluded.started_at,
+                       client_number = excluded.client_number,
+                       content_hash = excluded.content_hash,
+                       state = excluded.state,
+                       record = excluded.record,
+                       source = excluded.source,
+                       line = excluded.line,
+                       updated_at = excluded.updated_at""",
+                (
+                    ringostat_id,
+                    started_at,
+                    client_number,
+                    content_hash,
+                    state,
+                    json.dumps(record, ensure_ascii=False),
+                    source,
+                    line,
+                    _now(),
+                ),
+            )
+
+    def set_call_state(
+        self,
+        ringostat_id: str,
+        state: str,
+        *,
+        error: str | None = None,
+        delivered_hash: str | None = None,
+    ) -> None:
+        with self._write() as db:
+            if delivered_hash is not None:
+                db.execute(
+                    "UPDATE calls SET state = ?, error = ?, delivered_hash = ?, "
+                    "attempts = attempts + 1, updated_at = ? WHERE ringostat_id = ?",
+                    (state, error, delivered_hash, _now(), ringostat_id),
+                )
+            else:
+                db.execute(
+                    "UPDATE calls SET state = ?, error = ?, attempts = attempts + 1, "
+                    "updated_at = ? WHERE ringostat_id = ?",
+                    (state, error, _now(), ringostat_id),
+                )
+
+    def calls_to_retry(self, since_utc: str | None) -> list[CallRow]:
+        """Pending, failed or changed calls (not yet delivered), optionally from a time on."""
+        query = "SELECT * FROM calls WHERE state IN (?, ?, ?)"
+        args: list[Any] = [PENDING, FAILED, CHANGED]
+        if since_utc is not None:
+            query += " AND started_at >= ?"
+            args.append(since_utc)
+        query += " ORDER BY started_at"
+        with self._lock:
+            rows = self._db.execute(query, args).fetchall()
+        return [_call_row(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT state, COUNT(*) FROM calls GROUP BY state").fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def oldest(self, state: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT MIN(started_at) FROM calls WHERE state = ?", (state,)
+            ).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    # -- operations ----------------------------------------------------------------------
+    def op(self, ringostat_id: str, op: str) -> tuple[str, str | None] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT state, zoho_id FROM ops WHERE key = ?", (f"{ringostat_id}:{op}",)
+            ).fetchone()
+        return (str(row[0]), row[1]) if row else None
+
+    def intend(self, ringostat_id: str, op: str) -> None:
+        with self._write() as db:
+            db.execute(
+                """INSERT INTO ops (key, ringostat_id, op, state, updated_at)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (key) DO UPDATE SET state = excluded.state,
+                       updated_at = excluded.updated_at
+                   WHERE ops.state != 'done'""",
+                (f"{ringostat_id}:{op}", ringostat_id, op, INTENDED, _now()),
+            )
+
+    def done(self, ringostat_id: str, op: str, zoho_id: str) -> None:
+        with self._write() as db:
+            db.execute(
+                """INSERT INTO ops (key, ringostat_id, op, state, zoho_id, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (key) DO UPDATE SET state = excluded.state,
+                       zoho_id = excluded.zoho_id, updated_at = excluded.updated_at""",
+                (f"{ringostat_id}:{op}", ringostat_id, op, DONE, zoho_id, _now()),
+            )
+
+    def ops_of(self, ringostat_id: str) -> dict[str, tuple[str, str | None]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT op, state, zoho_id FROM ops WHERE ringostat_id = ?", (ringostat_id,)
+            ).fetchall()
+        return {str(r[0]): (str(r[1]), r[2]) for r in rows}
+
+    # -- contacts by number --------------------------------------------------------------
+    def contact(self, number: str) -> tuple[str, str | None] | None:
+        """(state, contact id) for a client number: ``done`` or ``intended``."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT state, contact_id FROM contacts WHERE number = ?", (number,)
+            ).fetchone()
+        return (str(row[0]), row[1]) if row else None
+
+    def intend_contact(self, number: str) -> None:
+        with self._write() as db:
+            db.execute(
+                """INSERT INTO contacts (number, state, updated_at) VALUES (?, ?, ?)
+                   ON CONFLICT (number) DO NOTHING""",
+                (number, INTENDED, _now()),
+            )
+
+    def remember_contact(self, number: str, contact_id: str) -> None:
+        with self._write() as db:
+            db.execute(
+                """INSERT INTO contacts (number, contact_id, state, updated_at)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT (number) DO UPDATE SET contact_id = excluded.contact_id,
+                       state = excluded.state, updated_at = excluded.updated_at""",
+                (number, contact_id, DONE, _now()),
+            )
+
+    # -- quarantine, files, meta ---------------------------------------------------------
+    def quarantine(
+        self, key: str, source: str, line: int, ringostat_id: str | None, reason: str
+    ) -> bool:
+        """Record a bad row; True when it was not quarantined before (new in this run)."""
+        with self._write() as db:
+            cursor = db.execute(
+                """INSERT INTO quarantine (key, source, line, ringostat_id, reason, first_seen)
+                   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING""",
+                (key, source, line, ringostat_id, reason, _now()),
+            )
+            return cursor.rowcount > 0
+
+    def is_quarantined(self, key: str) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM quarantine WHERE key = ?", (key,)).fetchone()
+        return row is not None
+
+    def quarantine_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0])
+
+    def file_digest(self, path: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT digest FROM files WHERE path = ?", (path,)).fetchone()
+        return str(row[0]) if row else None
+
+    def remember_file(self, path: str, digest: str) -> None:
+        with self._write() as db:
+            db.execute(
+                """INSERT INTO files (path, digest, read_at) VALUES (?, ?, ?)
+                   ON CONFLICT (path) DO UPDATE SET digest = excluded.digest,
+                       read_at = excluded.read_at""",
+                (path, digest, _now()),
+            )
+
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def integrity_ok(self) -> bool:
+        with self._lock:
+            row = self._db.execute("PRAGMA quick_check").fetchone()
+        return bool(row) and str(row[0]) == "ok"
+
+
+def _call_row(row: sqlite3.Row) -> CallRow:
+    return CallRow(
+        ringostat_id=row["ringostat_id"],
+        started_at=row["started_at"],
+        client_number=row["client_number"],
+        content_hash=row["content_hash"],
+        delivered_hash=row["delivered_hash"],
+        state=row["state"],
+        record=json.loads(row["record"]),
+        error=row["error"],
+        attempts=int(row["attempts"]),
+    )

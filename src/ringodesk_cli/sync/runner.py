@@ -1,0 +1,423 @@
+"""The sync runner: ledger first, then Zoho Desk, never twice.
+
+Flow: export rows -> ``ingest`` (ledger: new / already delivered / changed / waiting / bad)
+-> ``deliver`` (per client number, in time order, numbers in parallel up to
+``zoho.concurrency``) -> each operation written ``intended`` before its request and ``done``
+with Zoho's id after. An operation found ``intended`` (a crash between request and commit)
+is reconciled against Zoho through the ``[rs:<id>]`` marker before anything is re-created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ringodesk_cli.errors import (
+    AuthError,
+    ExitCode,
+    RingodeskError,
+    ZohoError,
+    ZohoUnavailableError,
+)
+from ringodesk_cli.ringostat.phones import same_number
+from ringodesk_cli.ringostat.records import BadRow, CallRecord, Outcome
+from ringodesk_cli.sync import ledger as L
+from ringodesk_cli.sync.ledger import Ledger
+from ringodesk_cli.sync.planner import (
+    CONTACT,
+    TICKET,
+    CallPlan,
+    Policy,
+    marker,
+    plan_call,
+    substitute,
+)
+from ringodesk_cli.sync.record_json import from_json, to_json
+from ringodesk_cli.zoho.desk import DeskClient
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    new: int = 0
+    delivered: int = 0
+    updated: int = 0
+    already_delivered: int = 0
+    waiting: int = 0
+    failed: int = 0
+    quarantined: int = 0  # bad rows first seen in this run
+    quarantined_before: int = 0
+    pending: int = 0
+    ambiguous_contacts: int = 0
+    stopped: str | None = None
+    stop_code: int | None = None
+    stop_hint: str | None = None
+    failures: list[str] = field(default_factory=list)
+    bad_rows: list[str] = field(default_factory=list)
+    requests: dict[str, int] = field(default_factory=dict)
+    planned: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.stop_code is not None:
+            return self.stop_code
+        if self.failed or self.quarantined:
+            return ExitCode.PARTIAL
+        return ExitCode.OK
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "new": self.new,
+            "delivered": self.delivered,
+            "updated": self.updated,
+            "already_delivered": self.already_delivered,
+            "waiting_in_progress": self.waiting,
+            "failed": self.failed,
+            "quarantined": self.quarantined,
+            "quarantined_before": self.quarantined_before,
+            "pending": self.pending,
+            "ambiguous_contacts": self.ambiguous_contacts,
+            "stopped": self.stopped,
+            "hint": self.stop_hint,
+            "failures": self.failures,
+            "bad_rows": self.bad_rows,
+            "requests": self.requests,
+            "planned": self.planned,
+            "dry_run": self.dry_run,
+            "exit_code": int(self.exit_code),
+        }
+
+
+class _Stop(Exception):
+    """Internal: the whole run stops (auth broken, Zoho unavailable)."""
+
+
+@dataclass
+class Runner:
+    desk: DeskClient | None
+    ledger: Ledger
+    policy: Policy
+    default_region: str
+    concurrency: int = 5
+    dry_run: bool = False
+    offline: bool = False
+    on_progress: Callable[[int], None] | None = None
+    summary: Summary = field(default_factory=Summary)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._attempt: dict[str, CallRecord] = {}
+        self._planned: Counter[str] = Counter()
+        self.summary.dry_run = self.dry_run
+
+    # -- ingest --------------------------------------------------------------------------
+    def ingest(self, items: Iterable[CallRecord | BadRow]) -> None:
+        for item in items:
+            if isinstance(item, BadRow):
+                self._bad_row(item)
+                continue
+            self.summary.read += 1
+            self._ingest_record(item)
+
+    def _bad_row(self, bad: BadRow) -> None:
+        self.summary.read += 1
+        key = _quarantine_key(bad)
+        if self.dry_run:
+            new = not self.ledger.is_quarantined(key)
+        else:
+            new = self.ledger.quarantine(
+                key, bad.source, bad.line, bad.ringostat_id, f"{bad.field}: {bad.reason}"
+            )
+        if new:
+            self.summary.quarantined += 1
+            self.summary.bad_rows.append(str(bad))
+        else:
+            self.summary.quarantined_before += 1
+
+    def _ingest_record(self, record: CallRecord) -> None:
+        row = self.ledger.get_call(record.ringostat_id)
+        digest = record.content_hash()
+        if record.outcome is Outcome.IN_PROGRESS:
+            # Not delivered yet: a later export shows it completed (DECISIONS.md).
+            if row is None or row.state == L.WAITING:
+                self._store(record, digest, L.WAITING)
+            self.summary.waiting += 1
+            return
+        if row is None:
+            self.summary.new += 1
+            self._store(record, digest, L.PENDING)
+            self._attempt[record.ringostat_id] = record
+        elif row.state == L.DELIVERED:
+            if row.delivered_hash == digest:
+                self.summary.already_delivered += 1
+            else:
+                self._store(record, digest, L.CHANGED)
+                self._attempt[record.ringostat_id] = record
+        else:
+            if row.state == L.WAITING:
+                self.summary.new += 1
+            state = L.CHANGED if row.state == L.CHANGED else L.PENDING
+            if row.state == L.FAILED:
+                state = L.FAILED
+            self._store(record, digest, state)
+            self._attempt[record.ringostat_id] = record
+
+    def _store(self, record: CallRecord, digest: str, state: str) -> None:
+        if self.dry_run:
+            return
+        self.ledger.upsert_call(
+            ringostat_id=record.ringostat_id,
+            started_at=record.started_at.isoformat(),
+            client_number=record.client_number,
+            content_hash=digest,
+            state=state,
+            record=to_json(record),
+            source=record.source,
+            line=record.line,
+        )
+
+    def add_replay(self, since_utc: str) -> int:
+        """Everything pending, failed or changed from ``since_utc`` on joins this run."""
+        added = 0
+        for row in self.ledger.calls_to_retry(since_utc):
+            if row.ringostat_id not in self._attempt:
+                self._attempt[row.ringostat_id] = from_json(row.record)
+                added += 1
+        return added
+
+    @property
+    def to_attempt(self) -> int:
+        return len(self._attempt)
+
+    # -- deliver -------------------------------------------------------------------------
+    def deliver(self) -> Summary:
+        groups: dict[str, list[CallRecord]] = defaultdict(list)
+        for record in self._attempt.values():
+            groups[record.client_number].append(record)
+        for calls in groups.values():
+            calls.sort(key=lambda r: (r.started_at, r.ringostat_id))
+        if self.dry_run:
+            for calls in groups.values():
+                self._dry_run_group(calls)
+            self.summary.planned = dict(self._planned)
+        else:
+            workers = max(1, self.concurrency)
+            ordered = sorted(groups.values(), key=lambda c: c[0].started_at)
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
+                for future in [pool.submit(self._deliver_group, calls) for calls in ordered]:
+                    future.result()
+        if self.desk is not None:
+            self.summary.requests = dict(sorted(self.desk.stats.items()))
+        if not self.dry_run:
+            self.summary.pending = sum(
+                1
+                for rid in self._attempt
+                if (row := self.ledger.get_call(rid)) is not None
+                and row.state in (L.PENDING, L.CHANGED)
+            )
+        return self.summary
+
+    def _deliver_group(self, calls: list[CallRecord]) -> None:
+        for record in calls:
+            if self._stop.is_set():
+                return
+            try:
+                self._deliver_one(record)
+            except _Stop:
+                return
+            finally:
+                if self.on_progress:
+                    self.on_progress(1)
+
+    def _deliver_one(self, record: CallRecord) -> None:
+        assert self.desk is not None
+        plan = plan_call(record, self.policy)
+        row = self.ledger.get_call(record.ringostat_id)
+        try:
+            if row is not None and row.state == L.CHANGED and row.delivered_hash:
+                self._update(plan)
+                with self._lock:
+                    self.summary.updated += 1
+            else:
+                self._create_all(plan)
+                with self._lock:
+                    self.summary.delivered += 1
+            self.ledger.set_call_state(
+                record.ringostat_id, L.DELIVERED, delivered_hash=record.content_hash()
+            )
+        except (AuthError, ZohoUnavailableError) as exc:
+            self._halt(exc)
+            raise _Stop from None
+        except ZohoError as exc:
+            # A refusal of this record only (422 and the like): the rest of the run goes on.
+            self.ledger.set_call_state(record.ringostat_id, L.FAILED, error=str(exc))
+            with self._lock:
+                self.summary.failed += 1
+                self.summary.failures.append(f"{record.ringostat_id}: {exc}")
+
+    def _halt(self, exc: RingodeskError) -> None:
+        with self._lock:
+            if self.summary.stopped is None:
+                self.summary.stopped = str(exc)
+                self.summary.stop_code = int(exc.exit_code)
+                self.summary.stop_hint = exc.hint
+        self._stop.set()
+
+    # -- the operations ------------------------------------------------------------------
+    def _create_all(self, plan: CallPlan) -> None:
+        record = plan.record
+        contact_id, new_caller = self._ensure_contact(plan)
+        ids: dict[str, str | None] = {CONTACT: contact_id}
+        ops = plan.operations(new_caller=new_caller)
+        done = self.ledger.ops_of(record.ringostat_id)
+        if "ticket" in ops or done.get("ticket", ("", None))[0] in (L.DONE, L.INTENDED):
+            assert plan.ticket is not None
+            ids[TICKET] = self._ensure(plan, "ticket", substitute(plan.ticket, ids), contact_id)
+        self._ensure(plan, "call", substitute(plan.call, ids), contact_id)
+        for name, body in plan.tasks:
+            self._ensure(plan, name, substitute(body, ids), contact_id)
+
+    def _update(self, plan: CallPlan) -> None:
+        assert self.desk is not None
+        state = self.ledger.op(plan.record.ringostat_id, "call")
+        if state is None or state[0] != L.DONE or not state[1]:
+            self._create_all(plan)
+            return
+        body = {
+            k: v
+            for k, v in plan.call.items()
+            if k in ("subject", "status", "duration", "description", "startTime", "ownerId")
+        }
+        self.desk.update_call(state[1], body)
+
+    def _ensure(self, plan: CallPlan, op: str, body: dict[str, Any], contact_id: str) -> str:
+        """Create once: done -> reuse; intended -> reconcile through the marker first."""
+        assert self.desk is not None
+        rid = plan.record.ringostat_id
+        state = self.ledger.op(rid, op)
+        if state is not None and state[0] == L.DONE and state[1]:
+            return state[1]
+        if state is not None and state[0] == L.INTENDED:
+            found = self._find(op, marker(rid), contact_id)
+            if found:
+                self.ledger.done(rid, op, found)
+                return found
+        self.ledger.intend(rid, op)
+        create = {
+            "ticket": self.desk.create_ticket,
+            "call": self.desk.create_call,
+            "task": self.desk.create_task,
+        }[op]
+        created = create(body)
+        zoho_id = str(created["id"])
+        self.ledger.done(rid, op, zoho_id)
+        return zoho_id
+
+    def _find(self, op: str, tag: str, contact_id: str) -> str | None:
+        """An earlier run's lost outcome: list endpoints scoped to the contact first (search
+        lags behind writes, DECISIONS.md), then Zoho's search by subject."""
+        assert self.desk is not None
+        candidates: list[dict[str, Any]] = []
+        if op == "ticket":
+            candidates = self.desk.list_contact_tickets(contact_id)
+            if not _with_tag(candidates, tag):
+                candidates = self.desk.search_tickets(subject=tag)
+        elif op == "call":
+            candidates = self.desk.list_contact_calls(contact_id)
+            if not _with_tag(candidates, tag):
+                candidates = self.desk.search_calls(subject=tag)
+        else:
+            candidates = self.desk.search_tasks(subject=tag)
+        hits = _with_tag(candidates, tag)
+        return str(hits[0]["id"]) if hits else None
+
+    def _ensure_contact(self, plan: CallPlan) -> tuple[str, bool]:
+        """The contact for the client number, and whether this call made it (a new caller)."""
+        assert self.desk is not None
+        record = plan.record
+        number = record.client_number
+        rid = record.ringostat_id
+        known = self.ledger.contact(number)
+        mine = self.ledger.op(rid, "contact")
+        if known is not None and known[0] == L.DONE and known[1]:
+            return known[1], mine is not None
+        found = self._search_contact(number)
+        if found is not None:
+            self.ledger.remember_contact(number, found)
+            if mine is not None:
+                self.ledger.done(rid, "contact", found)
+            # An intent left by a crash of *this* call means the contact is ours: new caller.
+            return found, mine is not None
+        self.ledger.intend_contact(number)
+        self.ledger.intend(rid, "contact")
+        created = self.desk.create_contact(dict(plan.contact))
+        contact_id = str(created["id"])
+        self.ledger.remember_contact(number, contact_id)
+        self.ledger.done(rid, "contact", contact_id)
+        return contact_id, True
+
+    def _search_contact(self, number: str) -> str | None:
+        """Phone, then mobile (reference §5 [X]: both, checked against the normalised number;
+        Zoho matches by wildcard). Several matches: the most recently modified wins."""
+        assert self.desk is not None
+        matches: dict[str, dict[str, Any]] = {}
+        for criterion in ("phone", "mobile"):
+            digits = number.lstrip("+")
+            found = (
+                self.desk.search_contacts(phone=digits)
+                if criterion == "phone"
+                else self.desk.search_contacts(mobile=digits)
+            )
+            for contact in found:
+                if any(
+                    contact.get(k) and same_number(str(contact[k]), number, self.default_region)
+                    for k in ("phone", "mobile")
+                ):
+                    matches[str(contact["id"])] = contact
+            if matches:
+                break
+        if not matches:
+            return None
+        if len(matches) > 1:
+            with self._lock:
+                self.summary.ambiguous_contacts += 1
+        best = max(matches.values(), key=lambda c: str(c.get("modifiedTime") or ""))
+        return str(best["id"])
+
+    # -- dry run -------------------------------------------------------------------------
+    def _dry_run_group(self, calls: list[CallRecord]) -> None:
+        number = calls[0].client_number
+        known = self.ledger.contact(number)
+        exists = known is not None and known[0] == L.DONE
+        if not exists and not self.offline and self.desk is not None:
+            exists = self._search_contact(number) is not None
+        for record in calls:
+            plan = plan_call(record, self.policy)
+            row = self.ledger.get_call(record.ringostat_id)
+            if row is not None and row.state == L.CHANGED:
+                self._planned["PATCH /calls/{id}"] += 1
+                continue
+            if not exists:
+                self._planned["POST /contacts"] += 1
+            for op in plan.operations(new_caller=not exists):
+                self._planned[f"POST /{op}s"] += 1
+            exists = True
+
+
+def _with_tag(items: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
+    return [i for i in items if tag in str(i.get("subject") or "")]
+
+
+def _quarantine_key(bad: BadRow) -> str:
+    if bad.ringostat_id:
+        return f"id:{bad.ringostat_id}:{bad.field}:{bad.reason}"
+    digest = hashlib.sha1(f"{bad.source}:{bad.line}:{bad.reason}".encode()).hexdigest()
+    return f"row:{digest}"
