@@ -1,0 +1,110 @@
+"""`ringodesk sandbox serve`: a local Zoho Desk stand-in to rehearse a configuration on."""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ringodesk_cli.commands.context import AppContext, JsonOpt, use
+from ringodesk_cli.render import Output
+from ringodesk_cli.sandbox import SandboxConfig, start_sandbox
+from ringodesk_cli.settings import write_atomic
+
+app = typer.Typer(
+    help="A local Zoho Desk sandbox (Accounts + Desk API) to rehearse fields, mappings and "
+    "a day of calls before touching the real help desk.",
+    no_args_is_help=True,
+)
+
+
+def _output(ctx: typer.Context, json_mode: bool) -> Output:
+    root = ctx.find_root().obj
+    if isinstance(root, AppContext):
+        return use(ctx, json_mode=json_mode).output
+    output = Output()
+    output.json_mode = json_mode
+    return output
+
+
+@app.command("serve")
+def serve_cmd(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8800,
+    latency_ms: Annotated[int, typer.Option(help="Delay added to every Desk request.")] = 0,
+    fail_rate: Annotated[
+        float, typer.Option(help="Share of Desk requests failing with 429/500/drop (0-1).")
+    ] = 0.0,
+    concurrency: Annotated[
+        int, typer.Option(help="Concurrent Desk requests allowed; beyond: 429.")
+    ] = 10,
+    daily_credits: Annotated[
+        int | None, typer.Option(help="Desk requests allowed per day; beyond: 429.")
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option("--state", help="JSON file the state is loaded from and saved to."),
+    ] = None,
+    json_mode: JsonOpt = False,
+    serve_seconds: Annotated[float | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Serve the sandbox on 127.0.0.1 until Ctrl-C, printing how to point a profile at it."""
+    output = _output(ctx, json_mode)
+    if not 0.0 <= fail_rate <= 1.0:
+        raise typer.BadParameter("must be between 0 and 1", param_hint="--fail-rate")
+    cfg = SandboxConfig(
+        host="127.0.0.1",  # never another interface: the sandbox has no real security
+        port=port,
+        latency_ms=latency_ms,
+        fail_rate=fail_rate,
+        concurrency=concurrency,
+        daily_credits=daily_credits,
+        state_file=state,
+    )
+    sb = start_sandbox(cfg)
+    secret_file = Path(tempfile.mkdtemp(prefix="ringodesk-sandbox-")) / "client-secret"
+    write_atomic(secret_file, sb.client_secret + "\n")
+    code = sb.mint_grant_code()
+    activate = [
+        "ringodesk", "activate", "--accounts-url", sb.url, "--desk-url", sb.url,
+        "--client-id", sb.client_id, "--client-secret-file", str(secret_file),
+        "--grant-code", code, "--no-input",
+    ]  # fmt: skip
+    info = {
+        "accounts_url": sb.url,
+        "desk_url": sb.url,
+        "api_root": f"{sb.url}/api/v1",
+        "admin_url": f"{sb.url}/__sandbox__",
+        "client_id": sb.client_id,
+        "client_secret": sb.client_secret,
+        "client_secret_file": str(secret_file),
+        "org_id": sb.org_id,
+        "department_id": sb.department_id,
+        "grant_code": code,
+        "activate": shlex.join(activate),
+    }
+    if output.json_mode:
+        output.json(info)
+    else:
+        output.result(f"Zoho Desk sandbox on {sb.url}  (Accounts and Desk share this root)")
+        output.result(f"  client id      {sb.client_id}")
+        output.result(f"  client secret  {sb.client_secret}  (also in {secret_file})")
+        output.result(f"  organization   {sb.org_id}, department {sb.department_id}")
+        output.result("Point a profile at it (the grant code expires in 3 minutes; a new one:")
+        output.result(f"  curl -X POST {sb.url}/__sandbox__/grant-code):")
+        output.result(f"  {shlex.join(activate)}")
+        output.result("Press Ctrl-C to stop" + (f"; state is saved to {state}" if state else "."))
+    try:
+        deadline = None if serve_seconds is None else time.monotonic() + serve_seconds
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.1 if deadline else 1.0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sb.stop()
+        secret_file.unlink(missing_ok=True)
+        secret_file.parent.rmdir()
