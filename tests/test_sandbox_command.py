@@ -22,6 +22,7 @@ def test_serve_prints_urls_credentials_and_the_activate_command() -> None:
     assert "1000.SANDBOXCLIENT" in result.output
     assert "ringodesk activate --accounts-url http://127.0.0.1:" in result.output
     assert "--client-secret-file" in result.output and "--no-input" in result.output
+    assert "--grant-code 1000." in result.output
 
 
 def test_serve_json_mode_gives_a_usable_grant_code_and_saves_state(tmp_path: Path) -> None:
@@ -43,6 +44,7 @@ def test_serve_json_mode_gives_a_usable_grant_code_and_saves_state(tmp_path: Pat
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
     assert info["desk_url"] == info["accounts_url"]
+    assert info["grant_code"].startswith("1000.") and "*" not in info["grant_code"]
     assert "--grant-code " + info["grant_code"] in info["activate"]
     assert json.loads(state.read_text())["desk"]["org"]["id"] == info["org_id"]
     assert not Path(info["client_secret_file"]).exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import tempfile
 import time
@@ -10,8 +11,7 @@ from typing import Annotated
 
 import typer
 
-from ringodesk_cli.commands.context import AppContext, JsonOpt, use
-from ringodesk_cli.render import Output
+from ringodesk_cli.commands.context import AppContext, JsonOpt
 from ringodesk_cli.sandbox import SandboxConfig, start_sandbox
 from ringodesk_cli.settings import write_atomic
 
@@ -22,13 +22,9 @@ app = typer.Typer(
 )
 
 
-def _output(ctx: typer.Context, json_mode: bool) -> Output:
+def _json_mode(ctx: typer.Context, json_mode: bool) -> bool:
     root = ctx.find_root().obj
-    if isinstance(root, AppContext):
-        return use(ctx, json_mode=json_mode).output
-    output = Output()
-    output.json_mode = json_mode
-    return output
+    return json_mode or (isinstance(root, AppContext) and root.json_mode)
 
 
 @app.command("serve")
@@ -53,7 +49,7 @@ def serve_cmd(
     serve_seconds: Annotated[float | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Serve the sandbox on 127.0.0.1 until Ctrl-C, printing how to point a profile at it."""
-    output = _output(ctx, json_mode)
+    as_json = _json_mode(ctx, json_mode)
     if not 0.0 <= fail_rate <= 1.0:
         raise typer.BadParameter("must be between 0 and 1", param_hint="--fail-rate")
     cfg = SandboxConfig(
@@ -87,17 +83,19 @@ def serve_cmd(
         "grant_code": code,
         "activate": shlex.join(activate),
     }
-    if output.json_mode:
-        output.json(info)
+    # Printed with typer.echo, not render.Output: Output redacts anything shaped like a Zoho
+    # token, and these are the sandbox's own throw-away credentials the user must paste.
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
     else:
-        output.result(f"Zoho Desk sandbox on {sb.url}  (Accounts and Desk share this root)")
-        output.result(f"  client id      {sb.client_id}")
-        output.result(f"  client secret  {sb.client_secret}  (also in {secret_file})")
-        output.result(f"  organization   {sb.org_id}, department {sb.department_id}")
-        output.result("Point a profile at it (the grant code expires in 3 minutes; a new one:")
-        output.result(f"  curl -X POST {sb.url}/__sandbox__/grant-code):")
-        output.result(f"  {shlex.join(activate)}")
-        output.result("Press Ctrl-C to stop" + (f"; state is saved to {state}" if state else "."))
+        typer.echo(f"Zoho Desk sandbox on {sb.url}  (Accounts and Desk share this root)")
+        typer.echo(f"  client id      {sb.client_id}")
+        typer.echo(f"  client secret  {sb.client_secret}  (also in {secret_file})")
+        typer.echo(f"  organization   {sb.org_id}, department {sb.department_id}")
+        typer.echo("Point a profile at it (the grant code expires in 3 minutes; a new one:")
+        typer.echo(f"  curl -X POST {sb.url}/__sandbox__/grant-code):")
+        typer.echo(f"  {shlex.join(activate)}")
+        typer.echo("Press Ctrl-C to stop" + (f"; state is saved to {state}" if state else "."))
     try:
         deadline = None if serve_seconds is None else time.monotonic() + serve_seconds
         while deadline is None or time.monotonic() < deadline:
