@@ -14,6 +14,7 @@ from ringodesk_cli.commands import activate as activate_cmd
 from ringodesk_cli.commands import agents as agents_cmd
 from ringodesk_cli.commands import auth as auth_cmd
 from ringodesk_cli.commands import config as config_cmd
+from ringodesk_cli.commands import demo as demo_cmd
 from ringodesk_cli.commands import employees as employees_cmd
 from ringodesk_cli.commands import fields as fields_cmd
 from ringodesk_cli.commands import mapping as mapping_cmd
@@ -40,6 +41,7 @@ app.add_typer(fields_cmd.app, name="fields")
 app.add_typer(employees_cmd.app, name="employees")
 app.add_typer(mapping_cmd.app, name="mapping")
 app.command("sync")(sync_cmd.sync)
+app.command("demo")(demo_cmd.demo)
 
 _state = AppContext()
 

@@ -40,6 +40,7 @@ class Output:
     verbose: int = 0
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    _warned: set[str] = field(default_factory=set, repr=False)
 
     # -- plain messages ------------------------------------------------------------------
     def info(self, message: str) -> None:
@@ -53,7 +54,9 @@ class Output:
             print(redact(message), file=self.stdout)
 
     def warn(self, message: str) -> None:
-        if not self.quiet:
+        # The same warning (e.g. "secrets are in a plain file") is said once per run.
+        if not self.quiet and message not in self._warned:
+            self._warned.add(message)
             print(redact(f"warning: {message}"), file=self.stderr)
 
     def error(self, message: str, hint: str | None = None) -> None:
@@ -81,13 +84,15 @@ class Output:
         if self.quiet:
             return
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
-        table = Table(title=title, show_lines=False)
+        # Data is never markup: a subject like "[rs:ua-1]" must print as written.
+        table = Table(title=escape(title) if title else None, show_lines=False)
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(escape(column), overflow="fold")
         for row in rows:
-            table.add_row(*(redact("" if cell is None else cell) for cell in row))
+            table.add_row(*(escape(redact("" if cell is None else cell)) for cell in row))
         interactive = bool(getattr(self.stdout, "isatty", lambda: False)())
         # Piped or captured output is read by scripts and mail: never fold it at 80 columns.
         Console(file=self.stdout, width=None if interactive else 240).print(table)

@@ -35,6 +35,7 @@ class AppContext:
     no_input: bool = False
     output: Output = field(default_factory=Output)
     insecure_storage: bool = False
+    storage_warnings: bool = True  # the demo's throw-away profile needs no plain-file warning
 
     @property
     def profile(self) -> str:
@@ -54,9 +55,8 @@ class AppContext:
     def session(self) -> Session:
         from ringodesk_cli.session import Session
 
-        return Session.open(
-            self.profile, self.paths, insecure=self.insecure_storage, warn=self.output.warn
-        )
+        warn = self.output.warn if self.storage_warnings else None
+        return Session.open(self.profile, self.paths, insecure=self.insecure_storage, warn=warn)
 
 
 def use(
