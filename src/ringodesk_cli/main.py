@@ -18,6 +18,7 @@ from ringodesk_cli.commands import demo as demo_cmd
 from ringodesk_cli.commands import employees as employees_cmd
 from ringodesk_cli.commands import fields as fields_cmd
 from ringodesk_cli.commands import mapping as mapping_cmd
+from ringodesk_cli.commands import sandbox as sandbox_cmd
 from ringodesk_cli.commands import sync as sync_cmd
 from ringodesk_cli.commands.context import AppContext
 from ringodesk_cli.errors import ExitCode, RingodeskError
@@ -42,6 +43,7 @@ app.add_typer(employees_cmd.app, name="employees")
 app.add_typer(mapping_cmd.app, name="mapping")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
+app.add_typer(sandbox_cmd.app, name="sandbox")
 
 _state = AppContext()
 
