@@ -1,0 +1,185 @@
+"""Shared plumbing of the bench scripts: a throw-away ringodesk profile driven through the
+installed command, a sandbox in this process, child timing and peak RSS, results on disk.
+
+The sandbox runs in the bench process and `ringodesk` in a child process, so the two never
+share a GIL: the wall time measured is the tool's, with the sandbox's answers as Zoho's.
+Everything stays on 127.0.0.1; secrets go to a 0600 file in the temporary home
+(`--insecure-storage`), never to the user's keyring.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+BIN = Path(sys.executable).parent
+RINGODESK = str(BIN / "ringodesk")
+CREATING = ("POST /api/v1/contacts", "POST /api/v1/tickets", "POST /api/v1/calls",
+            "POST /api/v1/tasks")  # fmt: skip
+# What each request kind counts as in the lower bound (sandbox route templates).
+KIND = {
+    "GET /api/v1/contacts/search": "searches",
+    "POST /api/v1/contacts": "contacts",
+    "POST /api/v1/tickets": "tickets",
+    "POST /api/v1/calls": "calls",
+    "POST /api/v1/tasks": "tasks",
+}
+
+
+def sandbox(*, latency_ms: int = 0, concurrency: int = 10) -> Sandbox:
+    # Token limits raised (DECISIONS.md "Sandbox and tests"): the bench activates freely.
+    return start_sandbox(SandboxConfig(port=0, latency_ms=latency_ms, concurrency=concurrency,
+                                       token_requests_per_10min=10_000))  # fmt: skip
+
+
+@dataclass
+class Run:
+    code: int
+    seconds: float
+    max_rss_kib: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run_child(argv: list[str], env: dict[str, str] | None = None, timeout: float = 600) -> Run:
+    """Run a child; wall time and its own peak RSS (wait4's rusage is this child's alone)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.002)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        # ru_maxrss is in KiB on Linux (getrusage(2)).
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+        return Run(proc.returncode, seconds, int(usage.ru_maxrss), stdout, stderr)
+
+
+class Profile:
+    """A fresh RINGODESK_HOME with one activated profile pointing at ``sb``."""
+
+    def __init__(self, sb: Sandbox, home: Path) -> None:
+        self.sb = sb
+        self.home = home
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("RINGODESK_")}
+        self.env.update(RINGODESK_HOME=str(home), NO_COLOR="1",
+                        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")  # fmt: skip
+        self.secret = home / "client-secret.txt"
+        home.mkdir(parents=True, exist_ok=True)
+        self.secret.write_text(sb.client_secret + "\n", encoding="utf-8")
+        self.secret.chmod(0o600)
+
+    def run(self, *args: str, timeout: float = 600) -> Run:
+        return run_child([RINGODESK, *args], self.env, timeout)
+
+    def must(self, *args: str, timeout: float = 600) -> Run:
+        done = self.run(*args, timeout=timeout)
+        if done.code != 0:
+            raise SystemExit(f"ringodesk {' '.join(args)} exited {done.code}:\n{done.stderr}")
+        return done
+
+    def setup(self, *, concurrency: int, links: dict[str, str]) -> None:
+        """activate, fields create, employee links, Kyiv time zone, zoho.concurrency."""
+        sb = self.sb
+        self.must("activate", "--no-input", "--insecure-storage", "--accounts-url", sb.url,
+                  "--desk-url", sb.url, "--client-id", sb.client_id, "--client-secret-file",
+                  str(self.secret), "--grant-code", sb.mint_grant_code(),
+                  "--senior-manager", "olena@sandbox.example")  # fmt: skip
+        self.must("fields", "create")
+        for key, agent in links.items():
+            self.must("employees", "link", key, agent)
+        self.must("config", "set", "ringostat.timezone", "Europe/Kyiv")
+        self.must("config", "set", "zoho.concurrency", str(concurrency))
+
+
+def access_token(sb: Sandbox) -> str:
+    answer = requests.post(f"{sb.url}/oauth/v2/token", timeout=10, data={
+        "grant_type": "authorization_code", "client_id": sb.client_id,
+        "client_secret": sb.client_secret, "code": sb.mint_grant_code()})  # fmt: skip
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])
+
+
+def precreate_contacts(sb: Sandbox, numbers: list[tuple[str, str]]) -> None:
+    """The callers already in Zoho, created through the Desk API like any other contact."""
+    http = requests.Session()
+    http.headers.update({"Authorization": f"Zoho-oauthtoken {access_token(sb)}",
+                         "orgId": sb.org_id})  # fmt: skip
+    for k, (number, where) in enumerate(numbers):
+        body = {"lastName": f"Existing client {k}", where: number}
+        answer = http.post(f"{sb.url}/api/v1/contacts", json=body, timeout=10)
+        answer.raise_for_status()
+
+
+def diff_counts(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    keys = sorted(set(before) | set(after))
+    changed = {k: after.get(k, 0) - before.get(k, 0) for k in keys}
+    return {k: v for k, v in changed.items() if v}
+
+
+def creating(counts: dict[str, int]) -> int:
+    return sum(v for k, v in counts.items() if k in CREATING)
+
+
+def by_kind(counts: dict[str, int]) -> dict[str, int]:
+    """Request counts folded into the lower bound's kinds; everything else is "other"."""
+    out: dict[str, int] = {}
+    for key, value in counts.items():
+        kind = KIND.get(key, "other")
+        out[kind] = out.get(kind, 0) + value
+    return out
+
+
+def table(rows: list[tuple[Any, ...]], head: tuple[str, ...]) -> str:
+    cells = [tuple(str(c) for c in r) for r in [head, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def save(name: str, result: dict[str, Any]) -> Path:
+    result = {
+        "benchmark": name,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "command": " ".join([".venv/bin/python", *sys.argv]),
+        **result,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
