@@ -14,15 +14,14 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import platformdirs
-import tomlkit
-import tomlkit.items
 
 from ringodesk_cli.durations import parse_duration
 from ringodesk_cli.errors import ConfigError
+
+if TYPE_CHECKING:
+    import tomlkit
 
 APP_NAME = "ringodesk"
 DEFAULT_PROFILE = "default"
@@ -241,6 +240,8 @@ class Paths:
         if home:
             base = Path(home).expanduser()
             return cls(config_dir=base / "config", state_root=base / "state")
+        import platformdirs
+
         return cls(
             config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
             state_root=Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)),
@@ -417,11 +418,16 @@ class Settings:
 
     # -- editing -------------------------------------------------------------------------
     def _document(self) -> tomlkit.TOMLDocument:
+        # tomlkit only when editing: reading uses tomllib, and cron only reads.
+        import tomlkit
+
         if self._doc is None:
             self._doc = tomlkit.parse(self._text)
         return self._doc
 
     def _container(self, dotted: str, create: bool = True) -> Any:
+        import tomlkit
+
         node: Any = self._document()
         for part in dotted.split("."):
             if part not in node:
@@ -476,6 +482,8 @@ class Settings:
         return True
 
     def _refresh(self) -> None:
+        import tomlkit
+
         self._text = tomlkit.dumps(self._document())
         self._data = tomllib.loads(self._text)
 

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from ringodesk_cli.commands.context import AppContext, JsonOpt, ProfileOpt, QuietOpt, use
-from ringodesk_cli.credentials import read_secret
 from ringodesk_cli.errors import UsageError
 
 
@@ -189,6 +188,8 @@ def activate(
 def _client_secret(
     app: AppContext, act: Any, path: Path | None, interactive: bool, stdin_used: bool
 ) -> str | None:
+    from ringodesk_cli.credentials import read_secret
+
     if path is not None:
         if str(path) == "-" and stdin_used:
             raise UsageError("stdin already carried the grant code; pass the secret as a file")

@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 
 from ringodesk_cli.commands.context import AppContext, JsonOpt
-from ringodesk_cli.sandbox import SandboxConfig, start_sandbox
 from ringodesk_cli.settings import write_atomic
 
 app = typer.Typer(
@@ -49,6 +48,9 @@ def serve_cmd(
     serve_seconds: Annotated[float | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Serve the sandbox on 127.0.0.1 until Ctrl-C, printing how to point a profile at it."""
+    # Imported here: the sandbox pulls in jsonschema, which cron's `sync` never needs.
+    from ringodesk_cli.sandbox import SandboxConfig, start_sandbox
+
     as_json = _json_mode(ctx, json_mode)
     if not 0.0 <= fail_rate <= 1.0:
         raise typer.BadParameter("must be between 0 and 1", param_hint="--fail-rate")
