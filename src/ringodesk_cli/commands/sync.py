@@ -110,6 +110,7 @@ def run_sync(
             kind=settings.get("source.kind"),
             inbox=settings.get("source.inbox"),
             ledger=ledger,
+            replay=bool(replay),
         )
         with app.output.progress("Reading exports") as bar:
 

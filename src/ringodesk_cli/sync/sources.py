@@ -26,7 +26,16 @@ class SourcePlan:
     unchanged: list[Path] = field(default_factory=list)
 
 
-def plan_sources(files: list[Path], *, kind: str, inbox: str | None, ledger: Ledger) -> SourcePlan:
+def plan_sources(
+    files: list[Path],
+    *,
+    kind: str,
+    inbox: str | None,
+    ledger: Ledger,
+    replay: bool = False,
+) -> SourcePlan:
+    """The files to read. ``replay``: `sync --replay 3d` with no files is the cron form of
+    R9 (re-send what is pending), so with ``source.kind = files`` it reads nothing."""
     if files:
         missing = [str(p) for p in files if not p.is_file()]
         if missing:
@@ -52,6 +61,8 @@ def plan_sources(files: list[Path], *, kind: str, inbox: str | None, ledger: Led
             plan.files.append(path)
             plan.digests[path] = digest
         return plan
+    if replay and kind == "files":
+        return SourcePlan(files=[])
     if kind == "api":
         raise UsageError(
             "source.kind = api is not available in this version",
