@@ -95,6 +95,11 @@ class Summary:
         }
 
 
+# One page of the newest records when reconciling: calls, tasks and contacts lists take at
+# most 99 (OAS Call.json, Task.json, Contact.json `limit`).
+_RECENT_LIMIT = 99
+
+
 class _Stop(Exception):
     """Internal: the whole run stops (auth broken, Zoho unavailable)."""
 
@@ -306,7 +311,7 @@ class Runner:
         if state is not None and state[0] == L.DONE and state[1]:
             return state[1]
         if state is not None and state[0] == L.INTENDED:
-            found = self._find(op, marker(rid), contact_id)
+            found = self._find(op, marker(rid), contact_id, body.get("ticketId"))
             if found:
                 self.ledger.done(rid, op, found)
                 return found
@@ -321,9 +326,9 @@ class Runner:
         self.ledger.done(rid, op, zoho_id)
         return zoho_id
 
-    def _find(self, op: str, tag: str, contact_id: str) -> str | None:
-        """An earlier run's lost outcome: list endpoints scoped to the contact first (search
-        lags behind writes, DECISIONS.md), then Zoho's search by subject."""
+    def _find(self, op: str, tag: str, contact_id: str, ticket_id: str | None) -> str | None:
+        """An earlier run's lost outcome: list endpoints scoped to the contact (or ticket)
+        first (search lags behind writes, DECISIONS.md), then Zoho's search by subject."""
         assert self.desk is not None
         candidates: list[dict[str, Any]] = []
         if op == "ticket":
@@ -335,7 +340,18 @@ class Runner:
             if not _with_tag(candidates, tag):
                 candidates = self.desk.search_calls(subject=tag)
         else:
-            candidates = self.desk.search_tasks(subject=tag)
+            # Tasks: the ticket's tasks (OAS Task.json /tickets/{id}/tasks), else the newest
+            # tasks (GET /tasks?sortBy=-createdTime, Task.json), then search.
+            if ticket_id:
+                candidates = list(
+                    self.desk.paginate(f"/tickets/{ticket_id}/tasks", limit=_RECENT_LIMIT)
+                )
+            else:
+                candidates = self.desk.first_page(
+                    "/tasks", {"sortBy": "-createdTime"}, limit=_RECENT_LIMIT
+                )
+            if not _with_tag(candidates, tag):
+                candidates = self.desk.search_tasks(subject=tag)
         hits = _with_tag(candidates, tag)
         return str(hits[0]["id"]) if hits else None
 
@@ -350,6 +366,10 @@ class Runner:
         if known is not None and known[0] == L.DONE and known[1]:
             return known[1], mine is not None
         found = self._search_contact(number)
+        if found is None and known is not None:
+            # An intent without a result: a run crashed after (maybe) POSTing this contact.
+            # Search lags behind writes (DECISIONS.md), so look among the newest contacts too.
+            found = self._recent_contact(number)
         if found is not None:
             self.ledger.remember_contact(number, found)
             if mine is not None:
@@ -363,6 +383,20 @@ class Runner:
         self.ledger.remember_contact(number, contact_id)
         self.ledger.done(rid, "contact", contact_id)
         return contact_id, True
+
+    def _recent_contact(self, number: str) -> str | None:
+        """The newest contacts (``GET /contacts?sortBy=-createdTime``, OAS Contact.json
+        ``sortBy`` createdTime; ``-`` for descending as Task.json documents), one page: a
+        list is not subject to the search lag."""
+        assert self.desk is not None
+        page = self.desk.first_page("/contacts", {"sortBy": "-createdTime"}, limit=_RECENT_LIMIT)
+        for contact in page:
+            if any(
+                contact.get(k) and same_number(str(contact[k]), number, self.default_region)
+                for k in ("phone", "mobile")
+            ):
+                return str(contact["id"])
+        return None
 
     def _search_contact(self, number: str) -> str | None:
         """Phone, then mobile (reference §5 [X]: both, checked against the normalised number;
