@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import phonenumbers
+
 from ringodesk_cli.errors import (
     AuthError,
     ExitCode,
@@ -403,8 +405,8 @@ class Runner:
         Zoho matches by wildcard). Several matches: the most recently modified wins."""
         assert self.desk is not None
         matches: dict[str, dict[str, Any]] = {}
+        digits = _search_digits(number)
         for criterion in ("phone", "mobile"):
-            digits = number.lstrip("+")
             found = (
                 self.desk.search_contacts(phone=digits)
                 if criterion == "phone"
@@ -444,6 +446,16 @@ class Runner:
             for op in plan.operations(new_caller=not exists):
                 self._planned[f"POST /{op}s"] += 1
             exists = True
+
+
+def _search_digits(number: str) -> str:
+    """The national significant number: its digits are inside every way Zoho may hold the
+    number as free text (``+380671234567``, ``0671234567``; reference §5), whereas the
+    full E.164 digits miss a contact saved in the national format. Hits are verified."""
+    try:
+        return str(phonenumbers.parse(number, None).national_number)
+    except phonenumbers.NumberParseException:
+        return number.lstrip("+")
 
 
 def _with_tag(items: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
