@@ -236,3 +236,143 @@ def kill_after_write(sb: Sandbox, path: str, pid: Callable[[], int]) -> Callable
             os.kill(pid(), signal.SIGKILL)
 
     return wrap_desk(sb, after)
+
+
+# -- in-process runs (runner and property tests) -----------------------------------------
+class Crashed(Exception):
+    """The simulated process death: raised by every ledger write once it has happened."""
+
+
+class CrashingLedger:
+    """Wraps a ``Ledger``: the ``at``-th write that records an outcome (``done`` or
+    ``remember_contact``, i.e. right after a request succeeded) dies, and so does every
+    later write, as if the process had been killed between a request and its commit."""
+
+    _OUTCOMES = ("done", "remember_contact")
+    _WRITES = ("intend", "intend_contact", "set_call_state", "upsert_call", "quarantine",
+               "remember_file", "set_meta", *_OUTCOMES)  # fmt: skip
+
+    def __init__(self, ledger: Any, at: int, ops: tuple[str, ...] = _OUTCOMES) -> None:
+        self._ledger = ledger
+        self._at = at
+        self._ops = ops
+        self._seen = 0
+        self._lock = threading.Lock()
+        self.crashed = False
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._ledger, name)
+        if name not in self._WRITES:
+            return target
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                if not self.crashed and name in self._ops:
+                    self._seen += 1
+                    self.crashed = self._seen == self._at
+                if self.crashed:
+                    raise Crashed(name)
+            return target(*args, **kwargs)
+
+        return write
+
+
+class Harness:
+    """Runs the sync's library path (ingest -> replay -> deliver) against the sandbox with
+    a real token provider, the way `commands/sync.py` wires it, minus the process."""
+
+    def __init__(self, sb: Sandbox, tmp: Path, *, links: dict[str, str] | None = None) -> None:
+        from ringodesk_cli.sync.planner import Policy
+
+        self.sb = sb
+        self.tmp = tmp
+        self.ledger_path = tmp / "ledger.sqlite3"
+        self.generation = 0
+        self.policy = Policy(
+            senior_manager=agent_id(sb, SENIOR),
+            department_id=sb.department_id,
+            task_deadline=timedelta(hours=4),
+            employees={
+                sip: agent_id(sb, email)
+                for sip, email in (LINKS if links is None else links).items()
+            },
+        )
+        self.reactivate()
+
+    def reactivate(self) -> None:
+        """A new grant code, a new refresh token, a fresh token cache (R8 -> `activate`)."""
+        from ringodesk_cli.zoho.accounts import AccountsClient
+        from ringodesk_cli.zoho.tokens import TokenCache, TokenProvider
+
+        self.generation += 1
+        accounts = AccountsClient(self.sb.url, self.sb.client_id, self.sb.client_secret)
+        refresh = accounts.exchange_code(self.sb.mint_grant_code()).refresh_token
+        assert refresh
+        cache = TokenCache(self.tmp / f"token-{self.generation}.json")
+        self.tokens = TokenProvider(accounts, refresh, cache, request_limit=10_000)
+
+    def runner(self, ledger: Any, *, dry_run: bool = False) -> Any:
+        from ringodesk_cli.sync.runner import Runner
+        from ringodesk_cli.zoho.desk import DeskClient
+
+        desk = DeskClient(
+            self.sb.url, self.tokens, self.sb.org_id, sleep=lambda _s: None, max_attempts=4
+        )
+        return Runner(
+            desk=desk,
+            ledger=ledger,
+            policy=self.policy,
+            default_region="UA",
+            concurrency=3,
+            dry_run=dry_run,
+        )
+
+    def sync(
+        self,
+        calls: list[Call],
+        *,
+        replay: str | None = None,
+        crash_at: int | None = None,
+        dry_run: bool = False,
+    ) -> Any:
+        """One run; returns the Summary, or ``None`` when the simulated crash ended it."""
+        from ringodesk_cli.sync.ledger import Ledger
+        from ringodesk_cli.sync.sources import read_all
+        from ringodesk_cli.sync.window import replay_start
+
+        export = write_export(self.tmp / "export.csv", calls)
+        real = Ledger(self.ledger_path, readonly=dry_run)
+        ledger: Any = real if crash_at is None else CrashingLedger(real, crash_at)
+        try:
+            runner = self.runner(ledger, dry_run=dry_run)
+            runner.ingest(read_all([export], timezone=KYIV, default_region="UA", columns={}))
+            if replay:
+                since = replay_start(replay, KYIV, datetime.now(KYIV))
+                runner.add_replay(since.isoformat())
+            return runner.deliver()
+        except Crashed:
+            return None
+        finally:
+            real.close()
+
+
+def drop_after_write(sb: Sandbox, path: str, times: int = 1) -> Callable[[], None]:
+    """The first ``times`` POSTs to ``path`` are performed, then the connection is dropped
+    unanswered: the client cannot know the outcome (the sandbox's ``drop_after_write``
+    fault, aimed at one endpoint instead of the next request of any kind)."""
+    from ringodesk_cli.sandbox.server import DROP
+
+    original = sb.handle_desk
+    left = [times]
+    lock = threading.Lock()
+
+    def handle(method: str, req_path: str, params: Any, headers: Any, raw: bytes) -> Any:
+        reply = original(method, req_path, params, headers, raw)
+        with lock:
+            if method == "POST" and req_path == path and reply.status < 300 and left[0] > 0:
+                left[0] -= 1
+                return DROP
+        return reply
+
+    sb.handle_desk = handle  # type: ignore[method-assign]
+    return lambda: setattr(sb, "handle_desk", original)
