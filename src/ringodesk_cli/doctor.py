@@ -336,9 +336,16 @@ def check_last_sync(ledger: Ledger | None, now: datetime) -> CheckResult:
 
 
 def check_token(session: Session, clock: Callable[[], float]) -> CheckResult:
+    from ringodesk_cli.errors import AuthError, ZohoAuthError
+
     cache = session.token_cache()
     before = cache.read().access_token
-    token = session.token_provider().access_token()
+    try:
+        token = session.token_provider().access_token()
+    except ZohoAuthError as exc:
+        # Accounts' hint for invalid_code speaks of grant codes (activation); here it is the
+        # stored refresh token that was refused.
+        return from_error("token", exc, fix=AuthError.default_hint)
     minutes = max(0, int((cache.read().expires_at - clock()) // 60))
     how = (
         "refreshed just now"
@@ -484,7 +491,7 @@ def check_fields(fields: CachedFields, settings: Settings) -> CheckResult:
     return failed(
         name,
         f"{len(problems)} of {total}: "
-        + _listing([f"{p.module} {p.label} {p.kind}" for p in problems], limit=6),
+        + _listing([f"{p.module} {p.subject} {p.kind}" for p in problems], limit=6),
         fix,
         ExitCode.CONFIG,
     )
