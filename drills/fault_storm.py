@@ -1,0 +1,143 @@
+"""Drill (issue 6 §2): a fault storm. 20% of Desk requests answer 429 or 500 or have their
+connection dropped, with latency jitter; the sync is rerun until it exits 0 (bounded), and
+then the sandbox holds every record exactly once (0 duplicates, 0 missing).
+
+The sandbox draws each fault before doing any work (zoho-desk-api.md: a 429 or 500 creates
+nothing), so every fault here is safe to retry; ``--after-write`` adds the nasty kind, a
+connection dropped *after* the record was written, which only the ``[rs:]`` reconciliation
+can resolve.
+
+    .venv/bin/python drills/fault_storm.py            # 300 calls
+    .venv/bin/python drills/fault_storm.py --short    # 60 calls (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from common import (
+    DrillError,
+    Profile,
+    generate_calls,
+    log,
+    sandbox,
+    tally,
+    verdict,
+    workdir,
+    write_export,
+)
+
+from ringodesk_cli.sandbox import Sandbox
+
+NAME = "fault_storm"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help="CI size: 60 calls")
+    parser.add_argument("--calls", type=int, help="calls in the export (default 300 / 60)")
+    parser.add_argument("--fail-rate", type=float, default=0.2)
+    parser.add_argument("--jitter-ms", type=int, default=40, help="latency varies 0..this")
+    parser.add_argument("--after-write", action="store_true", help="also drop_after_write")
+    parser.add_argument("--max-runs", type=int, help="rerun bound (default 200 / 40)")
+    parser.add_argument("--seed", type=int, default=int(time.time()) % 10_000)
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args(argv)
+    count = args.calls or (60 if args.short else 300)
+    kinds = ("429", "500", "drop") + (("drop_after_write",) if args.after_write else ())
+    log(
+        f"{NAME}: {count} calls, {args.fail_rate:.0%} of {'/'.join(kinds)}, "
+        f"latency 0-{args.jitter_ms} ms, seed {args.seed}"
+    )
+    sb = sandbox(seed=args.seed)
+    try:
+        with workdir(NAME, args.keep) as root:
+            return _drill(sb, root, count, kinds, args)
+    except DrillError as exc:
+        return verdict(NAME, False, f"could not run: {exc}")
+    finally:
+        sb.stop()
+
+
+def _jitter(sb: Sandbox, top: int, seed: int, stop: threading.Event) -> None:
+    rng = random.Random(seed)
+    while not stop.wait(0.05):
+        sb.set_faults(latency_ms=rng.randint(0, top))
+
+
+def _drill(
+    sb: Sandbox, root: Path, count: int, kinds: tuple[str, ...], args: argparse.Namespace
+) -> int:
+    profile = Profile(sb, root)
+    profile.setup()
+    calls = generate_calls(count, seed=args.seed)
+    export = write_export(root / "calls.csv", calls)
+    before = sb.request_log()
+    sb.set_faults(fail_rate=args.fail_rate, kinds=kinds)
+    stop = threading.Event()
+    jitter = threading.Thread(target=_jitter, args=(sb, args.jitter_ms, args.seed, stop))
+    jitter.daemon = True
+    jitter.start()
+    codes: list[int] = []
+    stops: Counter[str] = Counter()
+    delivered: list[int] = []
+    max_runs = args.max_runs or (40 if args.short else 200)
+    started = time.monotonic()
+    try:
+        for _ in range(max_runs):
+            run = profile.run("sync", str(export), "--json")
+            codes.append(run.code)
+            summary = _summary(run.stdout)
+            delivered.append(int(summary.get("delivered") or 0))
+            reason = str(summary.get("stopped") or "")
+            if reason:
+                stops[reason] += 1
+            log(
+                f"  run {len(codes)}: exit {run.code} in {run.seconds:.1f} s, "
+                f"delivered {delivered[-1]}, pending {summary.get('pending')}"
+                + (f"; stopped: {reason}" if reason else "")
+            )
+            if run.code == 0:
+                break
+            if run.code not in (5, 6):
+                log(f"  unexpected exit code; stderr: {run.stderr.strip()[-600:]}")
+    finally:
+        stop.set()
+        jitter.join(timeout=5)
+        sb.set_faults(fail_rate=0.0, latency_ms=0)
+    elapsed = time.monotonic() - started
+    log_after = sb.request_log()[len(before) :]
+    faults = sum(
+        1 for e in log_after if e["path"].startswith("/api/v1/") and e["status"] in (0, 429, 500)
+    )
+    result = tally(sb, calls)
+    for example in result.examples:
+        log(f"  mismatch: {example}")
+    for reason, times in stops.most_common(6):
+        log(f"  stop reason x{times}: {reason}")
+    ok = bool(codes) and codes[-1] == 0 and result.ok
+    return verdict(
+        NAME,
+        ok,
+        f"{len(codes)} runs (exit codes {dict(Counter(codes))}, last {codes[-1]}) in "
+        f"{elapsed:.1f} s; {len(log_after)} Desk requests, {faults} answered "
+        f"429/500/dropped; {result.line()}",
+    )
+
+
+def _summary(stdout: str) -> dict[str, object]:
+    try:
+        data = json.loads(stdout)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
