@@ -47,4 +47,9 @@ class SandboxConfig:
     # Empty: any http loopback redirect URI is accepted; else exact match (§1.3 item 1).
     redirect_uris: tuple[str, ...] = ()
     fault_kinds: tuple[str, ...] = ("429", "500", "drop")
+    # The calls/list stand-in (ringostat_api.py): its Auth-key, the zone its calldate/from/to
+    # are written in (undocumented by Ringostat, ringostat.md §7) and the 6,500-call cap (§2).
+    ringostat_key: str = "sandbox-ringostat-key"
+    ringostat_timezone: str = "UTC"
+    ringostat_cap: int = 6500
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)

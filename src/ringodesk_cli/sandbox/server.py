@@ -1,6 +1,7 @@
 """The sandbox itself: one object that owns the state, the limits and the faults, and a
-standard-library HTTP server (Accounts under ``/oauth``, Desk under ``/api/v1``, admin under
-``/__sandbox__``, all on one root) that serves it from a daemon thread."""
+standard-library HTTP server (Accounts under ``/oauth``, Desk under ``/api/v1``, Ringostat's
+``/calls/list``, admin under ``/__sandbox__``, all on one root) that serves it from a daemon
+thread."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ringodesk_cli.sandbox.desk_records import RecordEndpoints
 from ringodesk_cli.sandbox.desk_setup import SetupEndpoints
 from ringodesk_cli.sandbox.oauth import Accounts, Grant, scope_covers
 from ringodesk_cli.sandbox.replies import ApiError, DeskRequest, Reply, not_found
+from ringodesk_cli.sandbox.ringostat_api import RingostatStandIn
 from ringodesk_cli.sandbox.routes import build_routes, match
 from ringodesk_cli.sandbox.store import RECORD_KINDS, Store
 from ringodesk_cli.sandbox.validation import require_json_object
@@ -42,6 +44,7 @@ class Sandbox:
         self.setup = SetupEndpoints(self.store, cfg)
         self.records_api = RecordEndpoints(self.store, cfg)
         self.routes = build_routes(self.setup, self.records_api)
+        self.ringostat = RingostatStandIn(cfg, self.now)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -96,6 +99,14 @@ class Sandbox:
     @search_lag_seconds.setter
     def search_lag_seconds(self, value: float) -> None:
         self.records_api.search_lag = value
+
+    def ringostat_add_calls(self, calls: list[dict[str, Any]]) -> None:
+        """Add calls to the calls/list stand-in; each shows once the clock reaches calldate."""
+        self.ringostat.add_calls(calls)
+
+    def ringostat_update_call(self, uniqueid: str, **fields: Any) -> None:
+        """Change a call later, e.g. ``disposition="ANSWERED"`` after ``IN PROGRESS``."""
+        self.ringostat.update_call(uniqueid, fields)
 
     def mint_grant_code(self, scopes: str | None = None) -> str:
         """A Self Client grant code: single use, expires after cfg.grant_code_lifetime."""
@@ -174,16 +185,23 @@ class Sandbox:
     def reset(self) -> None:
         self.store.reset()
         self.accounts.reset()
+        self.ringostat.reset()
         self.accounts.token_limit = self.cfg.token_requests_per_10min
         self._offset = 0.0
         self._reset_runtime()
 
     def dump_state(self) -> dict[str, Any]:
-        return {"version": 1, "desk": self.store.dump(), "accounts": self.accounts.dump()}
+        return {
+            "version": 1,
+            "desk": self.store.dump(),
+            "accounts": self.accounts.dump(),
+            "ringostat": self.ringostat.dump(),
+        }
 
     def load_state(self, data: dict[str, Any]) -> None:
         self.store.load(data["desk"])
         self.accounts.load(data.get("accounts", {}))
+        self.ringostat.load(data.get("ringostat", {}))
 
     def save_state(self) -> None:
         if self.cfg.state_file is None:

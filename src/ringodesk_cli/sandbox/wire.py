@@ -44,6 +44,9 @@ def _oauth(sb: Sandbox, method: str, path: str, params: dict[str, list[str]]) ->
 
 def _admin(sb: Sandbox, method: str, path: str, body: dict[str, Any]) -> Reply:
     sub = path[len(ADMIN) :].strip("/")
+    if sub.startswith("ringostat/"):
+        reply = sb.ringostat.admin(method, sub[len("ringostat/") :], body)
+        return reply if reply is not None else not_found().reply()
     if method == "GET" and sub == "requests":
         return json_reply({"requests": sb.request_log(), "counts": sb.request_counts()})
     if method == "GET" and sub == "counts":
@@ -59,6 +62,8 @@ def _admin(sb: Sandbox, method: str, path: str, body: dict[str, Any]) -> Reply:
                 "department_id": sb.department_id,
                 "accounts_url": sb.url,
                 "desk_url": sb.url,
+                "ringostat_api_url": sb.url,
+                "ringostat_key": sb.cfg.ringostat_key,
             }
         )
     if method == "GET" and sub.startswith("records/"):
@@ -132,6 +137,11 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
         ) -> Reply:
             if path.startswith("/api/v1/"):
                 return sb.handle_desk(method, path, params, self.headers, raw)
+            if path == "/calls/list" and method == "GET":
+                listed = sb.ringostat.handle(params, self.headers)
+                # The Auth-key stays out of the log, like the OAuth secrets below.
+                sb._record(method, path, path, listed, {"query": params})
+                return listed
             if path.startswith(ADMIN):
                 body = json.loads(raw) if raw.strip() else {}
                 return _admin(sb, method, path, body)
