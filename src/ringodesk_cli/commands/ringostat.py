@@ -1,0 +1,154 @@
+"""`ringodesk ringostat login|status`: the Ringostat Auth-key for `[source] kind = "api"`.
+
+DECISIONS.md: the key lives with the other secrets (keyring, the opt-in 0600 file, or
+``RINGODESK_RINGOSTAT_KEY``), never in the TOML and never from a flag value: it comes from
+``--key-file`` (``-`` = stdin), piped stdin, or a hidden prompt.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from ringodesk_cli.commands.context import AppContext, JsonOpt, ProfileOpt, QuietOpt, use
+from ringodesk_cli.credentials import ENV_VARS
+from ringodesk_cli.errors import ExitCode, RingodeskError, UsageError
+from ringodesk_cli.redact import register_secret
+
+if TYPE_CHECKING:
+    from ringodesk_cli.session import Session
+
+app = typer.Typer(help="Ringostat API access: the Auth-key for fetching the call log.")
+
+SECRET = "ringostat_key"
+ENV_VAR = ENV_VARS[SECRET]
+# A check is one small request; two tries ride out a blip without making the user wait.
+CHECK_ATTEMPTS = 2
+WHERE = "Ringostat cabinet: Integration -> Ringostat API -> Auth-key"
+
+
+def _check(session: Session, key: str) -> None:
+    from ringodesk_cli.ringostat.api import RingostatClient
+
+    client = RingostatClient(
+        session.settings.get("ringostat.api_url"), key, max_attempts=CHECK_ATTEMPTS, timeout=30
+    )
+    client.check_key(ZoneInfo(session.settings.get("ringostat.timezone")))
+
+
+def _read_key(app_ctx: AppContext, key_file: Path | None) -> str:
+    from ringodesk_cli.credentials import read_secret
+
+    what = "Ringostat Auth-key"
+    if key_file is not None:
+        return read_secret(key_file, sys.stdin, what=what, stdin_is_tty=sys.stdin.isatty())
+    if not sys.stdin.isatty():
+        return read_secret(None, sys.stdin, what=what, stdin_is_tty=False)
+    if app_ctx.interactive:
+        app_ctx.output.info(f"The key is in the {WHERE}.")
+        value = str(typer.prompt("Ringostat Auth-key", hide_input=True)).strip()
+        if not value:
+            raise UsageError("the Ringostat Auth-key is empty")
+        register_secret(value)
+        return value
+    raise UsageError(
+        "no Ringostat Auth-key given",
+        hint=f"pass --key-file FILE ('-' = stdin) or pipe it on stdin; for cron, {ENV_VAR} "
+        "works without storing it",
+    )
+
+
+@app.command("login")
+def login_cmd(
+    ctx: typer.Context,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="File holding the Auth-key ('-' = stdin). Also: piped stdin, or a hidden "
+            "prompt. Never a plain flag value.",
+        ),
+    ] = None,
+    insecure_storage: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-storage", help="Keep secrets in a 0600 file when no keyring works."
+        ),
+    ] = False,
+    json_mode: JsonOpt = False,
+    quiet: QuietOpt = False,
+    profile: ProfileOpt = None,
+) -> None:
+    """Check a Ringostat Auth-key with one small calls/list request, then store it."""
+    app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
+    if insecure_storage:
+        app_ctx.insecure_storage = True
+    session = app_ctx.session()
+    key = _read_key(app_ctx, key_file)
+    _check(session, key)  # a refused key raises (exit 4) before anything is stored
+    session.credentials.set(SECRET, key)
+    data: dict[str, Any] = {
+        "profile": session.profile,
+        "api_url": session.settings.get("ringostat.api_url"),
+        "key": "works",
+        "stored_in": session.credentials.kind,
+        "overridden_by_env": bool(session.credentials.source(SECRET) == f"env {ENV_VAR}"),
+    }
+    if data["overridden_by_env"]:
+        app_ctx.output.warn(f"{ENV_VAR} is set and wins over the stored key in this shell")
+    if app_ctx.json_mode:
+        app_ctx.output.json(data)
+    else:
+        app_ctx.output.info(f"Ringostat Auth-key works; stored in the {data['stored_in']}")
+
+
+@app.command("status")
+def status_cmd(
+    ctx: typer.Context,
+    json_mode: JsonOpt = False,
+    quiet: QuietOpt = False,
+    profile: ProfileOpt = None,
+) -> None:
+    """Say whether a Ringostat Auth-key is set, where it comes from, and whether it works
+    (exit 4 when it is missing or refused, 5 when Ringostat cannot be reached)."""
+    app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
+    session = app_ctx.session()
+    source = session.credentials.source(SECRET)
+    data: dict[str, Any] = {
+        "profile": session.profile,
+        "api_url": session.settings.get("ringostat.api_url"),
+        "source_kind": session.settings.get("source.kind"),
+        "key_from": source,
+        "key": "not set",
+    }
+    code = ExitCode.OK
+    if source is None:
+        data["hint"] = "run `ringodesk ringostat login`"
+        code = ExitCode.AUTH
+    else:
+        try:
+            _check(session, session.credentials.get(SECRET) or "")
+            data["key"] = "works"
+        except RingodeskError as exc:
+            data["key"] = "broken"
+            data["error"] = str(exc)
+            data["hint"] = exc.hint
+            code = exc.exit_code if exc.exit_code != ExitCode.UNEXPECTED else ExitCode.AUTH
+    if app_ctx.json_mode:
+        app_ctx.output.json(data)
+    else:
+        out = app_ctx.output
+        out.result(f"profile      {data['profile']}")
+        out.result(f"api url      {data['api_url']}")
+        out.result(f"key from     {source or 'not set'}")
+        out.result(f"key          {data['key']}")
+        if data.get("error"):
+            out.result(f"  {data['error']}")
+        if data.get("hint"):
+            out.result(f"  hint: {data['hint']}")
+    if code:
+        raise typer.Exit(int(code))
