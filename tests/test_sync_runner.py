@@ -137,3 +137,26 @@ def test_dry_run_sends_no_write_and_writes_no_ledger(harness: Harness) -> None:
     }
     assert not any(k.startswith(("POST /api", "PATCH")) for k in harness.sb.request_counts())
     assert not harness.ledger_path.exists()
+
+
+def test_a_call_found_by_reconciliation_is_brought_up_to_the_newer_content(
+    harness: Harness,
+) -> None:
+    """Crash after POST /calls (writes: contact x2, ticket, call); the call is then seen
+    with its recording: the found activity is PATCHed, not left stale or created again."""
+    call = Call("u-1", "+380671250001", ago(20), sip="anna_sip")
+    assert harness.sync([call], crash_at=4) is None
+    assert len(harness.sb.records("calls")) == 1
+    call.recording = "https://rec.example.com/u-1.mp3"
+    summary = harness.sync([call])
+    assert summary.exit_code == ExitCode.OK
+    activity = one_call(harness.sb)
+    assert "Recording: https://rec.example.com/u-1.mp3" in activity["description"]
+    assert harness.sb.request_counts()["PATCH /api/v1/calls/{id}"] == 1
+    assert harness.sync([call]).already_delivered == 1
+
+
+def one_call(sb: Sandbox) -> dict[str, object]:
+    calls = sb.records("calls")
+    assert len(calls) == 1, calls
+    return calls[0]

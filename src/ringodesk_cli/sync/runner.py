@@ -100,6 +100,8 @@ class Summary:
 # One page of the newest records when reconciling: calls, tasks and contacts lists take at
 # most 99 (OAS Call.json, Task.json, Contact.json `limit`).
 _RECENT_LIMIT = 99
+# What a changed call updates on its activity (DECISIONS.md: PATCH, never a second create).
+_CALL_UPDATE_KEYS = ("subject", "status", "duration", "description", "startTime", "ownerId")
 
 
 class _Stop(Exception):
@@ -298,11 +300,7 @@ class Runner:
         if state is None or state[0] != L.DONE or not state[1]:
             self._create_all(plan)
             return
-        body = {
-            k: v
-            for k, v in plan.call.items()
-            if k in ("subject", "status", "duration", "description", "startTime", "ownerId")
-        }
+        body = {k: v for k, v in plan.call.items() if k in _CALL_UPDATE_KEYS}
         self.desk.update_call(state[1], body)
 
     def _ensure(self, plan: CallPlan, op: str, body: dict[str, Any], contact_id: str) -> str:
@@ -314,9 +312,16 @@ class Runner:
             return state[1]
         if state is not None and state[0] == L.INTENDED:
             found = self._find(op, marker(rid), contact_id, body.get("ticketId"))
-            if found:
-                self.ledger.done(rid, op, found)
-                return found
+            if found is not None:
+                found_id = str(found["id"])
+                if op == "call":
+                    # The lost POST may have carried older content (the call was seen again
+                    # since, e.g. with its recording): bring the activity up to date.
+                    stale = {k: body[k] for k in _CALL_UPDATE_KEYS if found.get(k) != body.get(k)}
+                    if stale:
+                        self.desk.update_call(found_id, stale)
+                self.ledger.done(rid, op, found_id)
+                return found_id
         self.ledger.intend(rid, op)
         create = {
             "ticket": self.desk.create_ticket,
@@ -328,7 +333,9 @@ class Runner:
         self.ledger.done(rid, op, zoho_id)
         return zoho_id
 
-    def _find(self, op: str, tag: str, contact_id: str, ticket_id: str | None) -> str | None:
+    def _find(
+        self, op: str, tag: str, contact_id: str, ticket_id: str | None
+    ) -> dict[str, Any] | None:
         """An earlier run's lost outcome: list endpoints scoped to the contact (or ticket)
         first (search lags behind writes, DECISIONS.md), then Zoho's search by subject."""
         assert self.desk is not None
@@ -355,7 +362,7 @@ class Runner:
             if not _with_tag(candidates, tag):
                 candidates = self.desk.search_tasks(subject=tag)
         hits = _with_tag(candidates, tag)
-        return str(hits[0]["id"]) if hits else None
+        return hits[0] if hits else None
 
     def _ensure_contact(self, plan: CallPlan) -> tuple[str, bool]:
         """The contact for the client number, and whether this call made it (a new caller)."""
