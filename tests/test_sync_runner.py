@@ -160,3 +160,17 @@ def one_call(sb: Sandbox) -> dict[str, object]:
     calls = sb.records("calls")
     assert len(calls) == 1, calls
     return calls[0]
+
+
+def test_a_partly_delivered_call_seen_with_new_content_gets_its_activity_updated(
+    harness: Harness,
+) -> None:
+    """Missed call from a new caller: writes contact x2, ticket, call, task. A crash at the
+    task leaves the call created but the record pending; it then comes with a recording."""
+    call = Call("u-2", "+380671250002", ago(20), disposition="NO ANSWER")
+    assert harness.sync([call], crash_at=5) is None
+    call.recording = "https://rec.example.com/u-2.mp3"
+    assert harness.sync([call]).exit_code == ExitCode.OK
+    activity = one_call(harness.sb)
+    assert "Recording: https://rec.example.com/u-2.mp3" in str(activity["description"])
+    assert len(harness.sb.records("tasks")) == 1

@@ -282,6 +282,7 @@ class Runner:
 
     # -- the operations ------------------------------------------------------------------
     def _create_all(self, plan: CallPlan) -> None:
+        assert self.desk is not None
         record = plan.record
         contact_id, new_caller = self._ensure_contact(plan)
         ids: dict[str, str | None] = {CONTACT: contact_id}
@@ -290,7 +291,12 @@ class Runner:
         if "ticket" in ops or done.get("ticket", ("", None))[0] in (L.DONE, L.INTENDED):
             assert plan.ticket is not None
             ids[TICKET] = self._ensure(plan, "ticket", substitute(plan.ticket, ids), contact_id)
-        self._ensure(plan, "call", substitute(plan.call, ids), contact_id)
+        call_body = substitute(plan.call, ids)
+        call_id = self._ensure(plan, "call", call_body, contact_id)
+        if done.get("call", ("", None))[0] == L.DONE:
+            # A partial delivery retried: the activity was created by an earlier attempt,
+            # maybe from older content (the call was seen again since), so bring it up to date.
+            self.desk.update_call(call_id, {k: call_body[k] for k in _CALL_UPDATE_KEYS})
         for name, body in plan.tasks:
             self._ensure(plan, name, substitute(body, ids), contact_id)
 
