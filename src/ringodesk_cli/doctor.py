@@ -5,7 +5,7 @@ runs them in order and lets a failure stand in for the checks that need what fai
 profile without a token cannot list agents), so each problem is reported once, where it is.
 Library code: nothing here prints.
 
-Zoho requests are read-only and few (about ten API credits): the organizations and
+Zoho requests are read-only and few (a dozen API credits): the organizations and
 departments, both agent lists, the fields of tickets and contacts, and one search each for
 contacts, tickets, calls and tasks -- the reads sync needs. The agents and fields read for
 the scope check are reused by the later checks. The access token is refreshed only when the
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,14 +37,7 @@ if TYPE_CHECKING:
 # Exit code of the whole run: the most severe failure's, in this order. Auth first (nothing
 # reaches Zoho without it and only the user can fix it), then configuration (also the user's
 # to fix), then Zoho unavailable (may heal by itself), then failed calls, busy, a crashed check.
-SEVERITY: tuple[ExitCode, ...] = (
-    ExitCode.AUTH,
-    ExitCode.CONFIG,
-    ExitCode.UNAVAILABLE,
-    ExitCode.PARTIAL,
-    ExitCode.BUSY,
-    ExitCode.UNEXPECTED,
-)
+SEVERITY = (ExitCode.AUTH, ExitCode.CONFIG, ExitCode.UNAVAILABLE, ExitCode.PARTIAL)
 # A call pending longer than this means deliveries are stuck, not just waiting for cron.
 STALE_PENDING = timedelta(hours=24)
 # Searches that match nothing: only whether Zoho lets the token search matters.
@@ -63,14 +56,7 @@ class CheckResult:
     skipped: bool = False  # not checked: not applicable (ok) or blocked by an earlier failure
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "ok": self.ok,
-            "detail": self.detail,
-            "fix": self.fix,
-            "skipped": self.skipped,
-            "exit_code": int(self.exit_code),
-        }
+        return {**asdict(self), "exit_code": int(self.exit_code)}
 
 
 def passed(name: str, detail: str, *, skipped: bool = False) -> CheckResult:
@@ -283,8 +269,8 @@ def check_ledger(ledger: Ledger | None, now: datetime) -> CheckResult:
         return failed(
             name,
             text,
-            f"calls have been pending for over {_age(STALE_PENDING)}: fix the other failed "
-            f"checks, then run `ringodesk sync --replay {days}d` (a `--replay 3d` cron line "
+            f"calls have been pending for over {_age(STALE_PENDING)}: fix any other failed "
+            f"check, then run `ringodesk sync --replay {days}d` (a `--replay 3d` cron line "
             "no longer reaches calls older than that)",
             ExitCode.UNAVAILABLE,
         )
@@ -564,20 +550,12 @@ def check_mapping(
 
 # -- the run ---------------------------------------------------------------------------------
 
+# fmt: off
 CHECKS: tuple[str, ...] = (
-    "settings",
-    "credentials",
-    "token",
-    "organization",
-    "scopes",
-    "fields",
-    "senior-manager",
-    "agents",
-    "mappings",
-    "inbox",
-    "ledger",
-    "last-sync",
+    "settings", "credentials", "token", "organization", "scopes", "fields", "senior-manager",
+    "agents", "mappings", "inbox", "ledger", "last-sync",
 )
+# fmt: on
 
 
 def run_doctor(

@@ -14,17 +14,21 @@ def doctor(
     quiet: QuietOpt = False,
     profile: ProfileOpt = None,
 ) -> None:
-    """Check the whole setup, one line per check, with the fix for each failure.
+    """Check the whole setup: one line per check, with the fix for each failure.
 
-    Checks: settings, credentials, token, organization (and department), scopes, the 12
-    rs_* fields, senior manager, linked agents, mappings, inbox (source.kind = inbox), ledger
-    (pending, failed, oldest pending, integrity) and the last sync. Zoho is only read (about
-    ten API credits). --json prints a list of {name, ok, detail, fix, skipped, exit_code};
+    Checks, in order: settings, credentials, token, organization (and its
+    department), scopes, the 12 rs_* fields, senior manager, linked agents,
+    mappings, inbox (when source.kind = inbox), ledger (pending, failed,
+    oldest pending, integrity), last sync. Zoho is only read (about a dozen
+    API credits; a cached access token is reused).
+
+    --json prints a list of {name, ok, detail, fix, skipped, exit_code};
     --quiet prints only the failures, on stderr.
 
-    Exit code: 0 when every check passes; else the most severe failure's, in this order:
-    4 auth, 3 configuration (or a damaged ledger), 5 Zoho unavailable (or calls pending over
-    a day), 6 failed calls in the ledger or a partial last sync, 1 a check crashed.
+    Exit code: 0 when every check passes, else the most severe failure's:
+    4 auth, then 3 configuration (or a damaged ledger), then 5 Zoho
+    unavailable (or calls pending over a day), then 6 failed calls or a
+    partial last sync, then 1 a check crashed.
     """
     app = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     results = run_doctor(app.session)
