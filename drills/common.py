@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import secrets
 import signal
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import _pathfix  # noqa: F401  (first: see its docstring; no stdlib import above uses secrets)
 import phonenumbers
 
 from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
@@ -290,7 +290,7 @@ def sandbox(*, latency_ms: int = 0, seed: int = 1) -> Sandbox:
             latency_ms=latency_ms,
             seed=seed,
             token_requests_per_10min=10_000,
-            client_secret=f"drill-secret-{secrets.token_hex(12)}",
+            client_secret=f"drill-secret-{os.urandom(12).hex()}",
         )
     )
     _quiet_disconnects(sb)

@@ -16,20 +16,14 @@ and refresh) and, for good measure, also from the sandbox's own table of issued 
 
 from __future__ import annotations
 
-import sys
+import argparse
+import json
+import stat
+import time
 from pathlib import Path
 
-# This script's name shadows the standard library's `secrets` (which the sandbox and the
-# helpers import): search its folder last, after the standard library.
-_HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if p not in (_HERE, "")] + [_HERE]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import stat  # noqa: E402
-import time  # noqa: E402
-
-from common import (  # noqa: E402
+import _pathfix  # noqa: F401  (first: this file's name shadows the stdlib `secrets`)
+from common import (
     LINKS,
     SENIOR,
     DrillError,
@@ -42,7 +36,7 @@ from common import (  # noqa: E402
     write_export,
 )
 
-from ringodesk_cli.sandbox import Sandbox  # noqa: E402
+from ringodesk_cli.sandbox import Sandbox
 
 NAME = "secrets"
 SECRETS_FILE = "secrets.json"
