@@ -18,6 +18,7 @@ from ringodesk_cli.commands import agents as agents_cmd
 from ringodesk_cli.commands import auth as auth_cmd
 from ringodesk_cli.commands import config as config_cmd
 from ringodesk_cli.commands import demo as demo_cmd
+from ringodesk_cli.commands import doctor as doctor_cmd
 from ringodesk_cli.commands import employees as employees_cmd
 from ringodesk_cli.commands import fields as fields_cmd
 from ringodesk_cli.commands import mapping as mapping_cmd
@@ -45,6 +46,7 @@ app.add_typer(employees_cmd.app, name="employees")
 app.add_typer(mapping_cmd.app, name="mapping")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
+app.command("doctor")(doctor_cmd.doctor)
 app.add_typer(sandbox_cmd.app, name="sandbox")
 
 state = AppContext()
