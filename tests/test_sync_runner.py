@@ -7,7 +7,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from e2e import Call, Harness, agent_id, ago, by_marker, contacts_by_phone, drop_after_write
+from e2e import (
+    Call,
+    Harness,
+    agent_id,
+    ago,
+    by_marker,
+    contacts_by_phone,
+    drop_after_write,
+    wrap_desk,
+)
 from sandbox_fixture import (
     desk_session,
     sandbox,  # noqa: F401
@@ -174,3 +183,31 @@ def test_a_partly_delivered_call_seen_with_new_content_gets_its_activity_updated
     activity = one_call(harness.sb)
     assert "Recording: https://rec.example.com/u-2.mp3" in str(activity["description"])
     assert len(harness.sb.records("tasks")) == 1
+
+
+def test_a_create_refused_by_revoked_tokens_does_not_make_a_second_new_caller_ticket(
+    harness: Harness,
+) -> None:
+    """A's contact POST is refused (tokens revoked after its searches); B, of the same
+    number, then creates the contact and the new caller's ticket; A's replay adds none."""
+    searches = []
+
+    def revoke_on_second_search(method: str, path: str, reply: object) -> None:
+        if path == "/api/v1/contacts/search":
+            searches.append(path)
+            if len(searches) == 2:
+                harness.sb.revoke_all_tokens()
+
+    undo = wrap_desk(harness.sb, revoke_on_second_search)
+    a = Call("n-a", "+380671260001", ago(30), sip="anna_sip")
+    assert harness.sync([a]).exit_code == ExitCode.AUTH
+    undo()
+    harness.reactivate()
+    b = Call("n-b", "+380671260001", ago(20), sip="anna_sip")
+    assert harness.sync([b]).exit_code == ExitCode.OK
+    assert harness.sync([], replay="3d").delivered == 1
+    assert len(harness.sb.records("contacts")) == 1
+    assert len(harness.sb.records("calls")) == 2
+    assert [t["subject"] for t in harness.sb.records("tickets")] == [
+        by_marker(harness.sb.records("tickets"), "n-b")[0]["subject"]
+    ]

@@ -263,6 +263,16 @@ class Ledger:
             ).fetchall()
         return {str(r[0]): (str(r[1]), r[2]) for r in rows}
 
+    def contact_maker(self, contact_id: str) -> str | None:
+        """The call whose ``contact`` operation is known to have created ``contact_id``."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT ringostat_id FROM ops WHERE op = 'contact' AND state = ? "
+                "AND zoho_id = ? LIMIT 1",
+                (DONE, contact_id),
+            ).fetchone()
+        return str(row[0]) if row else None
+
     # -- contacts by number --------------------------------------------------------------
     def contact(self, number: str) -> tuple[str, str | None] | None:
         """(state, contact id) for a client number: ``done`` or ``intended``."""

@@ -288,9 +288,17 @@ class Runner:
         ids: dict[str, str | None] = {CONTACT: contact_id}
         ops = plan.operations(new_caller=new_caller)
         done = self.ledger.ops_of(record.ringostat_id)
-        if "ticket" in ops or done.get("ticket", ("", None))[0] in (L.DONE, L.INTENDED):
+        ticket_state = done.get("ticket", ("", None))[0]
+        if "ticket" in ops or ticket_state == L.DONE:
             assert plan.ticket is not None
             ids[TICKET] = self._ensure(plan, "ticket", substitute(plan.ticket, ids), contact_id)
+        elif ticket_state == L.INTENDED:
+            # No longer a new caller (another call made the contact meanwhile): adopt a
+            # ticket a lost POST may have created, but never create one now.
+            found = self._find("ticket", marker(record.ringostat_id), contact_id, None)
+            if found is not None:
+                ids[TICKET] = str(found["id"])
+                self.ledger.done(record.ringostat_id, "ticket", str(found["id"]))
         call_body = substitute(plan.call, ids)
         call_id = self._ensure(plan, "call", call_body, contact_id)
         if done.get("call", ("", None))[0] == L.DONE:
@@ -379,7 +387,15 @@ class Runner:
         known = self.ledger.contact(number)
         mine = self.ledger.op(rid, "contact")
         if known is not None and known[0] == L.DONE and known[1]:
-            return known[1], mine is not None
+            # A new caller if this call made the contact: its own create is done with that id,
+            # or its create's outcome was lost and no other call is known to have made it
+            # (an intent whose POST failed, e.g. tokens revoked, while another call made it).
+            if mine is None:
+                return known[1], False
+            if mine[0] == L.DONE:
+                return known[1], mine[1] == known[1]
+            maker = self.ledger.contact_maker(known[1])
+            return known[1], maker in (None, rid)
         found = self._search_contact(number)
         if found is None and known is not None:
             # An intent without a result: a run crashed after (maybe) POSTing this contact.
