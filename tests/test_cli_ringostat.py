@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -153,3 +155,44 @@ def test_status_when_ringostat_cannot_be_reached_exits_5(
     result = cli("ringostat", "status", "--json")
     assert result.code == 5, result
     assert "could not be reached" in result.json()["error"]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_login_on_a_terminal_asks_for_the_key_with_hidden_input(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import typer
+
+    from ringodesk_cli.main import invoke
+
+    write_profile(sb.url)
+    asked: list[bool] = []
+
+    def prompt(text: str, hide_input: bool = False) -> str:
+        asked.append(hide_input)
+        return KEY
+
+    monkeypatch.setattr(sys, "stdin", _Terminal(""))
+    monkeypatch.setattr(typer, "prompt", prompt)
+    assert invoke(["ringostat", "login"]) == 0
+    assert asked == [True]
+    assert stored_key() == KEY
+    assert "Integration -> Ringostat API" in capsys.readouterr().err
+
+
+def test_login_on_a_terminal_with_no_input_never_prompts(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+
+    from ringodesk_cli.main import invoke
+
+    write_profile(sb.url)
+    monkeypatch.setattr(sys, "stdin", _Terminal(""))
+    monkeypatch.setattr(typer, "prompt", lambda *a, **k: pytest.fail("prompted"))
+    assert invoke(["--no-input", "ringostat", "login"]) == 2
+    assert stored_key() is None

@@ -199,3 +199,35 @@ def test_the_real_client_gets_an_auth_error_for_a_wrong_key(sb: Sandbox) -> None
     with pytest.raises(RingostatAuthError) as caught:
         client.check_key(KYIV)
     assert caught.value.exit_code == ExitCode.AUTH
+
+
+def test_cron_runs_over_a_moving_clock_see_every_completed_call_exactly_once(
+    sb: Sandbox,
+) -> None:
+    """The sequence the sync is meant to run (window = last fetch - overlap .. now; IN
+    PROGRESS left for later), with the building blocks only: client + records_from_api."""
+    from ringodesk_cli.ringostat.api import fields_for
+    from ringodesk_cli.ringostat.api_records import records_from_api
+    from ringodesk_cli.ringostat.records import CallRecord, Outcome
+
+    calls = [call(f"ua-{i}", f"2024-05-14 09:{i * 3:02d}:00") for i in range(15)]
+    calls[4]["disposition"] = "IN PROGRESS"
+    sb.ringostat_add_calls(calls)
+    client = RingostatClient(sb.url, KEY, sleep=lambda _s: None)
+    delivered: list[str] = []
+    last_fetch = datetime.fromtimestamp(sb.now(), UTC) - timedelta(hours=1)
+    for run in range(10):
+        if run == 6:
+            sb.ringostat_update_call("ua-4", disposition="ANSWERED")
+        now = datetime.fromtimestamp(sb.now(), UTC)
+        rows = client.fetch(last_fetch - timedelta(minutes=15), now, fields_for([]), KYIV)
+        for record in records_from_api(rows, timezone=KYIV, default_region="UA"):
+            assert isinstance(record, CallRecord)
+            if record.outcome is Outcome.IN_PROGRESS or record.ringostat_id in delivered:
+                continue
+            delivered.append(record.ringostat_id)
+        last_fetch = now
+        sb.advance_time(5 * 60)
+    assert sorted(delivered) == sorted(c["uniqueid"] for c in calls)
+    # Completed at run 6, still inside the 15-minute overlap: delivered after ua-8 (run 5).
+    assert delivered.index("ua-4") > delivered.index("ua-8")
