@@ -22,6 +22,7 @@ from ringodesk_cli.commands import doctor as doctor_cmd
 from ringodesk_cli.commands import employees as employees_cmd
 from ringodesk_cli.commands import fields as fields_cmd
 from ringodesk_cli.commands import mapping as mapping_cmd
+from ringodesk_cli.commands import ringostat as ringostat_cmd
 from ringodesk_cli.commands import sandbox as sandbox_cmd
 from ringodesk_cli.commands import sync as sync_cmd
 from ringodesk_cli.commands.context import AppContext
@@ -48,6 +49,7 @@ app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
 app.command("doctor")(doctor_cmd.doctor)
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(ringostat_cmd.app, name="ringostat")
 
 state = AppContext()
 
