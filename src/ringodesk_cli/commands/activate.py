@@ -38,6 +38,13 @@ def activate(
         typer.Option(help="Self Client grant code (single use, minutes-long); '-' = stdin."),
     ] = None,
     device: Annotated[bool, typer.Option("--device", help="Sign in with the device flow.")] = False,
+    ringostat_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File holding the Ringostat Auth-key ('-' = stdin), for source.kind = api; "
+            "checked with one calls/list request, then kept with the other secrets."
+        ),
+    ] = None,
     redirect_port: Annotated[
         int | None, typer.Option(help="Port of http://127.0.0.1:PORT/callback (browser flow).")
     ] = None,
@@ -152,6 +159,10 @@ def activate(
     ):
         task_deadline = typer.prompt("Task processing deadline", default="4h")
     deadline = act.set_task_deadline(task_deadline)
+    if ringostat_key_file is not None:
+        from ringodesk_cli.commands.ringostat import store_checked_key
+
+        store_checked_key(session, ringostat_key_file, stdin_used=stdin_used)
     act.save()
 
     accounts_final, desk_final = session.urls()

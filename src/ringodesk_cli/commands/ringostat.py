@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import typer
 
 from ringodesk_cli.commands.context import AppContext, JsonOpt, ProfileOpt, QuietOpt, use
-from ringodesk_cli.credentials import ENV_VARS
 from ringodesk_cli.errors import ExitCode, RingodeskError, UsageError
 from ringodesk_cli.redact import register_secret
 
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Ringostat API access: the Auth-key for fetching the call log.")
 
 SECRET = "ringostat_key"
-ENV_VAR = ENV_VARS[SECRET]
+ENV_VAR = "RINGODESK_RINGOSTAT_KEY"  # credentials.ENV_VARS, not imported: keyring is slow to load
 # A check is one small request; two tries ride out a blip without making the user wait.
 CHECK_ATTEMPTS = 2
 WHERE = "Ringostat cabinet: Integration -> Ringostat API -> Auth-key"
@@ -60,6 +59,19 @@ def _read_key(app_ctx: AppContext, key_file: Path | None) -> str:
         hint=f"pass --key-file FILE ('-' = stdin) or pipe it on stdin; for cron, {ENV_VAR} "
         "works without storing it",
     )
+
+
+def store_checked_key(session: Session, key_file: Path, *, stdin_used: bool = False) -> None:
+    """`activate --ringostat-key-file`: read, check with one request, then store."""
+    from ringodesk_cli.credentials import read_secret
+
+    if str(key_file) == "-" and stdin_used:
+        raise UsageError("stdin already carried another secret; pass the Auth-key as a file")
+    key = read_secret(
+        key_file, sys.stdin, what="Ringostat Auth-key", stdin_is_tty=sys.stdin.isatty()
+    )
+    _check(session, key)
+    session.credentials.set(SECRET, key)
 
 
 @app.command("login")

@@ -84,6 +84,9 @@ def serve_cmd(
         "department_id": sb.department_id,
         "grant_code": code,
         "activate": shlex.join(activate),
+        # The calls/list stand-in (source.kind = "api") lives on the same root.
+        "ringostat_api_url": sb.url,
+        "ringostat_key": sb.cfg.ringostat_key,
     }
     # Printed with typer.echo, not render.Output: Output redacts anything shaped like a Zoho
     # token, and these are the sandbox's own throw-away credentials the user must paste.
@@ -94,6 +97,10 @@ def serve_cmd(
         typer.echo(f"  client id      {sb.client_id}")
         typer.echo(f"  client secret  {sb.client_secret}  (also in {secret_file})")
         typer.echo(f"  organization   {sb.org_id}, department {sb.department_id}")
+        typer.echo(
+            f"  Ringostat      calls/list on {sb.url}, Auth-key {sb.cfg.ringostat_key}"
+            f" (ringodesk config set ringostat.api_url {sb.url})"
+        )
         typer.echo("Point a profile at it (the grant code expires in 3 minutes; a new one:")
         typer.echo(f"  curl -X POST {sb.url}/__sandbox__/grant-code):")
         typer.echo(f"  {shlex.join(activate)}")

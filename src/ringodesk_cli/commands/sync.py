@@ -32,6 +32,13 @@ def sync(
     offline: Annotated[
         bool, typer.Option("--offline", help="With --dry-run: no read-only searches either.")
     ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(help="source.kind = api: fetch from this time (profile zone), a backfill."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="source.kind = api: fetch up to this time (default: now).")
+    ] = None,
     json_mode: JsonOpt = False,
     quiet: QuietOpt = False,
     profile: ProfileOpt = None,
@@ -45,7 +52,15 @@ def sync(
     app = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     if offline and not dry_run:
         raise UsageError("--offline only makes sense with --dry-run")
-    summary = run_sync(app, files or [], replay=replay, dry_run=dry_run, offline=offline)
+    summary = run_sync(
+        app,
+        files or [],
+        replay=replay,
+        dry_run=dry_run,
+        offline=offline,
+        since=since,
+        until=until,
+    )
     render_summary(app, summary)
     code = int(summary["exit_code"])
     if code:
@@ -59,6 +74,8 @@ def run_sync(
     replay: str | None,
     dry_run: bool,
     offline: bool,
+    since: str | None = None,
+    until: str | None = None,
 ) -> dict[str, Any]:
     """The library call behind `sync` (also used by `demo`): returns the summary dict."""
     from zoneinfo import ZoneInfo
@@ -112,6 +129,13 @@ def run_sync(
             ledger=ledger,
             replay=bool(replay),
         )
+        if (since or until) and not sources.api:
+            raise UsageError("--since/--until need source.kind = api (files carry their own dates)")
+        window = None
+        if sources.api:
+            window = _fetch_from_api(
+                session, runner, ledger, timezone, replay=replay, since=since, until=until
+            )
         with app.output.progress("Reading exports") as bar:
 
             def counted() -> Any:
@@ -129,8 +153,8 @@ def run_sync(
             for path, digest in sources.digests.items():
                 ledger.remember_file(str(path.resolve()), digest)
         if replay:
-            since = replay_start(replay, timezone, datetime.now(UTC))
-            runner.add_replay(since.isoformat())
+            replay_from = replay_start(replay, timezone, datetime.now(UTC))
+            runner.add_replay(replay_from.isoformat())
         if desk_error is not None:
             runner.summary.stopped = str(desk_error)
             runner.summary.stop_code = int(desk_error.exit_code)
@@ -145,6 +169,13 @@ def run_sync(
         data["files"] = [str(p) for p in sources.files]
         data["unchanged_files"] = [str(p) for p in sources.unchanged]
         data["ledger"] = str(ledger_path)
+        data["ringostat_window"] = window.as_dict() if window else None
+        if window is not None and not dry_run:
+            # The fetch itself succeeded and every call is in the ledger: the next plain run
+            # starts here (minus the overlap), whatever happened at Zoho.
+            from ringodesk_cli.sync.api_source import LAST_FETCH
+
+            ledger.set_meta(LAST_FETCH, window.end.isoformat())
         if not dry_run:
             ledger.set_meta(
                 "last_sync",
@@ -184,3 +215,38 @@ def render_summary(app: AppContext, data: dict[str, Any]) -> None:
         out.result("would send: " + ", ".join(f"{k} × {v}" for k, v in data["planned"].items()))
     if data["requests"]:
         out.result("requests: " + ", ".join(f"{k} × {v}" for k, v in data["requests"].items()))
+
+
+def _fetch_from_api(
+    session: Any,
+    runner: Any,
+    ledger: Any,
+    timezone: Any,
+    *,
+    replay: str | None,
+    since: str | None,
+    until: str | None,
+) -> Any:
+    from ringodesk_cli.sync.api_source import fetch_records, parse_moment, plan_window
+    from ringodesk_cli.sync.window import replay_start
+
+    settings = session.settings
+    now = datetime.now(UTC)
+    window = plan_window(
+        ledger,
+        now=now,
+        timezone=timezone,
+        replay_since=replay_start(replay, timezone, now) if replay else None,
+        since=parse_moment(since, timezone, "--since") if since else None,
+        until=parse_moment(until, timezone, "--until") if until else None,
+    )
+    items = fetch_records(
+        api_url=settings.get("ringostat.api_url"),
+        key=session.credentials.get("ringostat_key"),
+        window=window,
+        timezone=timezone,
+        default_region=settings.get("ringostat.default_region"),
+        mappings={**settings.table("mapping.ticket"), **settings.table("mapping.contact")},
+    )
+    runner.ingest(items)
+    return window

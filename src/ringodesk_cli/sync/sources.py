@@ -24,6 +24,7 @@ class SourcePlan:
     files: list[Path]
     digests: dict[Path, str] = field(default_factory=dict)
     unchanged: list[Path] = field(default_factory=list)
+    api: bool = False  # calls come from Ringostat's calls/list (source.kind = "api")
 
 
 def plan_sources(
@@ -64,10 +65,7 @@ def plan_sources(
     if replay and kind == "files":
         return SourcePlan(files=[])
     if kind == "api":
-        raise UsageError(
-            "source.kind = api is not available in this version",
-            hint="export the call log to a file and run `ringodesk sync FILE`",
-        )
+        return SourcePlan(files=[], api=True)
     raise UsageError(
         "no export files given",
         hint="run `ringodesk sync FILE...`, or set source.kind = inbox and source.inbox",
