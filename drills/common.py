@@ -59,6 +59,9 @@ INBOUND_TYPES = ("in", "callback")
 ANSWERED = ("ANSWERED", "PROPER", "REPEATED")
 MISSED = ("NO ANSWER", "BUSY", "VOICEMAIL", "CLIENT NO ANSWER")
 RS_MARKER = re.compile(r"\[rs:([^\]]+)\]")
+# Zoho: "new records can take minutes to become searchable" (DECISIONS.md); longer than any
+# drill, so that search never finds what the drill itself created.
+SEARCH_LAG = 600.0
 RUN_TIMEOUT = 120.0  # seconds; any single ringodesk run longer than this is a failure
 
 
@@ -456,10 +459,48 @@ class DrillError(Exception):
     """The drill could not be carried out (as opposed to: it ran and found a failure)."""
 
 
-def creating_requests(sb: Sandbox) -> int:
-    """POSTs that create a record and got an answer (any status) so far."""
+def ledger_story(profile: Profile, key: str) -> str:
+    """What the profile's ledger says about a Ringostat id (or a client number): its call
+    row and ops, for the report of a mismatch. Read-only; never blocks a run."""
+    import sqlite3
+
+    paths = list(profile.home.rglob("ledger.sqlite3"))
+    if not paths:
+        return "no ledger"
+    db = sqlite3.connect(f"{paths[0].as_uri()}?mode=ro", uri=True, timeout=5)
+    try:
+        call = db.execute(
+            "SELECT state, client_number FROM calls WHERE ringostat_id = ?", (key,)
+        ).fetchone()
+        ops = db.execute(
+            "SELECT op, state, zoho_id FROM ops WHERE ringostat_id = ? ORDER BY op", (key,)
+        ).fetchall()
+        number = call[1] if call else key
+        contact = db.execute(
+            "SELECT state, contact_id FROM contacts WHERE number = ?", (number,)
+        ).fetchone()
+        others = db.execute(
+            "SELECT o.ringostat_id, o.state, o.zoho_id FROM ops o JOIN calls c"
+            " ON c.ringostat_id = o.ringostat_id WHERE c.client_number = ? AND o.op = 'contact'"
+            " AND o.ringostat_id != ?",
+            (number, key),
+        ).fetchall()
+    except sqlite3.Error as exc:
+        return f"ledger unreadable: {exc}"
+    finally:
+        db.close()
+    return (
+        f"call {call}; ops {ops}; contact of {number}: {contact}; "
+        f"other calls' contact ops: {others}"
+    )
+
+
+def creating_requests(sb: Sandbox, kind: str | None = None) -> int:
+    """POSTs that create a record (of ``kind``: contacts, tickets, calls, tasks; None: any)
+    and got an answer (any status) so far."""
+    prefix = f"POST /api/v1/{kind or ''}"
     counts = sb.request_counts()
-    return sum(v for k, v in counts.items() if k.startswith("POST /api/v1/"))
+    return sum(v for k, v in counts.items() if k.startswith(prefix))
 
 
 def wait_for(predicate: Any, timeout: float, step: float = 0.01) -> bool:
@@ -471,20 +512,27 @@ def wait_for(predicate: Any, timeout: float, step: float = 0.01) -> bool:
     return bool(predicate())
 
 
+FAILED_MARK = "FAILED"
+
+
 @contextmanager
 def workdir(name: str, keep: bool = False) -> Iterator[Path]:
+    """A temporary folder for the drill; kept (and named) when asked or when the drill
+    failed, so that its outputs, config and ledger can be read afterwards."""
     path = Path(tempfile.mkdtemp(prefix=f"ringodesk-drill-{name}-"))
     try:
         yield path
     finally:
-        if keep:
-            log(f"kept: {path}")
+        if keep or (path / FAILED_MARK).exists():
+            log(f"work folder kept: {path}")
         else:
             import shutil
 
             shutil.rmtree(path, ignore_errors=True)
 
 
-def verdict(name: str, ok: bool, figures: str) -> int:
+def verdict(name: str, ok: bool, figures: str, root: Path | None = None) -> int:
     log(f"{name}: {'PASS' if ok else 'FAIL'} — {figures}")
+    if not ok and root is not None:
+        (root / FAILED_MARK).write_text(figures + "\n", encoding="utf-8")
     return 0 if ok else 1

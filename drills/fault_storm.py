@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from common import (
+    SEARCH_LAG,
     DrillError,
     Profile,
     generate_calls,
@@ -46,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jitter-ms", type=int, default=40, help="latency varies 0..this")
     parser.add_argument("--after-write", action="store_true", help="also drop_after_write")
     parser.add_argument("--max-runs", type=int, help="rerun bound (default 200 / 40)")
+    parser.add_argument(
+        "--search-lag",
+        type=float,
+        default=SEARCH_LAG,
+        help="seconds before a new record is searchable (Zoho: minutes; default %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=int(time.time()) % 10_000)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args(argv)
@@ -53,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     kinds = ("429", "500", "drop") + (("drop_after_write",) if args.after_write else ())
     log(
         f"{NAME}: {count} calls, {args.fail_rate:.0%} of {'/'.join(kinds)}, "
-        f"latency 0-{args.jitter_ms} ms, seed {args.seed}"
+        f"latency 0-{args.jitter_ms} ms, search lag {args.search_lag:.0f} s, seed {args.seed}"
     )
     sb = sandbox(seed=args.seed)
     try:
@@ -76,6 +83,9 @@ def _drill(
 ) -> int:
     profile = Profile(sb, root)
     profile.setup()
+    # DECISIONS.md "Search lags behind writes": nothing created during the drill is found by
+    # search, so reconciliation must rely on the ledger and on list endpoints.
+    sb.set_limits(search_lag_seconds=args.search_lag)
     calls = generate_calls(count, seed=args.seed)
     export = write_export(root / "calls.csv", calls)
     before = sb.request_log()
@@ -128,6 +138,7 @@ def _drill(
         f"{len(codes)} runs (exit codes {dict(Counter(codes))}, last {codes[-1]}) in "
         f"{elapsed:.1f} s; {len(log_after)} Desk requests, {faults} answered "
         f"429/500/dropped; {result.line()}",
+        root=root,
     )
 
 

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from common import (
+    SEARCH_LAG,
     DrillError,
     Profile,
     generate_calls,
@@ -40,11 +41,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--short", action="store_true", help="CI size: 60 calls")
     parser.add_argument("--calls", type=int, help="calls in the export (default 300 / 60)")
     parser.add_argument("--latency-ms", type=int, default=25)
+    parser.add_argument(
+        "--search-lag",
+        type=float,
+        default=SEARCH_LAG,
+        help="seconds before a new record is searchable (Zoho: minutes; default %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=int(time.time()) % 10_000)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args(argv)
     count = args.calls or (60 if args.short else 300)
-    log(f"{NAME}: {count} calls, latency {args.latency_ms} ms, seed {args.seed}")
+    log(
+        f"{NAME}: {count} calls, latency {args.latency_ms} ms, "
+        f"search lag {args.search_lag:.0f} s, seed {args.seed}"
+    )
     sb = sandbox(seed=args.seed)
     try:
         with workdir(NAME, args.keep) as root:
@@ -58,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
 def _drill(sb: Sandbox, root: Path, count: int, args: argparse.Namespace) -> int:
     profile = Profile(sb, root)
     profile.setup()
+    # DECISIONS.md "Search lags behind writes": nothing created during the drill is found by
+    # search, so reconciliation must rely on the ledger and on list endpoints.
+    sb.set_limits(search_lag_seconds=args.search_lag)
     # Cron's form `sync --replay 3d` reads the inbox; an empty one leaves only the replay.
     inbox = root / "inbox"
     inbox.mkdir()
@@ -117,6 +130,7 @@ def _drill(sb: Sandbox, root: Path, count: int, args: argparse.Namespace) -> int
         result.ok and not problems,
         f"revoked at {at_revoke}/{count} calls, exit {code}; after re-activate + replay "
         f"exit {replay.code}, {summary.get('delivered')} delivered; {result.line()}",
+        root=root,
     )
 
 

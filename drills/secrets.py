@@ -207,6 +207,7 @@ def _drill(sb: Sandbox, root: Path, args: argparse.Namespace) -> int:
         f"values ({kinds}); {len(leaks)} leaks; secrets file mode "
         f"{', '.join(oct(m) for m in modes.values()) or 'missing'}, token cache mode "
         f"{', '.join(oct(m) for m in cache_modes.values()) or 'missing'}",
+        root=root,
     )
 
 

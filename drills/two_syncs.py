@@ -92,6 +92,7 @@ def _drill(sb: Sandbox, root: Path, rounds: int, count: int, args: argparse.Name
         NAME,
         result.ok and not problems,
         f"{rounds} races, exit codes {pairs}; {result.line()}",
+        root=root,
     )
 
 
