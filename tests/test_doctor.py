@@ -26,6 +26,7 @@ from ringodesk_cli.errors import ExitCode
 from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.session import Session
 from ringodesk_cli.settings import Paths, Settings
+from ringodesk_cli.setup.fields import REQUIRED_FIELDS
 from ringodesk_cli.sync.ledger import FAILED, LEDGER_FILE, PENDING, Ledger
 from ringodesk_cli.zoho.desk import DeskClient
 
@@ -33,7 +34,7 @@ ACCOUNTS = "https://accounts.example.test"
 DESK_ROOT = "https://desk.example.test"
 DESK = DESK_ROOT + "/api/v1"
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
-LABELS = doctor.setup_fields.REQUIRED_FIELDS
+LABELS = REQUIRED_FIELDS
 
 BASE = f"""[zoho]
 client_id = "1000.CLIENT"

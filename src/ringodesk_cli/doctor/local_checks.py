@@ -1,0 +1,221 @@
+"""Checks that need no Zoho request: settings, credentials, inbox, ledger, last sync."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ringodesk_cli.errors import ExitCode
+
+if TYPE_CHECKING:
+    from ringodesk_cli.session import Session
+    from ringodesk_cli.settings import Settings
+    from ringodesk_cli.sync.ledger import Ledger
+from ringodesk_cli.doctor.results import (
+    RERUN_FIX,
+    STALE_PENDING,
+    CheckResult,
+    _age,
+    _listing,
+    _parse_time,
+    failed,
+    passed,
+)
+
+# -- local checks -------------------------------------------------------------------------------
+
+REQUIRED_SETTINGS = ("zoho.client_id", "zoho.org_id", "zoho.department_id")
+
+
+def check_settings(session: Session) -> CheckResult:
+    """The file parsed and validated when the session opened; here: env overrides, hosts, and
+    the keys sync cannot run without (``policy_from_settings`` and ``Session.desk``)."""
+    name = "settings"
+    settings = session.settings
+    if not settings.exists:
+        return failed(
+            name,
+            f"profile {session.profile} has no settings file ({settings.path})",
+            "run `ringodesk activate`",
+            ExitCode.CONFIG,
+        )
+    settings.as_dict()  # reads every key through its checker, env variables included
+    accounts_url, desk_url = session.urls()
+    missing = [key for key in REQUIRED_SETTINGS if not settings.get(key)]
+    if missing:
+        return failed(
+            name,
+            f"{', '.join(missing)} not set in {settings.path}",
+            "run `ringodesk activate` (or `ringodesk config set KEY VALUE`)",
+            ExitCode.CONFIG,
+        )
+    return passed(name, f"{settings.path} is valid; Zoho Desk {desk_url}, Accounts {accounts_url}")
+
+
+def check_credentials(session: Session) -> CheckResult:
+    name = "credentials"
+    described = session.credentials.describe()
+    sources = described.get("secrets")
+    sources = sources if isinstance(sources, dict) else {}
+    missing = [s for s in ("client_secret", "refresh_token") if not sources.get(s)]
+    store = str(described.get("store"))
+    if missing and described.get("problem"):
+        return failed(
+            name,
+            f"{store}: {described['problem']}",
+            "use `ringodesk activate --insecure-storage` (a 0600 file), or set "
+            "RINGODESK_CLIENT_SECRET and RINGODESK_REFRESH_TOKEN in cron's environment",
+            ExitCode.CONFIG,
+        )
+    if missing:
+        return failed(
+            name,
+            f"{' and '.join(missing)} not found ({store}): this profile is not signed in",
+            "run `ringodesk activate`",
+            ExitCode.AUTH,
+        )
+    where = ", ".join(f"{s} from {sources[s]}" for s in ("client_secret", "refresh_token"))
+    return passed(name, f"{store}: {where}")
+
+
+def check_inbox(settings: Settings) -> CheckResult:
+    from ringodesk_cli.sync.sources import EXPORT_SUFFIXES
+
+    name = "inbox"
+    kind = settings.get("source.kind")
+    if kind != "inbox":
+        return passed(name, f"not used (source.kind = {kind})", skipped=True)
+    inbox = settings.get("source.inbox")
+    if not inbox:
+        return failed(
+            name,
+            "source.kind is inbox but source.inbox is not set",
+            "ringodesk config set source.inbox /path/to/folder",
+            ExitCode.CONFIG,
+        )
+    folder = Path(inbox).expanduser()
+    if not folder.is_dir():
+        return failed(
+            name,
+            f"{folder} does not exist or is not a folder",
+            f"create {folder}, or point source.inbox at the folder Ringostat exports land in",
+            ExitCode.CONFIG,
+        )
+    try:
+        entries = [p for p in folder.iterdir() if p.suffix.lower() in EXPORT_SUFFIXES]
+    except OSError as exc:
+        return failed(
+            name,
+            f"{folder} cannot be listed ({exc.strerror})",
+            f"give this user read and execute permission on {folder}",
+            ExitCode.CONFIG,
+        )
+    unreadable = []
+    for path in entries:
+        try:
+            with path.open("rb") as handle:
+                handle.read(1)
+        except OSError:
+            unreadable.append(path.name)
+    if unreadable:
+        return failed(
+            name,
+            f"{len(unreadable)} of {len(entries)} export files in {folder} cannot be read: "
+            + _listing(unreadable),
+            f"give this user read permission on the files in {folder}",
+            ExitCode.CONFIG,
+        )
+    return passed(name, f"{folder}: {len(entries)} export files, all readable")
+
+
+def open_ledger(state_dir: Path) -> Ledger | None:
+    """The profile's ledger, read-only; None when no sync has created it yet."""
+    from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
+
+    path = state_dir / LEDGER_FILE
+    return Ledger(path, readonly=True) if path.exists() else None
+
+
+def check_ledger(ledger: Ledger | None, now: datetime) -> CheckResult:
+    import sqlite3
+
+    from ringodesk_cli.sync.ledger import CHANGED, DELIVERED, FAILED, PENDING, WAITING
+
+    name = "ledger"
+    if ledger is None:
+        return passed(name, "no ledger yet: no sync has run in this profile")
+    keep = (
+        f"stop cron runs and keep a copy of {ledger.path}, then rebuild it with sqlite3's "
+        "`.recover`; do not delete it: it records what was already delivered"
+    )
+    try:
+        if not ledger.integrity_ok():
+            return failed(name, f"{ledger.path} failed SQLite's quick_check", keep, ExitCode.CONFIG)
+        counts = ledger.counts()
+        oldest = ledger.oldest(PENDING)
+        quarantined = ledger.quarantine_count()
+    except sqlite3.Error as exc:
+        return failed(name, f"{ledger.path} cannot be read: {exc}", keep, ExitCode.CONFIG)
+    pending, failures = counts.get(PENDING, 0), counts.get(FAILED, 0)
+    text = (
+        f"delivered {counts.get(DELIVERED, 0)}, pending {pending}, failed {failures}, "
+        f"changed {counts.get(CHANGED, 0)}, in progress {counts.get(WAITING, 0)}, "
+        f"quarantined rows {quarantined}"
+    )
+    started = _parse_time(oldest) if oldest else None
+    if started is not None:
+        text += f"; oldest pending call {_age(now - started)} old ({oldest})"
+    if started is not None and now - started > STALE_PENDING:
+        days = (now - started).days + 2  # --replay counts today as the first day
+        return failed(
+            name,
+            text,
+            f"calls have been pending for over {_age(STALE_PENDING)}: fix any other failed "
+            f"check, then run `ringodesk sync --replay {days}d` (a `--replay 3d` cron line "
+            "no longer reaches calls older than that)",
+            ExitCode.UNAVAILABLE,
+        )
+    if failures:
+        return failed(
+            name,
+            text,
+            "`ringodesk sync --replay 3d` retries failed calls and prints why each failed",
+            ExitCode.PARTIAL,
+        )
+    return passed(name, text)
+
+
+_LAST_SYNC_FIX: dict[int, str] = {
+    ExitCode.CONFIG: "run `ringodesk sync` by hand to see the configuration error",
+    ExitCode.AUTH: "run `ringodesk activate`; the calls stay pending until then",
+    ExitCode.UNAVAILABLE: "nothing was lost: `ringodesk sync --replay 3d` delivers the pending "
+    "calls once Zoho answers",
+    ExitCode.PARTIAL: "run `ringodesk sync --replay 3d` to see the failed and quarantined rows; "
+    "fix those rows in the export",
+}
+
+
+def check_last_sync(ledger: Ledger | None, now: datetime) -> CheckResult:
+    name = "last-sync"
+    raw = ledger.meta("last_sync") if ledger is not None else None
+    if raw is None:
+        return passed(name, "no sync has run yet")
+    try:
+        data: Any = json.loads(raw)
+        code = int(data.get("exit_code", 1))
+    except (ValueError, TypeError, AttributeError):
+        return failed(name, "the last sync's record is unreadable", RERUN_FIX, ExitCode.UNEXPECTED)
+    at = _parse_time(str(data.get("at", "")))
+    when = f"{_age(now - at)} ago ({data['at']})" if at else "at an unknown time"
+    counts = ", ".join(
+        f"{key} {data[key]}"
+        for key in ("read", "new", "delivered", "failed", "quarantined", "pending")
+        if key in data
+    )
+    text = f"{when}: exit {code}; {counts}"
+    if code == 0:
+        return passed(name, text)
+    exit_code = ExitCode(code) if code in {int(c) for c in ExitCode} else ExitCode.UNEXPECTED
+    return failed(name, text, _LAST_SYNC_FIX.get(code, RERUN_FIX), exit_code)
