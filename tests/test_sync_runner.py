@@ -188,14 +188,14 @@ def test_a_partly_delivered_call_seen_with_new_content_gets_its_activity_updated
 def test_a_create_refused_by_revoked_tokens_does_not_make_a_second_new_caller_ticket(
     harness: Harness,
 ) -> None:
-    """A's contact POST is refused (tokens revoked after its searches); B, of the same
+    """A's contact POST is refused (tokens revoked after its search); B, of the same
     number, then creates the contact and the new caller's ticket; A's replay adds none."""
     searches = []
 
     def revoke_on_second_search(method: str, path: str, reply: object) -> None:
         if path == "/api/v1/contacts/search":
             searches.append(path)
-            if len(searches) == 2:
+            if len(searches) == 1:  # one `_all` search per unknown number
                 harness.sb.revoke_all_tokens()
 
     undo = wrap_desk(harness.sb, revoke_on_second_search)
@@ -211,3 +211,48 @@ def test_a_create_refused_by_revoked_tokens_does_not_make_a_second_new_caller_ti
     assert [t["subject"] for t in harness.sb.records("tickets")] == [
         by_marker(harness.sb.records("tickets"), "n-b")[0]["subject"]
     ]
+
+
+def test_an_unknown_number_costs_one_contact_search(harness: Harness) -> None:
+    calls = [
+        Call("s-1", "+380671270001", ago(30), sip="anna_sip"),
+        Call("s-2", "+380671270002", ago(20), disposition="NO ANSWER"),
+        Call("s-3", "+380671270001", ago(10), sip="anna_sip"),  # known from the ledger now
+    ]
+    summary = harness.sync(calls)
+    assert summary.exit_code == ExitCode.OK, summary
+    assert summary.requests["GET /contacts/search"] == 2
+
+
+def test_a_portal_that_refuses_all_is_searched_by_phone_then_mobile(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ringodesk_cli.errors import InvalidDataError
+    from ringodesk_cli.zoho.desk import DeskClient
+
+    sb = harness.sb
+    # A contact known only by its mobile, written in the national format.
+    made = desk_session(sb).post(
+        f"{sb.url}/api/v1/contacts",
+        json={"lastName": "Mobile Only", "mobile": "067 127 0009"},
+        timeout=5,
+    )
+    assert made.status_code in (200, 201), made.text
+    plain = DeskClient.search_contacts
+
+    def no_all(self: DeskClient, **kw: str) -> list[dict[str, object]]:
+        if kw.get("all_"):
+            raise InvalidDataError(
+                "The value passed for the '_all' query parameter is invalid.",
+                status=422,
+                error_code="UNPROCESSABLE_ENTITY",
+            )
+        return plain(self, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DeskClient, "search_contacts", no_all)
+    summary = harness.sync([Call("m-1", "+380671270009", ago(5), sip="anna_sip")])
+    assert summary.exit_code == ExitCode.OK, summary
+    assert summary.requests["GET /contacts/search"] == 2  # phone (no hit), then mobile (hit)
+    assert len(sb.records("contacts")) == 1  # the mobile-only contact was reused
+    call = by_marker(sb.records("calls"), "m-1")[0]
+    assert call["contactId"] == made.json()["id"]

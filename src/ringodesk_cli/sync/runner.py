@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,6 +125,7 @@ class Runner:
         self._stop = threading.Event()
         self._attempt: dict[str, CallRecord] = {}
         self._planned: Counter[str] = Counter()
+        self._all_refused = False
         self.summary.dry_run = self.dry_run
 
     # -- ingest --------------------------------------------------------------------------
@@ -218,7 +219,11 @@ class Runner:
                 self._dry_run_group(calls)
             self.summary.planned = dict(self._planned)
         else:
-            workers = max(1, self.concurrency)
+            # Twice as many threads as request slots: while one thread writes the ledger (an
+            # fsync per operation) another holds its slot, so Zoho's concurrency is used fully.
+            assert self.desk is not None
+            self.desk.limit_in_flight(self.concurrency)
+            workers = max(1, 2 * self.concurrency)
             ordered = sorted(groups.values(), key=lambda c: c[0].started_at)
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
                 for future in [pool.submit(self._deliver_group, calls) for calls in ordered]:
@@ -430,17 +435,14 @@ class Runner:
         return None
 
     def _search_contact(self, number: str) -> str | None:
-        """Phone, then mobile (reference §5 [X]: both, checked against the normalised number;
-        Zoho matches by wildcard). Several matches: the most recently modified wins."""
+        """One ``_all`` search for the number's digits, which covers phone and mobile at the
+        cost of one API credit; if Zoho refuses ``_all``, phone then mobile (reference §5 [X],
+        the tolerant path the other way round). Every hit is checked against the normalised
+        number. Several matches: the most recently modified wins."""
         assert self.desk is not None
-        matches: dict[str, dict[str, Any]] = {}
         digits = _search_digits(number)
-        for criterion in ("phone", "mobile"):
-            found = (
-                self.desk.search_contacts(phone=digits)
-                if criterion == "phone"
-                else self.desk.search_contacts(mobile=digits)
-            )
+        matches: dict[str, dict[str, Any]] = {}
+        for found in self._contact_searches(digits):
             for contact in found:
                 if any(
                     contact.get(k) and same_number(str(contact[k]), number, self.default_region)
@@ -456,6 +458,19 @@ class Runner:
                 self.summary.ambiguous_contacts += 1
         best = max(matches.values(), key=lambda c: str(c.get("modifiedTime") or ""))
         return str(best["id"])
+
+    def _contact_searches(self, digits: str) -> Iterator[list[dict[str, Any]]]:
+        assert self.desk is not None
+        if not self._all_refused:
+            try:
+                yield self.desk.search_contacts(all_=digits)
+                return
+            except ZohoError as exc:
+                if not _refused_parameter(exc):
+                    raise
+                self._all_refused = True  # this portal has no `_all`: use the documented pair
+        yield self.desk.search_contacts(phone=digits)
+        yield self.desk.search_contacts(mobile=digits)
 
     # -- dry run -------------------------------------------------------------------------
     def _dry_run_group(self, calls: list[CallRecord]) -> None:
@@ -475,6 +490,14 @@ class Runner:
             for op in plan.operations(new_caller=not exists):
                 self._planned[f"POST /{op}s"] += 1
             exists = True
+
+
+def _refused_parameter(exc: ZohoError) -> bool:
+    return exc.status in (400, 422) and exc.error_code in (
+        "INVALID_DATA",
+        "UNPROCESSABLE_ENTITY",
+        "BAD_REQUEST",
+    )
 
 
 def _search_digits(number: str) -> str:

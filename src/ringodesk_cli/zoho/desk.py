@@ -85,6 +85,7 @@ class DeskClient:
         backoff_cap: float = 30.0,
         timeout: float = 30.0,
         clock: Callable[[], float] = time.time,
+        max_in_flight: int | None = None,
     ) -> None:
         root = desk_url.rstrip("/")
         if root.endswith(API_PREFIX):
@@ -103,6 +104,14 @@ class DeskClient:
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._pager = Pager()
+        # Zoho limits concurrent calls per portal (§8): at most this many requests are on the
+        # wire at once, however many threads prepare work (the sync runs more threads than
+        # slots so a slot never idles while a thread commits to the ledger).
+        self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+
+    def limit_in_flight(self, slots: int) -> None:
+        """At most ``slots`` requests on the wire at once (set before threads start)."""
+        self._slots = threading.BoundedSemaphore(max(1, slots))
 
     # ------------------------------------------------------------------ core
     def request(
@@ -168,14 +177,11 @@ class DeskClient:
         self._count(method, path)
         started = time.monotonic()
         try:
-            resp = self.session.request(
-                method,
-                self.api_root + path,
-                params=params,
-                json=body,
-                headers=headers,
-                timeout=self.timeout,
-            )
+            if self._slots is not None:
+                with self._slots:
+                    resp = self._send(method, path, params, body, headers)
+            else:
+                resp = self._send(method, path, params, body, headers)
         except requests.RequestException as exc:
             elapsed = time.monotonic() - started
             log.debug("%s %s -> %s after %.3fs", method, path, type(exc).__name__, elapsed)
@@ -197,6 +203,23 @@ class DeskClient:
                 )
             raise _Retry(error, self._retry_after(resp))
         raise error
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: Any,
+        headers: dict[str, str],
+    ) -> requests.Response:
+        return self.session.request(
+            method,
+            self.api_root + path,
+            params=params,
+            json=body,
+            headers=headers,
+            timeout=self.timeout,
+        )
 
     def _transport_failure(self, method: str, path: str, exc: Exception) -> Exception:
         message = redact(f"{method} {path}: Zoho Desk could not be reached ({type(exc).__name__})")
@@ -388,7 +411,7 @@ def _new_session() -> requests.Session:
     session = requests.Session()
     # No adapter retries (ours are in DeskClient.request); a pool large enough for the sync's
     # threads (zoho.concurrency, 25 at most per portal: §8 "Credits and concurrency").
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
