@@ -20,12 +20,14 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from common import (
     SEARCH_LAG,
     DrillError,
     Profile,
     generate_calls,
+    ledger_story,
     log,
     sandbox,
     tally,
@@ -129,6 +131,7 @@ def _drill(
     result = tally(sb, calls)
     for example in result.examples:
         log(f"  mismatch: {example}")
+        log(f"    ledger: {ledger_story(profile, example.split()[1].rstrip(':'))}")
     for reason, times in stops.most_common(6):
         log(f"  stop reason x{times}: {reason}")
     ok = bool(codes) and codes[-1] == 0 and result.ok
@@ -142,7 +145,7 @@ def _drill(
     )
 
 
-def _summary(stdout: str) -> dict[str, object]:
+def _summary(stdout: str) -> dict[str, Any]:
     try:
         data = json.loads(stdout)
     except ValueError:
