@@ -370,3 +370,30 @@ def test_a_second_concurrent_sync_exits_busy(desk: Desk, tmp_path: Path) -> None
     assert second.code == 7, second
     assert first.returncode == 0, err
     assert len(desk.sb.records("calls")) == 3
+
+
+def test_dry_run_prints_each_record_and_the_total_and_writes_nothing(
+    desk: Desk, tmp_path: Path
+) -> None:
+    desk.setup()
+    export = write_export(
+        tmp_path / "dry.csv",
+        [
+            Call("d-1", "+380671280001", ago(30), disposition="NO ANSWER"),
+            Call("d-2", "+380671280001", ago(20), sip="anna_sip"),
+        ],
+    )
+    state = Path(desk.env["RINGODESK_HOME"]) / "state" / "default"
+    before = sorted(p.name for p in state.iterdir())
+    result = desk.run("sync", "--dry-run", str(export))
+    assert result.code == 0, result
+    lines = result.stdout.splitlines()
+    assert any(
+        "d-1" in line and "POST /contacts" in line and "POST /tasks" in line for line in lines
+    )
+    assert any("d-2" in line and "POST /calls" in line and "contacts" not in line for line in lines)
+    assert "dry run: nothing sent, nothing written" in result.stdout
+    assert sorted(p.name for p in state.iterdir()) == before  # no ledger, no lock
+    assert desk.creating() == 0
+    offline = desk.run("sync", "--dry-run", "--offline", "--json", str(export))
+    assert offline.json()["planned"]["POST /calls"] == 2

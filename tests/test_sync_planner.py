@@ -176,3 +176,24 @@ def test_policy_from_settings_needs_a_senior_manager() -> None:
         timedelta(hours=2),
         "new-caller",
     )
+
+
+def test_planned_operations_agree_with_the_full_plan_for_every_kind_of_call() -> None:
+    """`--dry-run` counts with planned_operations; the real run creates plan_call's bodies."""
+    from dataclasses import replace
+    from itertools import product
+
+    from ringodesk_cli.sync.planner import planned_operations
+
+    for call_type, outcome, sip, tickets, new_caller in product(
+        ("in", "callback", "out", "transitout"),
+        (Outcome.ANSWERED, Outcome.MISSED),
+        ("anna_sip", "nobody_sip", None),
+        ("new-caller", "every-inbound", "never"),
+        (True, False),
+    ):
+        call = record(call_type=call_type, outcome=outcome, sip=sip)
+        policy = replace(POLICY, tickets=tickets)
+        assert planned_operations(call, policy, new_caller=new_caller) == plan_call(
+            call, policy
+        ).operations(new_caller=new_caller), (call_type, outcome, sip, tickets, new_caller)

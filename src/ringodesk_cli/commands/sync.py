@@ -121,7 +121,15 @@ def run_sync(
             concurrency=int(settings.get("zoho.concurrency")),
             dry_run=dry_run,
             offline=offline,
+            replay_since=(
+                replay_start(replay, timezone, datetime.now(UTC)).isoformat() if replay else None
+            ),
         )
+        if dry_run and not app.json_mode and not app.quiet:
+            runner.on_plan = lambda record, ops: app.output.result(
+                f"would send for {record.ringostat_id} ({record.client_number}): "
+                + (", ".join(ops) or "nothing")
+            )
         sources = plan_sources(
             files,
             kind=settings.get("source.kind"),

@@ -71,7 +71,20 @@ def to_e164(raw: str, default_region: str) -> str:
         raise ValueError("the number is empty")
     if split_sip(text) is not None:
         raise ValueError(f"{text!r} is a SIP account, not a phone number")
-    return _to_e164_cached(text, default_region.upper())
+    if any(c in text for c in "\n\r\t"):
+        # A line break inside a number is a broken export row, not formatting.
+        raise ValueError(f"{text!r} is not a phone number")
+    if _PHONE_CHARS.match(text):
+        # One cache entry per number, whatever its punctuation: "+38 (067) 123-45-67" and
+        # "+380671234567" parse the same (only a leading + or 00 changes the meaning).
+        prefix = "+" if text.startswith("+") else ""
+        key = prefix + _DIGITS.sub("", text)
+    else:
+        key = text
+    try:
+        return _to_e164_cached(key, default_region.upper())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a phone number") from None
 
 
 # Repeat callers are the norm in call logs; parsing dominates the reader's time, so cache it.

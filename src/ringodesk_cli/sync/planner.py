@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -78,6 +79,25 @@ class CallPlan:
         return ops
 
 
+def planned_operations(record: CallRecord, policy: Policy, *, new_caller: bool) -> list[str]:
+    """The creating operations of a call after its contact, without building any body: what
+    `--dry-run` counts. Must agree with ``plan_call(...).operations(...)`` (tested)."""
+    inbound = record.direction is Direction.INBOUND
+    ops = []
+    if inbound and policy.tickets != "never" and (new_caller or policy.tickets != "new-caller"):
+        ops.append("ticket")
+    ops.append("call")
+    if record.missed or (
+        inbound
+        and record.outcome is Outcome.ANSWERED
+        and resolve_owner(record.employee, policy.employees) is None
+    ):
+        ops.append("task")
+    return ops
+
+
+# Repeat callers: the same few thousand numbers are formatted over and over.
+@lru_cache(maxsize=8192)
 def international(number: str) -> str:
     try:
         return phonenumbers.format_number(

@@ -37,6 +37,7 @@ from ringodesk_cli.sync.planner import (
     Policy,
     marker,
     plan_call,
+    planned_operations,
     substitute,
 )
 from ringodesk_cli.sync.record_json import from_json, to_json
@@ -118,6 +119,8 @@ class Runner:
     dry_run: bool = False
     offline: bool = False
     on_progress: Callable[[int], None] | None = None
+    on_plan: Callable[[CallRecord, list[str]], None] | None = None  # dry run, per record
+    replay_since: str | None = None
     summary: Summary = field(default_factory=Summary)
 
     def __post_init__(self) -> None:
@@ -126,6 +129,7 @@ class Runner:
         self._attempt: dict[str, CallRecord] = {}
         self._planned: Counter[str] = Counter()
         self._all_refused = False
+        self._seen_numbers: set[int] = set()
         self.summary.dry_run = self.dry_run
 
     # -- ingest --------------------------------------------------------------------------
@@ -154,7 +158,8 @@ class Runner:
 
     def _ingest_record(self, record: CallRecord) -> None:
         row = self.ledger.get_call(record.ringostat_id)
-        digest = record.content_hash()
+        # The digest is stored by a real run; a dry run needs it only to compare.
+        digest = record.content_hash() if (row is not None or not self.dry_run) else ""
         if record.outcome is Outcome.IN_PROGRESS:
             # Not delivered yet: a later export shows it completed (DECISIONS.md).
             if row is None or row.state == L.WAITING:
@@ -164,21 +169,34 @@ class Runner:
         if row is None:
             self.summary.new += 1
             self._store(record, digest, L.PENDING)
-            self._attempt[record.ringostat_id] = record
+            self._queue(record, changed=False)
         elif row.state == L.DELIVERED:
             if row.delivered_hash == digest:
                 self.summary.already_delivered += 1
             else:
                 self._store(record, digest, L.CHANGED)
-                self._attempt[record.ringostat_id] = record
+                self._queue(record, changed=True)
         else:
             if row.state == L.WAITING:
                 self.summary.new += 1
             state = L.CHANGED if row.state == L.CHANGED else L.PENDING
             if row.state == L.FAILED:
                 state = L.FAILED
+            if self.dry_run and self._replayed(row):
+                return  # counted once, by the replay
             self._store(record, digest, state)
+            self._queue(record, changed=state == L.CHANGED)
+
+    def _queue(self, record: CallRecord, *, changed: bool) -> None:
+        if self.dry_run:
+            # Planned as it is read: a dry run keeps no record, so its memory stays flat
+            # whatever the export's size (issue 6: local overhead).
+            self._plan_dry(record, changed=changed)
+        else:
             self._attempt[record.ringostat_id] = record
+
+    def _replayed(self, row: L.CallRow) -> bool:
+        return self.replay_since is not None and row.started_at >= self.replay_since
 
     def _store(self, record: CallRecord, digest: str, state: str) -> None:
         if self.dry_run:
@@ -195,10 +213,14 @@ class Runner:
         )
 
     def add_replay(self, since_utc: str) -> int:
-        """Everything pending, failed or changed from ``since_utc`` on joins this run."""
+        """Everything pending, failed or changed from ``since_utc`` on joins this run. (A dry
+        run with a replay sets ``replay_since`` before ingest, so nothing counts twice.)"""
         added = 0
         for row in self.ledger.calls_to_retry(since_utc):
-            if row.ringostat_id not in self._attempt:
+            if self.dry_run:
+                self._plan_dry(from_json(row.record), changed=row.state == L.CHANGED)
+                added += 1
+            elif row.ringostat_id not in self._attempt:
                 self._attempt[row.ringostat_id] = from_json(row.record)
                 added += 1
         return added
@@ -215,8 +237,6 @@ class Runner:
         for calls in groups.values():
             calls.sort(key=lambda r: (r.started_at, r.ringostat_id))
         if self.dry_run:
-            for calls in groups.values():
-                self._dry_run_group(calls)
             self.summary.planned = dict(self._planned)
         else:
             # Twice as many threads as request slots: while one thread writes the ledger (an
@@ -473,23 +493,28 @@ class Runner:
         yield self.desk.search_contacts(mobile=digits)
 
     # -- dry run -------------------------------------------------------------------------
-    def _dry_run_group(self, calls: list[CallRecord]) -> None:
-        number = calls[0].client_number
-        known = self.ledger.contact(number)
-        exists = known is not None and known[0] == L.DONE
-        if not exists and not self.offline and self.desk is not None:
-            exists = self._search_contact(number) is not None
-        for record in calls:
-            plan = plan_call(record, self.policy)
-            row = self.ledger.get_call(record.ringostat_id)
-            if row is not None and row.state == L.CHANGED:
-                self._planned["PATCH /calls/{id}"] += 1
-                continue
-            if not exists:
-                self._planned["POST /contacts"] += 1
-            for op in plan.operations(new_caller=not exists):
-                self._planned[f"POST /{op}s"] += 1
-            exists = True
+    def _plan_dry(self, record: CallRecord, *, changed: bool) -> None:
+        planned = ["PATCH /calls/{id}"] if changed else self._dry_ops(record)
+        for op in planned:
+            self._planned[op] += 1
+        if self.on_plan is not None:
+            self.on_plan(record, planned)
+
+    def _dry_ops(self, record: CallRecord) -> list[str]:
+        number = record.client_number
+        key = hash(number)  # 8 bytes a number, not the string: flat memory on huge exports
+        exists = key in self._seen_numbers
+        if not exists:
+            known = self.ledger.contact(number)
+            exists = known is not None and known[0] == L.DONE and bool(known[1])
+            if not exists and not self.offline and self.desk is not None:
+                exists = self._search_contact(number) is not None
+            self._seen_numbers.add(key)
+        ops = [] if exists else ["POST /contacts"]
+        ops.extend(
+            f"POST /{op}s" for op in planned_operations(record, self.policy, new_caller=not exists)
+        )
+        return ops
 
 
 def _refused_parameter(exc: ZohoError) -> bool:
