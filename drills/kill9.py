@@ -102,13 +102,21 @@ def _drill(
         remaining = max(1, writes_total - done_writes)
         run = profile.spawn("sync", str(export), "--json")
         spawned = time.monotonic()
+        # Never let one round use up more than its share of the work, so that every kill
+        # still has something to interrupt: at most remaining / (kills left + 1) writes.
+        share = max(1, remaining // (left + 1))
         if rng.random() < 0.25:
-            delay = rng.uniform(0.0, 1.2)
+            delay = rng.uniform(0.0, 0.6)
+            goal = creating_requests(sb) + share
             how = f"at {delay:.2f} s"
-            while time.monotonic() - spawned < delay and run.proc.poll() is None:
-                time.sleep(0.005)
+            while (
+                time.monotonic() - spawned < delay
+                and creating_requests(sb) < goal
+                and run.proc.poll() is None
+            ):
+                time.sleep(0.002)
         else:
-            step = rng.randint(1, max(1, 2 * remaining // (left + 1)))
+            step = rng.randint(1, share)
             if args.aim:
                 step = max(1, step // 4)
             goal = creating_requests(sb, args.aim) + step
