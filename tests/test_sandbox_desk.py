@@ -449,3 +449,27 @@ def test_invalid_json_and_empty_payload(sandbox: Sandbox, desk: requests.Session
     empty = desk.post(_url(sandbox, "/contacts"), headers={"Content-Type": "application/json"},
                       timeout=5)  # fmt: skip
     assert empty.json()["errorCode"] == "EMPTY_PAYLOAD"
+
+
+def test_lists_sort_by_created_time_descending_with_the_dash_prefix(
+    sandbox: Sandbox,  # noqa: F811
+) -> None:
+    session = desk_session(sandbox)
+    made = []
+    for i in range(3):
+        answer = session.post(
+            f"{sandbox.url}/api/v1/contacts", json={"lastName": f"Sorted {i}"}, timeout=5
+        )
+        made.append(answer.json()["id"])
+    newest = session.get(
+        f"{sandbox.url}/api/v1/contacts", params={"sortBy": "-createdTime", "limit": 2}, timeout=5
+    ).json()["data"]
+    assert [c["id"] for c in newest] == [made[2], made[1]]
+    oldest = session.get(
+        f"{sandbox.url}/api/v1/contacts", params={"sortBy": "createdTime", "limit": 1}, timeout=5
+    ).json()["data"]
+    assert oldest[0]["id"] == made[0]
+    refused = session.get(
+        f"{sandbox.url}/api/v1/contacts", params={"sortBy": "dueDate"}, timeout=5
+    )
+    assert refused.status_code == 422

@@ -29,6 +29,33 @@ CLOSED_CALL = ("Completed", "Missed", "Canceled")
 _REF_KIND = {"contactId": "contacts", "ticketId": "tickets"}
 
 
+# `sortBy` values the OpenAPI lists per list endpoint (Contact.json, Task.json, ...); a `-`
+# prefix sorts descending (Task.json: "A - prefix denotes a descending order of sorting").
+SORT_KEYS: dict[str, frozenset[str]] = {
+    "contacts": frozenset(
+        {"firstName", "lastName", "phone", "email", "account", "createdTime", "modifiedTime"}
+    ),
+    "tasks": frozenset(
+        {"category", "subject", "dueDate", "status", "createdTime", "modifiedTime", "priority"}
+    ),
+}
+_DEFAULT_SORT_KEYS = frozenset({"createdTime", "modifiedTime"})
+
+
+def _sorted(kind: str, req: DeskRequest, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    raw = single(req.params, "sortBy")
+    if not raw:
+        return items
+    descending = raw.startswith("-")
+    key = raw.lstrip("-")
+    if key not in SORT_KEYS.get(kind, _DEFAULT_SORT_KEYS):
+        raise invalid_param("sortBy")
+    # Ties (same millisecond) keep creation order, reversed with the rest when descending.
+    ranked = sorted(enumerate(items), key=lambda pair: (str(pair[1].get(key) or ""), pair[0]))
+    ordered = [item for _, item in ranked]
+    return ordered[::-1] if descending else ordered
+
+
 def _digits(text: Any) -> str:
     return re.sub(r"\D", "", str(text or ""))
 
@@ -146,6 +173,7 @@ class RecordEndpoints:
         return lambda req: self._patch(kind, req)
 
     def _page(self, kind: str, req: DeskRequest, items: list[dict[str, Any]]) -> Reply:
+        items = _sorted(kind, req, items)
         offset, limit = paging(req.params, LIST_CAPS[kind])
         dep = id_param(req.params, "departmentId")
         if dep is not None:

@@ -31,6 +31,19 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _LOG_MAX = 20_000
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (a killed sync, a dropped-connection fault) is normal here."""
+
+    request_queue_size = 64  # the sync opens up to 2 x zoho.concurrency connections at once
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class Sandbox:
     """A running (or runnable) sandbox. Thread-safe; see the package docstring for the API."""
 
@@ -213,7 +226,7 @@ class Sandbox:
     def start(self) -> Sandbox:
         from ringodesk_cli.sandbox.wire import make_handler
 
-        server = ThreadingHTTPServer((self.cfg.host, self.cfg.port), make_handler(self))
+        server = _QuietServer((self.cfg.host, self.cfg.port), make_handler(self))
         server.daemon_threads = True
         self._server = server
         host, port = server.server_address[:2]

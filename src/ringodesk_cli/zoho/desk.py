@@ -177,11 +177,7 @@ class DeskClient:
         self._count(method, path)
         started = time.monotonic()
         try:
-            if self._slots is not None:
-                with self._slots:
-                    resp = self._send(method, path, params, body, headers)
-            else:
-                resp = self._send(method, path, params, body, headers)
+            resp = self._send(method, path, params, body, headers)
         except requests.RequestException as exc:
             elapsed = time.monotonic() - started
             log.debug("%s %s -> %s after %.3fs", method, path, type(exc).__name__, elapsed)
@@ -212,14 +208,18 @@ class DeskClient:
         body: Any,
         headers: dict[str, str],
     ) -> requests.Response:
-        return self.session.request(
-            method,
-            self.api_root + path,
-            params=params,
-            json=body,
-            headers=headers,
-            timeout=self.timeout,
+        # Prepared outside the slot: only the network round trip holds one of Zoho's
+        # concurrent-request slots, not requests' bookkeeping (proxies, netrc, encoding).
+        prepared = self.session.prepare_request(
+            requests.Request(
+                method, self.api_root + path, params=params, json=body, headers=headers
+            )
         )
+        options = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
+        if self._slots is None:
+            return self.session.send(prepared, timeout=self.timeout, **options)
+        with self._slots:
+            return self.session.send(prepared, timeout=self.timeout, **options)
 
     def _transport_failure(self, method: str, path: str, exc: Exception) -> Exception:
         message = redact(f"{method} {path}: Zoho Desk could not be reached ({type(exc).__name__})")
