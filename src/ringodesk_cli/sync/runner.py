@@ -130,6 +130,7 @@ class Runner:
         self._planned: Counter[str] = Counter()
         self._all_refused = False
         self._seen_numbers: set[int] = set()
+        self._number_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self.summary.dry_run = self.dry_run
 
     # -- ingest --------------------------------------------------------------------------
@@ -244,11 +245,16 @@ class Runner:
             assert self.desk is not None
             self.desk.limit_in_flight(self.concurrency)
             workers = max(1, 2 * self.concurrency)
-            # Longest chains first (a number's calls go one after another): the run ends when
-            # its longest chain ends, so starting those early keeps every slot busy to the end.
+            # Two waves. First each number's earliest call: it finds or creates the contact
+            # and, for a new caller, the ticket (the first inbound call's, R4/DECISIONS). Then
+            # every other call, in parallel even within a number: once the contact exists they
+            # depend on nothing but it, and one busy number must not become the run's tail.
             ordered = sorted(groups.values(), key=lambda c: (-len(c), c[0].started_at))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
-                for future in [pool.submit(self._deliver_group, calls) for calls in ordered]:
+                for future in [pool.submit(self._deliver_group, c[:1]) for c in ordered]:
+                    future.result()
+                rest = [pool.submit(self._deliver_group, [r]) for c in ordered for r in c[1:]]
+                for future in rest:
                     future.result()
         if self.desk is not None:
             self.summary.requests = dict(sorted(self.desk.stats.items()))
@@ -407,6 +413,16 @@ class Runner:
 
     def _ensure_contact(self, plan: CallPlan) -> tuple[str, bool]:
         """The contact for the client number, and whether this call made it (a new caller)."""
+        assert self.desk is not None
+        with self._number_lock(plan.record.client_number):
+            return self._ensure_contact_locked(plan)
+
+    def _number_lock(self, number: str) -> threading.Lock:
+        # Calls of one number may run in parallel: only one of them finds or makes the contact.
+        with self._lock:
+            return self._number_locks[number]
+
+    def _ensure_contact_locked(self, plan: CallPlan) -> tuple[str, bool]:
         assert self.desk is not None
         record = plan.record
         number = record.client_number
