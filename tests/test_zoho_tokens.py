@@ -225,3 +225,35 @@ def test_two_runs_at_once_refresh_only_once(
         thread.join(5)
     assert got == ["access-1", "access-1"]
     assert len(calls) == 1
+
+
+def test_a_refused_refresh_token_is_remembered_so_later_runs_send_no_token_request(
+    tmp_path: Path, requests_mock: Any
+) -> None:
+    from ringodesk_cli.errors import ZohoAuthError
+    from ringodesk_cli.zoho.accounts import AccountsClient
+    from ringodesk_cli.zoho.tokens import TokenCache, TokenProvider
+
+    url = "https://accounts.zoho.eu"
+    requests_mock.post(f"{url}/oauth/v2/token", json={"error": "invalid_code"})
+    cache = TokenCache(tmp_path / "zoho-token.json")
+    first = TokenProvider(AccountsClient(url, "1000.C", "s3cret-value"), "1000.dead", cache)
+    with pytest.raises(ZohoAuthError):
+        first.access_token()
+    assert requests_mock.call_count == 1
+    # Another thread, and the next cron run: refused at once, nothing sent.
+    for provider in (
+        first,
+        TokenProvider(AccountsClient(url, "1000.C", "s3cret-value"), "1000.dead", cache),
+    ):
+        with pytest.raises(ZohoAuthError) as info:
+            provider.access_token()
+        assert "no token request was sent" in str(info.value)
+        assert "ringodesk activate" in (info.value.hint or "")
+    assert requests_mock.call_count == 1
+    # A re-activation brings a new refresh token: that one is asked for normally.
+    requests_mock.post(
+        f"{url}/oauth/v2/token", json={"access_token": "1000.new", "expires_in": 3600}
+    )
+    fresh = TokenProvider(AccountsClient(url, "1000.C", "s3cret-value"), "1000.alive", cache)
+    assert fresh.access_token() == "1000.new"

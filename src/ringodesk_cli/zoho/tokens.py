@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ringodesk_cli.errors import BusyError, RateLimitedError
+from ringodesk_cli.errors import BusyError, RateLimitedError, ZohoAuthError
 from ringodesk_cli.redact import register_secret
 from ringodesk_cli.settings import write_atomic
 from ringodesk_cli.zoho.accounts import AccountsClient
@@ -50,6 +50,10 @@ class CacheState:
     accounts_url: str | None = None
     owner: str | None = None
     token_requests: tuple[float, ...] = ()
+    # Fingerprint of a refresh token Zoho refused (revoked, password changed): asking again
+    # only burns the 10-per-10-minutes allowance, so every later run fails at once with the
+    # re-activate hint until `activate` stores a new refresh token.
+    refused: str | None = None
 
 
 def fingerprint(refresh_token: str) -> str:
@@ -90,6 +94,7 @@ class TokenCache:
             accounts_url=_str_or_none(raw.get("accounts_url")),
             owner=_str_or_none(raw.get("owner")),
             token_requests=stamps,
+            refused=_str_or_none(raw.get("refused")),
         )
 
     def write(self, state: CacheState) -> None:
@@ -98,6 +103,7 @@ class TokenCache:
             "expires_at": state.expires_at,
             "accounts_url": state.accounts_url,
             "owner": state.owner,
+            "refused": state.refused,
             "token_requests": list(state.token_requests),
         }
         write_atomic(self.path, json.dumps(data, indent=2) + "\n", mode=0o600)
@@ -191,12 +197,22 @@ class TokenProvider:
         state = self._cache.read()
         if self._fresh(state) and state.access_token:
             return state.access_token
+        self._check_refused(state)
         with self._thread_lock, self._cache.lock():
             # Another process (or thread) may have refreshed while we waited for the lock.
             state = self._cache.read()
             if self._fresh(state) and state.access_token:
                 return state.access_token
+            self._check_refused(state)
             return self._refresh(state)
+
+    def _check_refused(self, state: CacheState) -> None:
+        if state.refused is not None and state.refused == self._owner:
+            raise ZohoAuthError(
+                "Zoho refused this profile's refresh token earlier (revoked, or the password "
+                "changed); no token request was sent",
+                error_code="invalid_code",
+            )
 
     def invalidate(self, token: str) -> None:
         """Zoho rejected ``token`` (INVALID_OAUTH / 401): the next call refreshes. Only the
@@ -243,6 +259,10 @@ class TokenProvider:
         self._cache.write(replace(state, token_requests=tuple(recent)))
         try:
             tokens = self._accounts.refresh(self._refresh_token)
+        except ZohoAuthError as exc:
+            if exc.error_code == "invalid_code":  # the refresh token itself is dead
+                self._cache.write(replace(state, token_requests=tuple(recent), refused=self._owner))
+            raise
         except RateLimitedError:
             if self._alive(state) and state.access_token:
                 return state.access_token
