@@ -61,7 +61,7 @@ def test_a_crash_after_any_write_then_a_rerun_leaves_exactly_one_of_everything(
     assert len(by_marker(harness.sb.records("tasks"), "x-2")) == 1
 
 
-def test_drop_after_write_stops_the_run_unavailable_and_the_next_run_reconciles(
+def test_drop_after_write_leaves_that_call_pending_the_others_go_on_next_run_reconciles(
     harness: Harness,
 ) -> None:
     harness.sb.set_limits(search_lag_seconds=3600)
@@ -69,8 +69,10 @@ def test_drop_after_write_stops_the_run_unavailable_and_the_next_run_reconciles(
     summary = harness.sync(CALLS)
     undo()
     assert summary.exit_code == ExitCode.UNAVAILABLE
-    assert summary.pending >= 1
-    assert "may have created" in (summary.stop_hint or "")
+    assert summary.unknown_outcomes == 1
+    assert summary.pending == 1
+    assert summary.delivered == len(CALLS) - 1  # one unanswered create stops nothing else
+    assert "next run checks" in (summary.as_dict()["hint"] or "")
     summary = harness.sync(CALLS)
     assert summary.exit_code == ExitCode.OK
     assert counts(harness.sb) == EXPECTED
@@ -256,3 +258,18 @@ def test_a_portal_that_refuses_all_is_searched_by_phone_then_mobile(
     assert len(sb.records("contacts")) == 1  # the mobile-only contact was reused
     call = by_marker(sb.records("calls"), "m-1")[0]
     assert call["contactId"] == made.json()["id"]
+
+
+def test_creates_that_keep_getting_no_answer_stop_the_run(harness: Harness) -> None:
+    from ringodesk_cli.sync.runner import UNKNOWN_STREAK_LIMIT
+
+    calls = [Call(f"z-{i}", f"+38067129{i:04d}", ago(40 - i), sip="anna_sip") for i in range(12)]
+    undo = drop_after_write(harness.sb, "/api/v1/contacts", times=100)
+    summary = harness.sync(calls)
+    undo()
+    assert summary.exit_code == ExitCode.UNAVAILABLE
+    assert summary.stopped is not None
+    assert UNKNOWN_STREAK_LIMIT <= summary.unknown_outcomes < len(calls)
+    again = harness.sync(calls)
+    assert again.exit_code == ExitCode.OK, again
+    assert len(harness.sb.records("contacts")) == len(calls)  # the lost creates were found

@@ -41,7 +41,7 @@ from ringodesk_cli.sync.planner import (
     substitute,
 )
 from ringodesk_cli.sync.record_json import from_json, to_json
-from ringodesk_cli.zoho.desk import DeskClient
+from ringodesk_cli.zoho.desk import DeskClient, OutcomeUnknownError
 
 
 @dataclass
@@ -57,6 +57,7 @@ class Summary:
     quarantined_before: int = 0
     pending: int = 0
     ambiguous_contacts: int = 0
+    unknown_outcomes: int = 0  # creates sent without an answer; pending, reconciled next run
     stopped: str | None = None
     stop_code: int | None = None
     stop_hint: str | None = None
@@ -70,6 +71,8 @@ class Summary:
     def exit_code(self) -> int:
         if self.stop_code is not None:
             return self.stop_code
+        if self.unknown_outcomes:
+            return ExitCode.UNAVAILABLE
         if self.failed or self.quarantined:
             return ExitCode.PARTIAL
         return ExitCode.OK
@@ -87,8 +90,15 @@ class Summary:
             "quarantined_before": self.quarantined_before,
             "pending": self.pending,
             "ambiguous_contacts": self.ambiguous_contacts,
+            "unknown_outcomes": self.unknown_outcomes,
             "stopped": self.stopped,
-            "hint": self.stop_hint,
+            "hint": self.stop_hint
+            or (
+                "some creates got no answer from Zoho; those calls stay pending and the next "
+                "run checks for them before creating anything (ringodesk sync --replay 3d)"
+                if self.unknown_outcomes
+                else None
+            ),
             "failures": self.failures,
             "bad_rows": self.bad_rows,
             "requests": self.requests,
@@ -103,6 +113,10 @@ class Summary:
 _RECENT_LIMIT = 99
 # What a changed call updates on its activity (DECISIONS.md: PATCH, never a second create).
 _CALL_UPDATE_KEYS = ("subject", "status", "duration", "description", "startTime", "ownerId")
+
+
+# This many creates in a row without an answer: Zoho is failing, not one request.
+UNKNOWN_STREAK_LIMIT = 5
 
 
 class _Stop(Exception):
@@ -129,6 +143,7 @@ class Runner:
         self._attempt: dict[str, CallRecord] = {}
         self._planned: Counter[str] = Counter()
         self._all_refused = False
+        self._unknown_streak = 0
         self._seen_numbers: set[int] = set()
         self._number_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self.summary.dry_run = self.dry_run
@@ -295,6 +310,17 @@ class Runner:
             self.ledger.set_call_state(
                 record.ringostat_id, L.DELIVERED, delivered_hash=record.content_hash()
             )
+            self._unknown_streak = 0
+        except OutcomeUnknownError as exc:
+            # One create got no answer: this call stays pending (its operation "intended",
+            # reconciled by the next run) and the others go on -- unless Zoho keeps failing.
+            with self._lock:
+                self.summary.unknown_outcomes += 1
+                self._unknown_streak += 1
+                streak = self._unknown_streak
+            if streak >= UNKNOWN_STREAK_LIMIT:
+                self._halt(exc)
+                raise _Stop from None
         except (AuthError, ZohoUnavailableError) as exc:
             self._halt(exc)
             raise _Stop from None
