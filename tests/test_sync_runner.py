@@ -273,3 +273,23 @@ def test_creates_that_keep_getting_no_answer_stop_the_run(harness: Harness) -> N
     again = harness.sync(calls)
     assert again.exit_code == ExitCode.OK, again
     assert len(harness.sb.records("contacts")) == len(calls)  # the lost creates were found
+
+
+def test_a_number_whose_first_call_lost_its_contact_waits_so_the_ticket_stays_on_it(
+    harness: Harness,
+) -> None:
+    harness.sb.set_limits(search_lag_seconds=3600)
+    first = Call("w-1", "+380671300001", ago(30), disposition="NO ANSWER")
+    later = Call("w-2", "+380671300001", ago(20), sip="anna_sip")
+    undo = drop_after_write(harness.sb, "/api/v1/contacts")
+    summary = harness.sync([first, later])
+    undo()
+    assert summary.exit_code == ExitCode.UNAVAILABLE
+    assert summary.unknown_outcomes == 1
+    assert harness.sb.records("calls") == []  # the later call waited too
+    again = harness.sync([first, later])
+    assert again.exit_code == ExitCode.OK, again
+    tickets = harness.sb.records("tickets")
+    assert len(tickets) == 1
+    assert by_marker(tickets, "w-1") == tickets  # the first inbound call's, as R4 wants
+    assert len(harness.sb.records("contacts")) == 1

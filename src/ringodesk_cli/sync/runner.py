@@ -268,7 +268,11 @@ class Runner:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
                 for future in [pool.submit(self._deliver_group, c[:1]) for c in ordered]:
                     future.result()
-                rest = [pool.submit(self._deliver_group, [r]) for c in ordered for r in c[1:]]
+                # A number whose first call could not establish its contact (no answer, a
+                # refusal) waits for the next run: its first call must stay the one that
+                # makes the contact and gets the new caller's ticket.
+                ready = [c for c in ordered if len(c) > 1 and self._contact_ready(c[0])]
+                rest = [pool.submit(self._deliver_group, [r]) for c in ready for r in c[1:]]
                 for future in rest:
                     future.result()
         if self.desk is not None:
@@ -281,6 +285,10 @@ class Runner:
                 and row.state in (L.PENDING, L.CHANGED)
             )
         return self.summary
+
+    def _contact_ready(self, head: CallRecord) -> bool:
+        known = self.ledger.contact(head.client_number)
+        return known is not None and known[0] == L.DONE and bool(known[1])
 
     def _deliver_group(self, calls: list[CallRecord]) -> None:
         for record in calls:
