@@ -37,7 +37,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
@@ -45,6 +44,7 @@ from requests.adapters import HTTPAdapter
 
 from ringodesk_cli.errors import AuthError, ConfigError, ExitCode, RingodeskError
 from ringodesk_cli.redact import redact, register_secret
+from ringodesk_cli.ringostat.exports import json_text
 
 __all__ = [
     "CALLS_PER_REQUEST",
@@ -345,7 +345,7 @@ def parse_calls(text: str) -> list[dict[str, str]]:
         for item in value:
             if not isinstance(item, dict):
                 raise RingostatAnswerError("calls/list answered a list item that is not a call")
-            rows.append({str(k): _text(v) for k, v in item.items()})
+            rows.append({str(k): json_text(v) for k, v in item.items()})
         return rows
     if body.lstrip().startswith("<"):
         raise RingostatAnswerError(f"calls/list answered a web page: {_excerpt(text)}")
@@ -365,20 +365,6 @@ def _is_call_list(text: str) -> bool:
         return True
     header = body.split("\n", 1)[0].strip().split(";")
     return len(header) > 1 and all(_FIELD_NAME.match(h.strip().strip('"')) for h in header)
-
-
-def _text(value: Any) -> str:
-    # The same conversion as exports._json_text, so that a JSON answer and a saved calls/list
-    # file give identical records (and content hashes).
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _field_error(text: str, fields: list[str]) -> RingostatFieldError:

@@ -220,10 +220,12 @@ def _json_rows(handle: IO[str], source: str, columns: Mapping[str, str]) -> Iter
             # The first call tells which fields the export asked calls/list for.
             _check_required(names, source, list(keys))
             checked = True
-        yield line, {n: _json_text(v) for n, v in zip(names, value.values(), strict=True)}
+        yield line, {n: json_text(v) for n, v in zip(names, value.values(), strict=True)}
 
 
-def _json_text(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """A JSON value as the text a calls/list CSV would hold (shared with the API client, so
+    a JSON answer and a saved file give identical records and content hashes)."""
     if value is None:
         return ""
     if isinstance(value, bool):
