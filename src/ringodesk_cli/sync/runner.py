@@ -1,10 +1,11 @@
 """The sync runner: ledger first, then Zoho Desk, never twice.
 
 Flow: export rows -> ``ingest`` (ledger: new / already delivered / changed / waiting / bad)
--> ``deliver`` (per client number, in time order, numbers in parallel up to
-``zoho.concurrency``) -> each operation written ``intended`` before its request and ``done``
-with Zoho's id after. An operation found ``intended`` (a crash between request and commit)
-is reconciled against Zoho through the ``[rs:<id>]`` marker before anything is re-created.
+-> ``deliver`` (first each number's earliest call, which finds or makes the contact, then all
+other calls; threads twice ``zoho.concurrency``, requests in flight capped at it) -> each
+operation written ``intended`` before its request and ``done`` with Zoho's id after. An
+operation found ``intended`` (a crash between request and commit) is reconciled against Zoho
+through the ``[rs:<id>]`` marker before anything is re-created.
 """
 
 from __future__ import annotations
