@@ -13,12 +13,10 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
-
-import phonenumbers
 
 from ringodesk_cli.errors import (
     AuthError,
@@ -27,10 +25,10 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
-from ringodesk_cli.ringostat.phones import same_number
 from ringodesk_cli.ringostat.records import BadRow, CallRecord, Outcome
 from ringodesk_cli.sync import ledger as L
 from ringodesk_cli.sync.ledger import Ledger
+from ringodesk_cli.sync.lookup import ZohoLookup
 from ringodesk_cli.sync.planner import (
     CONTACT,
     TICKET,
@@ -109,9 +107,6 @@ class Summary:
         }
 
 
-# One page of the newest records when reconciling: calls, tasks and contacts lists take at
-# most 99 (OAS Call.json, Task.json, Contact.json `limit`).
-_RECENT_LIMIT = 99
 # What a changed call updates on its activity (DECISIONS.md: PATCH, never a second create).
 _CALL_UPDATE_KEYS = ("subject", "status", "duration", "description", "startTime", "ownerId")
 
@@ -143,11 +138,16 @@ class Runner:
         self._stop = threading.Event()
         self._attempt: dict[str, CallRecord] = {}
         self._planned: Counter[str] = Counter()
-        self._all_refused = False
         self._unknown_streak = 0
+        self._lookup = ZohoLookup(self.desk, self.default_region) if self.desk is not None else None
         self._seen_numbers: set[int] = set()
         self._number_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self.summary.dry_run = self.dry_run
+
+    @property
+    def lookup(self) -> ZohoLookup:
+        assert self._lookup is not None, "look-ups need a Desk client"
+        return self._lookup
 
     # -- ingest --------------------------------------------------------------------------
     def ingest(self, items: Iterable[CallRecord | BadRow]) -> None:
@@ -278,6 +278,7 @@ class Runner:
                     future.result()
         if self.desk is not None:
             self.summary.requests = dict(sorted(self.desk.stats.items()))
+            self.summary.ambiguous_contacts = self.lookup.ambiguous
         if not self.dry_run:
             self.summary.pending = sum(
                 1
@@ -363,7 +364,7 @@ class Runner:
         elif ticket_state == L.INTENDED:
             # No longer a new caller (another call made the contact meanwhile): adopt a
             # ticket a lost POST may have created, but never create one now.
-            found = self._find("ticket", marker(record.ringostat_id), contact_id, None)
+            found = self.lookup.lost_create("ticket", marker(record.ringostat_id), contact_id, None)
             if found is not None:
                 ids[TICKET] = str(found["id"])
                 self.ledger.done(record.ringostat_id, "ticket", str(found["id"]))
@@ -393,7 +394,7 @@ class Runner:
         if state is not None and state[0] == L.DONE and state[1]:
             return state[1]
         if state is not None and state[0] == L.INTENDED:
-            found = self._find(op, marker(rid), contact_id, body.get("ticketId"))
+            found = self.lookup.lost_create(op, marker(rid), contact_id, body.get("ticketId"))
             if found is not None:
                 found_id = str(found["id"])
                 if op == "call":
@@ -414,37 +415,6 @@ class Runner:
         zoho_id = str(created["id"])
         self.ledger.done(rid, op, zoho_id)
         return zoho_id
-
-    def _find(
-        self, op: str, tag: str, contact_id: str, ticket_id: str | None
-    ) -> dict[str, Any] | None:
-        """An earlier run's lost outcome: list endpoints scoped to the contact (or ticket)
-        first (search lags behind writes, DECISIONS.md), then Zoho's search by subject."""
-        assert self.desk is not None
-        candidates: list[dict[str, Any]] = []
-        if op == "ticket":
-            candidates = self.desk.list_contact_tickets(contact_id)
-            if not _with_tag(candidates, tag):
-                candidates = self.desk.search_tickets(subject=tag)
-        elif op == "call":
-            candidates = self.desk.list_contact_calls(contact_id)
-            if not _with_tag(candidates, tag):
-                candidates = self.desk.search_calls(subject=tag)
-        else:
-            # Tasks: the ticket's tasks (OAS Task.json /tickets/{id}/tasks), else the newest
-            # tasks (GET /tasks?sortBy=-createdTime, Task.json), then search.
-            if ticket_id:
-                candidates = list(
-                    self.desk.paginate(f"/tickets/{ticket_id}/tasks", limit=_RECENT_LIMIT)
-                )
-            else:
-                candidates = self.desk.first_page(
-                    "/tasks", {"sortBy": "-createdTime"}, limit=_RECENT_LIMIT
-                )
-            if not _with_tag(candidates, tag):
-                candidates = self.desk.search_tasks(subject=tag)
-        hits = _with_tag(candidates, tag)
-        return hits[0] if hits else None
 
     def _ensure_contact(self, plan: CallPlan) -> tuple[str, bool]:
         """The contact for the client number, and whether this call made it (a new caller)."""
@@ -474,11 +444,11 @@ class Runner:
                 return known[1], mine[1] == known[1]
             maker = self.ledger.contact_maker(known[1])
             return known[1], maker in (None, rid)
-        found = self._search_contact(number)
+        found = self.lookup.contact_by_number(number)
         if found is None and known is not None:
             # An intent without a result: a run crashed after (maybe) POSTing this contact.
             # Search lags behind writes (DECISIONS.md), so look among the newest contacts too.
-            found = self._recent_contact(number)
+            found = self.lookup.recent_contact(number)
         if found is not None:
             self.ledger.remember_contact(number, found)
             if mine is not None:
@@ -492,58 +462,6 @@ class Runner:
         self.ledger.remember_contact(number, contact_id)
         self.ledger.done(rid, "contact", contact_id)
         return contact_id, True
-
-    def _recent_contact(self, number: str) -> str | None:
-        """The newest contacts (``GET /contacts?sortBy=-createdTime``, OAS Contact.json
-        ``sortBy`` createdTime; ``-`` for descending as Task.json documents), one page: a
-        list is not subject to the search lag."""
-        assert self.desk is not None
-        page = self.desk.first_page("/contacts", {"sortBy": "-createdTime"}, limit=_RECENT_LIMIT)
-        for contact in page:
-            if any(
-                contact.get(k) and same_number(str(contact[k]), number, self.default_region)
-                for k in ("phone", "mobile")
-            ):
-                return str(contact["id"])
-        return None
-
-    def _search_contact(self, number: str) -> str | None:
-        """One ``_all`` search for the number's digits, which covers phone and mobile at the
-        cost of one API credit; if Zoho refuses ``_all``, phone then mobile (reference §5 [X],
-        the tolerant path the other way round). Every hit is checked against the normalised
-        number. Several matches: the most recently modified wins."""
-        assert self.desk is not None
-        digits = _search_digits(number)
-        matches: dict[str, dict[str, Any]] = {}
-        for found in self._contact_searches(digits):
-            for contact in found:
-                if any(
-                    contact.get(k) and same_number(str(contact[k]), number, self.default_region)
-                    for k in ("phone", "mobile")
-                ):
-                    matches[str(contact["id"])] = contact
-            if matches:
-                break
-        if not matches:
-            return None
-        if len(matches) > 1:
-            with self._lock:
-                self.summary.ambiguous_contacts += 1
-        best = max(matches.values(), key=lambda c: str(c.get("modifiedTime") or ""))
-        return str(best["id"])
-
-    def _contact_searches(self, digits: str) -> Iterator[list[dict[str, Any]]]:
-        assert self.desk is not None
-        if not self._all_refused:
-            try:
-                yield self.desk.search_contacts(all_=digits)
-                return
-            except ZohoError as exc:
-                if not _refused_parameter(exc):
-                    raise
-                self._all_refused = True  # this portal has no `_all`: use the documented pair
-        yield self.desk.search_contacts(phone=digits)
-        yield self.desk.search_contacts(mobile=digits)
 
     # -- dry run -------------------------------------------------------------------------
     def _plan_dry(self, record: CallRecord, *, changed: bool) -> None:
@@ -561,35 +479,13 @@ class Runner:
             known = self.ledger.contact(number)
             exists = known is not None and known[0] == L.DONE and bool(known[1])
             if not exists and not self.offline and self.desk is not None:
-                exists = self._search_contact(number) is not None
+                exists = self.lookup.contact_by_number(number) is not None
             self._seen_numbers.add(key)
         ops = [] if exists else ["POST /contacts"]
         ops.extend(
             f"POST /{op}s" for op in planned_operations(record, self.policy, new_caller=not exists)
         )
         return ops
-
-
-def _refused_parameter(exc: ZohoError) -> bool:
-    return exc.status in (400, 422) and exc.error_code in (
-        "INVALID_DATA",
-        "UNPROCESSABLE_ENTITY",
-        "BAD_REQUEST",
-    )
-
-
-def _search_digits(number: str) -> str:
-    """The national significant number: its digits are inside every way Zoho may hold the
-    number as free text (``+380671234567``, ``0671234567``; reference §5), whereas the
-    full E.164 digits miss a contact saved in the national format. Hits are verified."""
-    try:
-        return str(phonenumbers.parse(number, None).national_number)
-    except phonenumbers.NumberParseException:
-        return number.lstrip("+")
-
-
-def _with_tag(items: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
-    return [i for i in items if tag in str(i.get("subject") or "")]
 
 
 def _quarantine_key(bad: BadRow) -> str:

@@ -1,0 +1,135 @@
+"""Finding in Zoho Desk what already exists: the contact of a number, and a create whose
+answer was lost (by the ``[rs:<id>]`` marker in its subject).
+
+Search lags behind writes (DECISIONS.md "Zoho behaviours that bite"), so a lost create is
+looked for first in lists scoped to a known record (a contact's tickets and calls, a ticket's
+tasks) or in the newest records, and only then by search.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import phonenumbers
+
+from ringodesk_cli.errors import ZohoError
+from ringodesk_cli.ringostat.phones import same_number
+from ringodesk_cli.zoho.desk import DeskClient
+
+# One page of the newest records: calls, tasks and contacts lists take at most 99 (OAS
+# Call.json, Task.json, Contact.json `limit`).
+RECENT_LIMIT = 99
+
+
+class ZohoLookup:
+    """Read-only look-ups the runner shares between its threads."""
+
+    def __init__(self, desk: DeskClient, default_region: str) -> None:
+        self.desk = desk
+        self.default_region = default_region
+        self.ambiguous = 0  # numbers that matched several contacts (a switchboard)
+        self._lock = threading.Lock()
+        self._all_refused = False
+
+    def lost_create(
+        self, op: str, tag: str, contact_id: str, ticket_id: str | None
+    ) -> dict[str, Any] | None:
+        """An earlier run's lost outcome: list endpoints scoped to the contact (or ticket)
+        first (search lags behind writes, DECISIONS.md), then Zoho's search by subject."""
+        candidates: list[dict[str, Any]] = []
+        if op == "ticket":
+            candidates = self.desk.list_contact_tickets(contact_id)
+            if not _with_tag(candidates, tag):
+                candidates = self.desk.search_tickets(subject=tag)
+        elif op == "call":
+            candidates = self.desk.list_contact_calls(contact_id)
+            if not _with_tag(candidates, tag):
+                candidates = self.desk.search_calls(subject=tag)
+        else:
+            # Tasks: the ticket's tasks (OAS Task.json /tickets/{id}/tasks), else the newest
+            # tasks (GET /tasks?sortBy=-createdTime, Task.json), then search.
+            if ticket_id:
+                candidates = list(
+                    self.desk.paginate(f"/tickets/{ticket_id}/tasks", limit=RECENT_LIMIT)
+                )
+            else:
+                candidates = self.desk.first_page(
+                    "/tasks", {"sortBy": "-createdTime"}, limit=RECENT_LIMIT
+                )
+            if not _with_tag(candidates, tag):
+                candidates = self.desk.search_tasks(subject=tag)
+        hits = _with_tag(candidates, tag)
+        return hits[0] if hits else None
+
+    def recent_contact(self, number: str) -> str | None:
+        """The newest contacts (``GET /contacts?sortBy=-createdTime``, OAS Contact.json
+        ``sortBy`` createdTime; ``-`` for descending as Task.json documents), one page: a
+        list is not subject to the search lag."""
+        page = self.desk.first_page("/contacts", {"sortBy": "-createdTime"}, limit=RECENT_LIMIT)
+        for contact in page:
+            if any(
+                contact.get(k) and same_number(str(contact[k]), number, self.default_region)
+                for k in ("phone", "mobile")
+            ):
+                return str(contact["id"])
+        return None
+
+    def contact_by_number(self, number: str) -> str | None:
+        """One ``_all`` search for the number's digits, which covers phone and mobile at the
+        cost of one API credit; if Zoho refuses ``_all``, phone then mobile (reference §5 [X],
+        the tolerant path the other way round). Every hit is checked against the normalised
+        number. Several matches: the most recently modified wins."""
+        digits = _search_digits(number)
+        matches: dict[str, dict[str, Any]] = {}
+        for found in self._contact_searches(digits):
+            for contact in found:
+                if any(
+                    contact.get(k) and same_number(str(contact[k]), number, self.default_region)
+                    for k in ("phone", "mobile")
+                ):
+                    matches[str(contact["id"])] = contact
+            if matches:
+                break
+        if not matches:
+            return None
+        if len(matches) > 1:
+            with self._lock:
+                self.ambiguous += 1
+        best = max(matches.values(), key=lambda c: str(c.get("modifiedTime") or ""))
+        return str(best["id"])
+
+    def _contact_searches(self, digits: str) -> Iterator[list[dict[str, Any]]]:
+        if not self._all_refused:
+            try:
+                yield self.desk.search_contacts(all_=digits)
+                return
+            except ZohoError as exc:
+                if not _refused_parameter(exc):
+                    raise
+                self._all_refused = True  # this portal has no `_all`: use the documented pair
+        yield self.desk.search_contacts(phone=digits)
+        yield self.desk.search_contacts(mobile=digits)
+
+
+def _refused_parameter(exc: ZohoError) -> bool:
+    return exc.status in (400, 422) and exc.error_code in (
+        "INVALID_DATA",
+        "UNPROCESSABLE_ENTITY",
+        "BAD_REQUEST",
+    )
+
+
+def _search_digits(number: str) -> str:
+    """The national significant number: its digits are inside every way Zoho may hold the
+    number as free text (``+380671234567``, ``0671234567``; reference §5), whereas the
+    full E.164 digits miss a contact saved in the national format. Hits are verified."""
+    try:
+        return str(phonenumbers.parse(number, None).national_number)
+    except phonenumbers.NumberParseException:
+        return number.lstrip("+")
+
+
+def _with_tag(items: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
+    return [i for i in items if tag in str(i.get("subject") or "")]
