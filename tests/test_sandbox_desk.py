@@ -452,7 +452,7 @@ def test_invalid_json_and_empty_payload(sandbox: Sandbox, desk: requests.Session
 
 
 def test_lists_sort_by_created_time_descending_with_the_dash_prefix(
-    sandbox: Sandbox,  # noqa: F811
+    sandbox: Sandbox,
 ) -> None:
     session = desk_session(sandbox)
     made = []
@@ -469,7 +469,5 @@ def test_lists_sort_by_created_time_descending_with_the_dash_prefix(
         f"{sandbox.url}/api/v1/contacts", params={"sortBy": "createdTime", "limit": 1}, timeout=5
     ).json()["data"]
     assert oldest[0]["id"] == made[0]
-    refused = session.get(
-        f"{sandbox.url}/api/v1/contacts", params={"sortBy": "dueDate"}, timeout=5
-    )
+    refused = session.get(f"{sandbox.url}/api/v1/contacts", params={"sortBy": "dueDate"}, timeout=5)
     assert refused.status_code == 422

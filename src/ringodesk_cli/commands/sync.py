@@ -213,9 +213,7 @@ def render_summary(app: AppContext, data: dict[str, Any]) -> None:
     if data["stopped"]:
         out.error(f"stopped: {data['stopped']}", data.get("hint"))
     elif data["unknown_outcomes"]:
-        out.error(
-            f"{data['unknown_outcomes']} create(s) got no answer from Zoho", data.get("hint")
-        )
+        out.error(f"{data['unknown_outcomes']} create(s) got no answer from Zoho", data.get("hint"))
     head = "dry run: nothing sent, nothing written" if data["dry_run"] else "sync done"
     out.result(
         f"{head}: read {data['read']}, new {data['new']}, delivered {data['delivered']}, "
