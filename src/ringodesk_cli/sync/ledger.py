@@ -106,6 +106,8 @@ class Ledger:
         self.path = path
         self.readonly = readonly
         self._lock = threading.RLock()
+        # A dry run before any sync reads a ledger that does not exist: nothing to look up.
+        self.empty = readonly and not path.exists()
         if readonly:
             if path.exists():
                 uri = f"file:{path}?mode=ro"
@@ -136,6 +138,8 @@ class Ledger:
 
     # -- calls ---------------------------------------------------------------------------
     def get_call(self, ringostat_id: str) -> CallRow | None:
+        if self.empty:
+            return None
         with self._lock:
             row = self._db.execute(
                 "SELECT * FROM calls WHERE ringostat_id = ?", (ringostat_id,)
@@ -276,6 +280,8 @@ class Ledger:
     # -- contacts by number --------------------------------------------------------------
     def contact(self, number: str) -> tuple[str, str | None] | None:
         """(state, contact id) for a client number: ``done`` or ``intended``."""
+        if self.empty:
+            return None
         with self._lock:
             row = self._db.execute(
                 "SELECT state, contact_id FROM contacts WHERE number = ?", (number,)
@@ -314,6 +320,8 @@ class Ledger:
             return cursor.rowcount > 0
 
     def is_quarantined(self, key: str) -> bool:
+        if self.empty:
+            return False
         with self._lock:
             row = self._db.execute("SELECT 1 FROM quarantine WHERE key = ?", (key,)).fetchone()
         return row is not None
