@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ringodesk_cli.ringostat.phones import same_number, split_sip, to_e164
@@ -95,3 +95,29 @@ def test_every_written_form_of_a_mobile_number_normalises_to_one_e164(
     # Forms carrying the country code need no default region to be right.
     other_region = "UA" if style.startswith("0{op}") else "PL"
     assert same_number(raw, expected, other_region)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    shape=st.sampled_from(["+380", "+38", "+1", "+44", "+49", "+7", "0", "380", "00380", "+"]),
+    rest=st.text(alphabet="0123456789", min_size=0, max_size=13),
+    region=st.sampled_from(["UA", "PL", "US", "GB", "DE", "RU"]),
+)
+def test_the_fast_path_agrees_with_the_full_parser(shape: str, rest: str, region: str) -> None:
+    """`_fast_e164` skips libphonenumber's parse for the common shapes; whenever it answers,
+    the answer must be the full parser's."""
+    from ringodesk_cli.ringostat.phones import _fast_e164, _parse_e164
+
+    key = shape + rest
+    fast = _fast_e164(key, region)
+    if fast is None:
+        return
+    assert fast == _parse_e164(key, region)
+
+
+def test_the_fast_path_takes_the_usual_shapes() -> None:
+    from ringodesk_cli.ringostat.phones import _fast_e164
+
+    assert _fast_e164("+380671234567", "UA") == "+380671234567"
+    assert _fast_e164("0671234567", "UA") == "+380671234567"
+    assert _fast_e164("+38067123", "UA") is None  # too short: the full parser decides

@@ -92,6 +92,67 @@ def to_e164(raw: str, default_region: str) -> str:
 def _to_e164_cached(text: str, region: str) -> str:
     if not _PHONE_CHARS.match(text):
         raise ValueError(f"{text!r} is not a phone number")
+    return _fast_e164(text, region) or _parse_e164(text, region)
+
+
+@lru_cache(maxsize=512)
+def _shape(region: str) -> tuple[int, str | None, re.Pattern[str], frozenset[int]]:
+    """(country code, national prefix, national number pattern, possible lengths) of a
+    region, from libphonenumber's own metadata."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    pattern = meta.general_desc.national_number_pattern if meta and meta.general_desc else None
+    if meta is None or meta.general_desc is None or not pattern:
+        raise KeyError(region)
+    # A national prefix that needs rules to strip (`national_prefix_for_parsing`) is left to
+    # the full parser.
+    rule = meta.national_prefix_for_parsing
+    plain = rule in (None, meta.national_prefix) and not meta.national_prefix_transform_rule
+    simple = meta.national_prefix if plain else None
+    lengths = frozenset(meta.general_desc.possible_length or ())
+    return int(meta.country_code or 0), simple, re.compile(str(pattern)), lengths
+
+
+def _fast_e164(key: str, region: str) -> str | None:
+    """The shapes exports are mostly made of — ``+<country code><number>``, and in the
+    default region ``<national prefix><number>`` or ``<country code><number>`` — checked
+    against libphonenumber's
+    metadata (the general pattern and possible lengths) without a full parse, which costs
+    ~50 µs a number (issue 6: local overhead). Returns what ``_parse_e164`` would, or
+    ``None`` to let it decide (a test holds the two to each other)."""
+    try:
+        if key.startswith("+"):
+            digits = key[1:]
+            for size in (1, 2, 3):
+                head = digits[:size]
+                regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(head)) if head else None
+                if regions:
+                    national = digits[size:]
+                    if any(_fits(r, national) for r in regions):
+                        return f"+{head}{national}"
+                    return None
+            return None
+        code, prefix, _, lengths = _shape(region)
+        if prefix and key.startswith(prefix) and not key.startswith("00"):
+            national = key[len(prefix) :]
+            return f"+{code}{national}" if _fits(region, national) else None
+        # `380671234567`: the region's own country code without `+`, too long to be a
+        # national number (the parser strips the code only then, or when the rest is valid).
+        if key.startswith(str(code)) and len(key) not in lengths:
+            national = key[len(str(code)) :]
+            return f"+{code}{national}" if _fits(region, national) else None
+    except KeyError:
+        return None
+    return None
+
+
+def _fits(region: str, national: str) -> bool:
+    if region == "001":  # non-geographic entities: leave them to the full parser
+        return False
+    _, _, pattern, lengths = _shape(region)
+    return bool(national) and len(national) in lengths and bool(pattern.fullmatch(national))
+
+
+def _parse_e164(text: str, region: str) -> str:
     candidates = [text]
     digits = _DIGITS.sub("", text)
     if not text.startswith("+") and not text.startswith("00"):
