@@ -166,6 +166,18 @@ class ZohoUnavailableError(ZohoError):
     default_hint = "nothing was lost: records stay pending; run `ringodesk sync --replay 3d` later"
 
 
+class OutcomeUnknownError(ZohoUnavailableError):
+    """A create (POST) was sent but no answer came back (read timeout, dropped connection,
+    500/502/504): Zoho may or may not have created the record.
+
+    We do not resend such a POST: search lags behind writes (DECISIONS.md "Zoho behaviours
+    that bite"), so a blind resend can create a second call activity or ticket that no
+    reconciliation would find. The caller keeps the operation pending and reconciles it.
+    """
+
+    default_hint = "Zoho may have created the record; the next run checks before creating it again"
+
+
 class RateLimitedError(ZohoUnavailableError):
     pass
 

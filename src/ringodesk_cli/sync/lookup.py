@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
 from ringodesk_cli.errors import ZohoError
 from ringodesk_cli.ringostat.phones import same_number
-from ringodesk_cli.zoho.desk import DeskClient
+
+if TYPE_CHECKING:
+    from ringodesk_cli.zoho.desk import DeskClient
 
 # One page of the newest records: calls, tasks and contacts lists take at most 99 (OAS
 # Call.json, Task.json, Contact.json `limit`).

@@ -16,11 +16,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ringodesk_cli.errors import (
     AuthError,
     ExitCode,
+    OutcomeUnknownError,
     RingodeskError,
     ZohoError,
     ZohoUnavailableError,
@@ -40,7 +41,10 @@ from ringodesk_cli.sync.planner import (
     substitute,
 )
 from ringodesk_cli.sync.record_json import from_json, to_json
-from ringodesk_cli.zoho.desk import DeskClient, OutcomeUnknownError
+
+if TYPE_CHECKING:
+    # Imported for types only: a dry run with --offline never loads requests.
+    from ringodesk_cli.zoho.desk import DeskClient
 
 
 @dataclass

@@ -27,10 +27,10 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 
-from ringodesk_cli.errors import NotFoundError, ZohoError, ZohoUnavailableError
+from ringodesk_cli.errors import NotFoundError, OutcomeUnknownError, ZohoError, ZohoUnavailableError
 from ringodesk_cli.redact import redact, register_secret
 from ringodesk_cli.zoho import desk_errors
-from ringodesk_cli.zoho.desk_errors import OutcomeUnknownError, error_from_answer
+from ringodesk_cli.zoho.desk_errors import error_from_answer
 from ringodesk_cli.zoho.paging import Pager, endpoint_key, rows_of
 
 __all__ = ["DeskClient", "OutcomeUnknownError", "TokenSource"]
