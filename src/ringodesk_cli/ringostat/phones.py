@@ -66,7 +66,14 @@ def to_e164(raw: str, default_region: str) -> str:
     Ringostat exports) is accepted in any region. SIP logins are refused, so that an outbound
     caller like ``"Ivan" <ivan_sip>`` never becomes a client number.
     """
-    text = str(raw).strip()
+    return _to_e164_text(str(raw), default_region)
+
+
+# The same raw text comes back on most rows (our own numbers, repeat callers): remember the
+# answer for the text as written, before any normalising (errors are not cached).
+@lru_cache(maxsize=8192)
+def _to_e164_text(raw: str, default_region: str) -> str:
+    text = raw.strip()
     if not text:
         raise ValueError("the number is empty")
     if split_sip(text) is not None:
