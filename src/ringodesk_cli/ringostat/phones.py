@@ -70,8 +70,9 @@ def to_e164(raw: str, default_region: str) -> str:
 
 
 # The same raw text comes back on most rows (our own numbers, repeat callers): remember the
-# answer for the text as written, before any normalising (errors are not cached).
-@lru_cache(maxsize=8192)
+# answer for the text as written, before any normalising (errors are not cached). Small: the
+# digit-keyed cache below does the heavy lifting, this one only skips re-normalising.
+@lru_cache(maxsize=1024)
 def _to_e164_text(raw: str, default_region: str) -> str:
     text = raw.strip()
     if not text:

@@ -11,6 +11,7 @@ through the ``[rs:<id>]`` marker before anything is re-created.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -144,7 +145,7 @@ class Runner:
         self._planned: Counter[str] = Counter()
         self._unknown_streak = 0
         self._lookup = ZohoLookup(self.desk, self.default_region) if self.desk is not None else None
-        self._seen_numbers: set[int] = set()
+        self._seen_numbers: SeenNumbers | None = None
         self._number_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self.summary.dry_run = self.dry_run
 
@@ -477,19 +478,36 @@ class Runner:
 
     def _dry_ops(self, record: CallRecord) -> list[str]:
         number = record.client_number
-        key = hash(number)  # 8 bytes a number, not the string: flat memory on huge exports
-        exists = key in self._seen_numbers
+        if self._seen_numbers is None:
+            self._seen_numbers = SeenNumbers()
+        exists = not self._seen_numbers.add(number)
         if not exists:
             known = self.ledger.contact(number)
             exists = known is not None and known[0] == L.DONE and bool(known[1])
             if not exists and not self.offline and self.desk is not None:
                 exists = self.lookup.contact_by_number(number) is not None
-            self._seen_numbers.add(key)
         ops = [] if exists else ["POST /contacts"]
         ops.extend(
             f"POST /{op}s" for op in planned_operations(record, self.policy, new_caller=not exists)
         )
         return ops
+
+
+class SeenNumbers:
+    """The client numbers a dry run has met, in a private temporary SQLite file (deleted on
+    close) with a small page cache: a set of 200,000 numbers in memory would make the dry
+    run's memory grow with the export (issue 6: flat memory)."""
+
+    def __init__(self) -> None:
+        # An empty file name: SQLite's private temporary on-disk database.
+        self._db = sqlite3.connect("")
+        self._db.execute("PRAGMA cache_size = -1024")  # KiB
+        self._db.execute("CREATE TABLE seen (number TEXT PRIMARY KEY) WITHOUT ROWID")
+
+    def add(self, number: str) -> bool:
+        """True when ``number`` was not seen before."""
+        cursor = self._db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (number,))
+        return cursor.rowcount == 1
 
 
 def _quarantine_key(bad: BadRow) -> str:
