@@ -19,7 +19,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but
 ProfileOpt = Annotated[
     str | None,
     typer.Option(
-        "--profile", "-p", help="Profile name [env: RINGODESK_PROFILE].", show_default=False
+        "--profile", "-p", help="Profile name (env RINGODESK_PROFILE).", show_default=False
     ),
 ]
 

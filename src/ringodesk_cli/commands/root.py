@@ -64,7 +64,7 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     profile: Annotated[
-        str | None, typer.Option("--profile", "-p", help="Profile name [env: RINGODESK_PROFILE].")
+        str | None, typer.Option("--profile", "-p", help="Profile name (env RINGODESK_PROFILE).")
     ] = None,
     verbose: Annotated[
         int, typer.Option("--verbose", "-v", count=True, help="Show debug logs and tracebacks.")

@@ -45,9 +45,12 @@ def sync(
 ) -> None:
     """Read exports, then create contacts, tickets, call activities and tasks in Zoho Desk.
 
-    Safe to re-run: what was delivered is never sent again. Cron: `ringodesk sync --replay 3d
-    --quiet`. Exit codes: 0 ok, 3 config, 4 auth (records stay pending), 5 Zoho unavailable
-    (pending), 6 some rows failed or were quarantined, 7 another run is busy.
+    Safe to re-run: what was delivered is never sent again.
+    Cron: ringodesk sync --replay 3d --quiet
+
+    Exit codes: 0 ok, 3 config, 4 auth (calls stay pending),
+    5 Zoho unavailable or a create without an answer (pending),
+    6 rows failed or quarantined, 7 another run is busy.
     """
     app = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     if offline and not dry_run:
