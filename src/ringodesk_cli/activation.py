@@ -7,12 +7,12 @@ calls these steps; every step is also driven by flags alone under ``--no-input``
 from __future__ import annotations
 
 import secrets as pysecrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ringodesk_cli.durations import parse_duration
-from ringodesk_cli.errors import AuthError, ConfigError, UsageError
+from ringodesk_cli.errors import AuthError, UsageError
 from ringodesk_cli.session import Session
 from ringodesk_cli.setup.employees import agent_label, is_active, resolve_agent
 from ringodesk_cli.zoho.accounts import AccountsClient, Authorization, DeviceCode, TokenSet
@@ -274,10 +274,3 @@ def _pick(items: list[dict[str, Any]], ref: object, keys: tuple[str, ...]) -> di
 
 def _names(items: list[dict[str, Any]], label: str) -> str:
     return ", ".join(f"{i.get('id')} ({i.get(label, '')})" for i in items)
-
-
-def describe_store(describe: Mapping[str, object]) -> str:
-    return str(describe.get("store", "?"))
-
-
-__all__ = ["REFRESH_TOKEN_WARNING", "ActivationResult", "Activator", "ConfigError"]

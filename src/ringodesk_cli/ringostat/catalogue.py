@@ -11,6 +11,7 @@ Ringostat.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 
 PARAMETERS: dict[str, str] = {
     "uniqueid": "Ringostat's unique call id (e.g. ua-987h79879)",
@@ -72,9 +73,10 @@ DEFAULT_PARAMETERS: dict[str, str] = {
 }
 
 
-def close_matches(name: str) -> list[str]:
+def close_matches(name: str, names: Iterable[str] = PARAMETERS) -> list[str]:
     """Parameter names close to ``name``, best first, for "did you mean" hints."""
     wanted = name.strip().casefold()
-    if wanted in PARAMETERS:
+    candidates = list(names)
+    if wanted in candidates:
         return [wanted]
-    return difflib.get_close_matches(wanted, list(PARAMETERS), n=3, cutoff=0.6)
+    return difflib.get_close_matches(wanted, candidates, n=3, cutoff=0.6)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from ringodesk_cli.errors import UsageError
-from ringodesk_cli.ringostat.catalogue import DEFAULT_PARAMETERS, PARAMETERS
+from ringodesk_cli.ringostat.catalogue import DEFAULT_PARAMETERS, PARAMETERS, close_matches
 from ringodesk_cli.setup.fields import (
     FIELD_TABLES,
     REQUIRED_FIELDS,
@@ -74,7 +74,7 @@ def resolve_parameter(param: str, parameters: Mapping[str, str]) -> str:
     for name in parameters:
         if name.casefold() == wanted.casefold():
             return name
-    close = difflib.get_close_matches(wanted.lower(), list(parameters), n=3, cutoff=0.6)
+    close = close_matches(wanted, parameters)
     raise UsageError(
         f"unknown Ringostat parameter {param!r}"
         + (f"; did you mean {' or '.join(close)}?" if close else ""),
