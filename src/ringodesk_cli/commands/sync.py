@@ -100,6 +100,10 @@ def run_sync(
     settings = session.settings
     policy = policy_from_settings(settings)
     timezone = ZoneInfo(settings.get("ringostat.timezone"))
+    # One "now" for the whole run: the replay window, the API window and the replay itself
+    # must agree, even when the run straddles midnight.
+    now = datetime.now(UTC)
+    replay_from = replay_start(replay, timezone, now) if replay else None
     state_dir = session.state_dir
     ledger_path = state_dir / LEDGER_FILE
     lock = None
@@ -124,9 +128,7 @@ def run_sync(
             concurrency=int(settings.get("zoho.concurrency")),
             dry_run=dry_run,
             offline=offline,
-            replay_since=(
-                replay_start(replay, timezone, datetime.now(UTC)).isoformat() if replay else None
-            ),
+            replay_since=replay_from.isoformat() if replay_from else None,
         )
         if dry_run and not app.json_mode and not app.quiet:
             runner.on_plan = lambda record, ops: app.output.result(
@@ -145,7 +147,14 @@ def run_sync(
         window = None
         if sources.api:
             window = _fetch_from_api(
-                session, runner, ledger, timezone, replay=replay, since=since, until=until
+                session,
+                runner,
+                ledger,
+                timezone,
+                now=now,
+                replay_from=replay_from,
+                since=since,
+                until=until,
             )
         with app.output.progress("Reading exports") as bar:
 
@@ -163,8 +172,7 @@ def run_sync(
         if not dry_run:
             for path, digest in sources.digests.items():
                 ledger.remember_file(str(path.resolve()), digest)
-        if replay:
-            replay_from = replay_start(replay, timezone, datetime.now(UTC))
+        if replay_from is not None:
             runner.add_replay(replay_from.isoformat())
         if desk_error is not None:
             runner.summary.stopped = str(desk_error)
@@ -236,20 +244,19 @@ def _fetch_from_api(
     ledger: Any,
     timezone: Any,
     *,
-    replay: str | None,
+    now: datetime,
+    replay_from: datetime | None,
     since: str | None,
     until: str | None,
 ) -> Any:
     from ringodesk_cli.sync.api_source import fetch_records, parse_moment, plan_window
-    from ringodesk_cli.sync.window import replay_start
 
     settings = session.settings
-    now = datetime.now(UTC)
     window = plan_window(
         ledger,
         now=now,
         timezone=timezone,
-        replay_since=replay_start(replay, timezone, now) if replay else None,
+        replay_since=replay_from,
         since=parse_moment(since, timezone, "--since") if since else None,
         until=parse_moment(until, timezone, "--until") if until else None,
     )

@@ -35,6 +35,14 @@ class ZohoLookup:
         self._lock = threading.Lock()
         self._all_refused = False
 
+    def _has_number(self, contact: dict[str, Any], number: str) -> bool:
+        """Zoho matches numbers as free text: a hit counts only when its phone or mobile is
+        ``number`` once normalised (reference §5)."""
+        return any(
+            contact.get(k) and same_number(str(contact[k]), number, self.default_region)
+            for k in ("phone", "mobile")
+        )
+
     def lost_create(
         self, op: str, tag: str, contact_id: str, ticket_id: str | None
     ) -> dict[str, Any] | None:
@@ -71,10 +79,7 @@ class ZohoLookup:
         list is not subject to the search lag."""
         page = self.desk.first_page("/contacts", {"sortBy": "-createdTime"}, limit=RECENT_LIMIT)
         for contact in page:
-            if any(
-                contact.get(k) and same_number(str(contact[k]), number, self.default_region)
-                for k in ("phone", "mobile")
-            ):
+            if self._has_number(contact, number):
                 return str(contact["id"])
         return None
 
@@ -87,10 +92,7 @@ class ZohoLookup:
         matches: dict[str, dict[str, Any]] = {}
         for found in self._contact_searches(digits):
             for contact in found:
-                if any(
-                    contact.get(k) and same_number(str(contact[k]), number, self.default_region)
-                    for k in ("phone", "mobile")
-                ):
+                if self._has_number(contact, number):
                     matches[str(contact["id"])] = contact
             if matches:
                 break
