@@ -82,18 +82,27 @@ class CallPlan:
 def planned_operations(record: CallRecord, policy: Policy, *, new_caller: bool) -> list[str]:
     """The creating operations of a call after its contact, without building any body: what
     `--dry-run` counts. Must agree with ``plan_call(...).operations(...)`` (tested)."""
-    inbound = record.direction is Direction.INBOUND
     ops = []
-    if inbound and policy.tickets != "never" and (new_caller or policy.tickets != "new-caller"):
+    if _wants_ticket(record, policy) and (new_caller or policy.tickets != "new-caller"):
         ops.append("ticket")
     ops.append("call")
-    if record.missed or (
-        inbound
-        and record.outcome is Outcome.ANSWERED
-        and resolve_owner(record.employee, policy.employees) is None
-    ):
+    if record.missed or _unlinked(record, resolve_owner(record.employee, policy.employees)):
         ops.append("task")
     return ops
+
+
+def _wants_ticket(record: CallRecord, policy: Policy) -> bool:
+    """Inbound calls get tickets under every policy but "never"; outbound calls never."""
+    return record.direction is Direction.INBOUND and policy.tickets != "never"
+
+
+def _unlinked(record: CallRecord, linked_agent: str | None) -> bool:
+    """R4c: an inbound call answered on a number or SIP linked to no employee."""
+    return (
+        record.direction is Direction.INBOUND
+        and record.outcome is Outcome.ANSWERED
+        and linked_agent is None
+    )
 
 
 # Repeat callers: the same few thousand numbers are formatted over and over.
@@ -182,7 +191,7 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
     linked_agent = resolve_owner(record.employee, policy.employees)
     # R4b: a missed call's work is the senior manager's, even when the export names someone.
     owner = policy.senior_manager if record.missed else linked_agent or policy.senior_manager
-    unlinked = inbound and answered and linked_agent is None
+    unlinked = _unlinked(record, linked_agent)
     truncated: list[str] = []
     contact_cf = _custom_values(record, policy.contact_fields, policy.contact_mapping, truncated)
     ticket_cf = _custom_values(record, policy.ticket_fields, policy.ticket_mapping, truncated)
@@ -201,7 +210,7 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
         contact["cf"] = contact_cf
 
     ticket: dict[str, Any] | None = None
-    if inbound and policy.tickets != "never":
+    if _wants_ticket(record, policy):
         verb = "Missed call" if record.missed else "Call"
         ticket = {
             "subject": _subject(f"{verb} from {international(number)}", record),
