@@ -88,7 +88,7 @@ def test_presets_take_the_first_value_as_strict_and_the_second_as_lenient() -> N
 
 
 def test_sandbox_config_defaults_to_the_strict_readings_and_no_seeded_people() -> None:
-    sb = _start(SandboxConfig().readings)
+    sb = start_sandbox(SandboxConfig(port=0))
     try:
         assert sb.readings == STRICT
         assert sb.records("contacts") == []
