@@ -513,7 +513,8 @@ class RecordEndpoints:
 
     def add_contact(self, fields: dict[str, Any], now: float) -> dict[str, Any]:
         """A contact typed by an agent in Zoho Desk's UI (the admin API): any number format,
-        no validation beyond a last name; it becomes searchable after the search lag."""
+        no validation (a last name is filled in when none is given); it becomes searchable
+        after the search lag."""
         with self.store.lock:
             record = self._base("contacts", self.store.new_id(), now)
             record.update({"firstName": None, "email": None, "phone": None, "mobile": None,
