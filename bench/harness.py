@@ -44,8 +44,10 @@ KIND = {
 
 def sandbox(*, latency_ms: int = 0, concurrency: int = 10) -> Sandbox:
     # Token limits raised (DECISIONS.md "Sandbox and tests"): the bench activates freely.
+    # lenient until the contact index lands
     return start_sandbox(SandboxConfig(port=0, latency_ms=latency_ms, concurrency=concurrency,
-                                       token_requests_per_10min=10_000))  # fmt: skip
+                                       token_requests_per_10min=10_000,
+                                       readings="lenient"))  # fmt: skip
 
 
 @dataclass

@@ -9,6 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from ringodesk_cli.commands.sandbox import app as sandbox_app
+from ringodesk_cli.sandbox.seed import PEOPLE
 
 # A one-command Typer app collapses into that command; mount it as main.py will.
 app = typer.Typer()
@@ -54,3 +55,53 @@ def test_serve_refuses_a_fail_rate_above_one() -> None:
     result = CliRunner().invoke(app, ["sandbox", "serve", "--port", "0", "--fail-rate", "2"])
     assert result.exit_code == 2
     assert "between 0 and 1" in result.output
+
+
+def _serve_json(*extra: str) -> dict[str, object]:
+    args = ["sandbox", "serve", "--port", "0", "--json", "--serve-seconds", "0.2", *extra]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    info: dict[str, object] = json.loads(result.output)
+    return info
+
+
+def test_serve_defaults_to_the_strict_readings_and_takes_a_preset_and_single_readings() -> None:
+    from ringodesk_cli.sandbox.config import LENIENT, STRICT
+
+    assert _serve_json()["readings"] == STRICT
+    assert _serve_json("--readings", "lenient")["readings"] == LENIENT
+    mixed = _serve_json("--reading", "search=digits", "--reading", "contact_calls=present")
+    assert mixed["readings"] == STRICT | {"search": "digits", "contact_calls": "present"}
+    over = _serve_json("--readings", "lenient", "--reading", "search=exact")
+    assert over["readings"] == LENIENT | {"search": "exact"}
+
+
+def test_serve_lists_every_reading_in_its_help() -> None:
+    from ringodesk_cli.sandbox.config import READINGS
+
+    result = CliRunner().invoke(app, ["sandbox", "serve", "--help"], terminal_width=200)
+    text = " ".join(result.output.split())
+    for name, values in READINGS.items():
+        assert f"{name}={'|'.join(values)}" in text
+
+
+def test_serve_refuses_unknown_readings_with_a_usage_error() -> None:
+    for args, message in (
+        (["--reading", "search=fuzzy"], "search takes exact|digits"),
+        (["--reading", "nosuch=1"], "unknown reading 'nosuch'"),
+        (["--reading", "search"], "expected NAME=VALUE"),
+        (["--readings", "loose"], "unknown readings preset"),
+    ):
+        result = CliRunner().invoke(app, ["sandbox", "serve", "--port", "0", *args])
+        assert result.exit_code == 2, args
+        assert message in " ".join(result.output.split()), result.output
+
+
+def test_serve_seeds_people_unless_told_not_to(tmp_path: Path) -> None:
+    for flag, expected in (("--seed-people", len(PEOPLE)), ("--no-seed-people", 0)):
+        state = tmp_path / f"{flag}.json"
+        _serve_json(flag, "--state", str(state))
+        desk = json.loads(state.read_text())["desk"]
+        assert len(desk["records"]["contacts"]) == expected
+        custom = [f["apiName"] for f in desk["fields"]["contacts"] if f["isCustomField"]]
+        assert custom == (["cf_landing_page", "cf_call_score"] if expected else [])

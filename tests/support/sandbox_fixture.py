@@ -16,7 +16,9 @@ from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    sb = start_sandbox(SandboxConfig(port=0, token_requests_per_10min=10_000))
+    # lenient until the contact index lands
+    cfg = SandboxConfig(port=0, token_requests_per_10min=10_000, readings="lenient")
+    sb = start_sandbox(cfg)
     try:
         yield sb
     finally:
@@ -44,3 +46,21 @@ def desk_session(sb: Sandbox, scopes: str | None = None) -> requests.Session:
     session = requests.Session()
     session.headers.update({"Authorization": f"Zoho-oauthtoken {token}", "orgId": sb.org_id})
     return session
+
+
+@pytest.fixture(params=["strict", "lenient"])
+def people_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """A sandbox seeded with contacts typed by people and extra custom fields, once under
+    each readings preset (``sb.cfg.readings`` says which)."""
+    cfg = SandboxConfig(
+        port=0,
+        token_requests_per_10min=10_000,
+        readings=request.param,
+        seed_people=True,
+        seed_custom_fields=True,
+    )
+    sb = start_sandbox(cfg)
+    try:
+        yield sb
+    finally:
+        sb.stop()

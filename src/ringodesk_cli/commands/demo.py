@@ -86,7 +86,8 @@ def _run(app: AppContext, home: Path) -> dict[str, Any]:
     from ringodesk_cli.setup.employees import link
     from ringodesk_cli.setup.fields import ensure_fields, record_fields
 
-    sandbox = start_sandbox(SandboxConfig(port=0))
+    # lenient until the contact index lands
+    sandbox = start_sandbox(SandboxConfig(port=0, readings="lenient"))
     try:
         session = Session.open(DEMO_PROFILE, app.paths, insecure=True, warn=None)
         act = Activator(session)

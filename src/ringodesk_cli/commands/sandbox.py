@@ -44,16 +44,56 @@ def serve_cmd(
         Path | None,
         typer.Option("--state", help="JSON file the state is loaded from and saved to."),
     ] = None,
+    readings: Annotated[
+        str,
+        typer.Option(
+            "--readings",
+            help="Preset for the readings of Zoho its docs leave open: strict (the strictest "
+            "reading of each) or lenient.",
+        ),
+    ] = "strict",
+    reading: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reading",
+            metavar="NAME=VALUE",
+            # Spelled out here: importing the sandbox package for its table pulls in
+            # jsonschema, which every other command's start-up would pay for.
+            help="One reading over the preset (repeatable): search=exact|digits, "
+            "contact_sort_desc=refused|allowed, cf_values=oas|free, "
+            "call_task_description=refused|accepted, contact_calls=absent|present, "
+            "department_required=yes|no (first value: strict). See docs/zoho-readings.md.",
+        ),
+    ] = None,
+    seed_people: Annotated[
+        bool,
+        typer.Option(
+            help="Seed contacts typed by people (spaces, brackets, national formats, "
+            "duplicates, a switchboard) and custom fields a help desk already has."
+        ),
+    ] = True,
     json_mode: JsonOpt = False,
     serve_seconds: Annotated[float | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Serve the sandbox on 127.0.0.1 until Ctrl-C, printing how to point a profile at it."""
     # Imported here: the sandbox pulls in jsonschema, which cron's `sync` never needs.
     from ringodesk_cli.sandbox import SandboxConfig, start_sandbox
+    from ringodesk_cli.sandbox.config import parse_reading, resolve_readings
 
     as_json = _json_mode(ctx, json_mode)
     if not 0.0 <= fail_rate <= 1.0:
         raise typer.BadParameter("must be between 0 and 1", param_hint="--fail-rate")
+    chosen: dict[str, str] = {}
+    try:
+        for text in reading or []:
+            name, value = parse_reading(text)
+            chosen[name] = value
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--reading") from exc
+    try:
+        in_force = resolve_readings(chosen, preset=readings)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--readings") from exc
     cfg = SandboxConfig(
         host="127.0.0.1",  # never another interface: the sandbox has no real security
         port=port,
@@ -62,6 +102,9 @@ def serve_cmd(
         concurrency=concurrency,
         daily_credits=daily_credits,
         state_file=state,
+        readings=in_force,
+        seed_people=seed_people,
+        seed_custom_fields=seed_people,
     )
     sb = start_sandbox(cfg)
     secret_file = Path(tempfile.mkdtemp(prefix="ringodesk-sandbox-")) / "client-secret"
@@ -87,6 +130,7 @@ def serve_cmd(
         # The calls/list stand-in (source.kind = "api") lives on the same root.
         "ringostat_api_url": sb.url,
         "ringostat_key": sb.cfg.ringostat_key,
+        "readings": sb.readings,
     }
     # Printed with typer.echo, not render.Output: Output redacts anything shaped like a Zoho
     # token, and these are the sandbox's own throw-away credentials the user must paste.
@@ -100,6 +144,11 @@ def serve_cmd(
         typer.echo(
             f"  Ringostat      calls/list on {sb.url}, Auth-key {sb.cfg.ringostat_key}"
             f" (ringodesk config set ringostat.api_url {sb.url})"
+        )
+        typer.echo(
+            "  readings       "
+            + " ".join(f"{k}={v}" for k, v in sb.readings.items())
+            + "  (docs/zoho-readings.md)"
         )
         typer.echo("Point a profile at it (the grant code expires in 3 minutes; a new one:")
         typer.echo(f"  curl -X POST {sb.url}/__sandbox__/grant-code):")

@@ -9,9 +9,28 @@ assumptions cannot catch the client's mistakes. Behaviour follows Zoho's OpenAPI
     code = sb.mint_grant_code()
     ...
     sb.stop()
+
+Where Zoho's documentation leaves a behaviour open, the sandbox has a *reading* setting for it
+(``READINGS``; strict by default, ``SandboxConfig(readings="lenient")`` for the other preset,
+``Sandbox.set_readings`` at run time); docs/zoho-readings.md describes each.
 """
 
-from ringodesk_cli.sandbox.config import DEFAULT_SCOPES, SandboxConfig
+from ringodesk_cli.sandbox.config import (
+    DEFAULT_SCOPES,
+    LENIENT,
+    READINGS,
+    STRICT,
+    SandboxConfig,
+)
 from ringodesk_cli.sandbox.server import FAULT_KINDS, Sandbox, start_sandbox
 
-__all__ = ["DEFAULT_SCOPES", "FAULT_KINDS", "Sandbox", "SandboxConfig", "start_sandbox"]
+__all__ = [
+    "DEFAULT_SCOPES",
+    "FAULT_KINDS",
+    "LENIENT",
+    "READINGS",
+    "STRICT",
+    "Sandbox",
+    "SandboxConfig",
+    "start_sandbox",
+]

@@ -4,7 +4,7 @@ can trip it on purpose (or raise it so that repeated runs never do)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +14,60 @@ DEFAULT_SCOPES = (
     "Desk.basic.READ,Desk.settings.ALL,Desk.tickets.ALL,Desk.contacts.ALL,"
     "Desk.calls.ALL,Desk.tasks.ALL,Desk.search.READ"
 )
+
+
+# Readings of Zoho that its documentation leaves open (docs/zoho-readings.md): each is a
+# setting whose first value is the strictest reading and whose second is the lenient one.
+READINGS: dict[str, tuple[str, str]] = {
+    # How a search value matches: the whole field text unless `*` wildcards are given, no
+    # digit normalisation (exact); or digits found inside formatted numbers (digits).
+    "search": ("exact", "digits"),
+    # `sortBy=-modifiedTime` on GET /contacts: Contact.json lists plain names only.
+    "contact_sort_desc": ("refused", "allowed"),
+    # cf values: the OAS caps them at 100 characters and excludes `= & % + # ( ) ;`.
+    "cf_values": ("oas", "free"),
+    # `description` on calls and tasks: absent from the older OAS.
+    "call_task_description": ("refused", "accepted"),
+    # GET /contacts/{id}/calls: in no OAS version.
+    "contact_calls": ("absent", "present"),
+    # departmentId on GET /tasks and GET /contacts/{id}/tickets: required in the older OAS.
+    "department_required": ("yes", "no"),
+}
+STRICT: dict[str, str] = {name: values[0] for name, values in READINGS.items()}
+LENIENT: dict[str, str] = {name: values[1] for name, values in READINGS.items()}
+READING_PRESETS: dict[str, dict[str, str]] = {"strict": STRICT, "lenient": LENIENT}
+
+
+def resolve_readings(
+    values: Mapping[str, str] | str | None = None, *, preset: str = "strict"
+) -> dict[str, str]:
+    """The full set of readings: ``preset`` with ``values`` laid over it (``values`` may also
+    be a preset's name). Unknown names or values raise ValueError with the accepted ones."""
+    if isinstance(values, str):
+        preset, values = values, None
+    if preset not in READING_PRESETS:
+        raise ValueError(
+            f"unknown readings preset {preset!r}; use one of: {', '.join(READING_PRESETS)}"
+        )
+    out = dict(READING_PRESETS[preset])
+    for name, value in (values or {}).items():
+        if name not in READINGS:
+            raise ValueError(f"unknown reading {name!r}; known readings: {', '.join(READINGS)}")
+        if value not in READINGS[name]:
+            allowed = "|".join(READINGS[name])
+            raise ValueError(f"reading {name} takes {allowed}, not {value!r}")
+        out[name] = value
+    return out
+
+
+def parse_reading(text: str) -> tuple[str, str]:
+    """``NAME=VALUE`` -> (name, value), checked against READINGS."""
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise ValueError(f"expected NAME=VALUE, got {text!r}")
+    name, value = name.strip(), value.strip()
+    resolve_readings({name: value})
+    return name, value
 
 
 @dataclass(frozen=True)
@@ -52,4 +106,11 @@ class SandboxConfig:
     ringostat_key: str = "sandbox-ringostat-key"
     ringostat_timezone: str = "UTC"
     ringostat_cap: int = 6500
+    # A preset's name ("strict", "lenient") or readings laid over the strict preset (a
+    # partial mapping is fine). Checked when the sandbox starts.
+    readings: Mapping[str, str] | str = "strict"
+    # Contacts typed by people (spaces, brackets, national formats, duplicates, a switchboard)
+    # and custom fields beyond ringodesk's own; off by default so a test starts empty.
+    seed_people: bool = False
+    seed_custom_fields: bool = False
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)

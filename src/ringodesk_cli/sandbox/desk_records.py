@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ringodesk_cli.sandbox.config import SandboxConfig
+from ringodesk_cli.sandbox.config import SandboxConfig, resolve_readings
 from ringodesk_cli.sandbox.replies import (
+    ApiError,
     DeskRequest,
     Reply,
     field_error,
@@ -42,11 +43,15 @@ SORT_KEYS: dict[str, frozenset[str]] = {
 _DEFAULT_SORT_KEYS = frozenset({"createdTime", "modifiedTime"})
 
 
-def _sorted(kind: str, req: DeskRequest, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _sorted(
+    kind: str, req: DeskRequest, items: list[dict[str, Any]], *, descending_ok: bool = True
+) -> list[dict[str, Any]]:
     raw = single(req.params, "sortBy")
     if not raw:
         return items
     descending = raw.startswith("-")
+    if descending and not descending_ok:
+        raise invalid_param("sortBy")
     key = raw.lstrip("-")
     if key not in SORT_KEYS.get(kind, _DEFAULT_SORT_KEYS):
         raise invalid_param("sortBy")
@@ -60,11 +65,43 @@ def _digits(text: Any) -> str:
     return re.sub(r"\D", "", str(text or ""))
 
 
+def pattern_match(query: str, text: Any) -> bool:
+    """The strict reading of a search value (the OAS's ``searchStr`` wording): a bare value
+    matches the whole field text, ``*x*`` contains, ``x*`` starts with, ``*x`` ends with;
+    case-insensitive, no digit normalisation."""
+    q = query.lower()
+    t = str(text or "").lower()
+    if len(q) >= 2 and q.startswith("*") and q.endswith("*"):
+        return q[1:-1] in t
+    if q.endswith("*"):
+        return t.startswith(q[:-1])
+    if q.startswith("*"):
+        return t.endswith(q[1:])
+    return t == q
+
+
+# cf values under the OAS reading: at most 100 characters, none of these characters.
+CF_MAX = 100
+CF_FORBIDDEN = frozenset("=&%+#();")
+# Contact fields a merge may take from one of the merged contacts (Contact.json sourceValues).
+MERGE_SOURCE_FIELDS = frozenset(
+    {"zip", "lastName", "country", "secondaryEmail", "city", "facebook", "mobile",
+     "description", "type", "title", "firstName", "accountId", "twitter", "phone", "street",
+     "email"}
+)  # fmt: skip
+_CONTACT_NAME_FIELDS = ("firstName", "lastName", "email", "phone", "mobile")
+
+
 class RecordEndpoints:
     def __init__(self, store: Store, cfg: SandboxConfig) -> None:
         self.store = store
         self.cfg = cfg
         self.search_lag = cfg.search_lag_seconds
+        # Replaced whole (never mutated) when the admin API changes a reading.
+        self.readings = resolve_readings(cfg.readings)
+
+    def reading(self, name: str) -> str:
+        return self.readings[name]
 
     # ---- shared checks ------------------------------------------------------------------
     def _check_refs(self, module: str, body: dict[str, Any]) -> None:
@@ -104,7 +141,33 @@ class RecordEndpoints:
             values = field.get("allowedValues")
             if values and text and text not in values:
                 errors.append(field_error(f"/cf/{key}", "invalid", "Not an allowed value"))
+            if self.reading("cf_values") == "oas" and (
+                len(text) > CF_MAX or CF_FORBIDDEN & set(text)
+            ):
+                errors.append(
+                    field_error(
+                        f"/cf/{key}",
+                        "invalid",
+                        f"At most {CF_MAX} characters, none of = & % + # ( ) ;",
+                    )
+                )
         return errors
+
+    def _check_description(self, kind: str, body: dict[str, Any]) -> None:
+        if (
+            kind in ("calls", "tasks")
+            and "description" in body
+            and self.reading("call_task_description") == "refused"
+        ):
+            raise invalid_data([field_error("/description", "invalid", "Unknown key")])
+
+    def _require_department(self, req: DeskRequest) -> None:
+        if self.reading("department_required") == "yes" and not single(req.params, "departmentId"):
+            raise ApiError(
+                422,
+                "UNPROCESSABLE_ENTITY",
+                "The value passed for the 'departmentId' query parameter is invalid.",
+            )
 
     def _base(self, module: str, rec_id: str, now: float) -> dict[str, Any]:
         cf: dict[str, Any] = dict.fromkeys(self.store.custom_fields(module))
@@ -151,6 +214,7 @@ class RecordEndpoints:
     # ---- generic create / get / patch / list --------------------------------------------
     def _create(self, kind: str, req: DeskRequest, defaults: dict[str, Any]) -> dict[str, Any]:
         body = validate_body(kind, "create", req.body)
+        self._check_description(kind, body)
         self._check_refs(kind, body)
         with self.store.lock:
             record = self._base(kind, self.store.new_id(), req.now)
@@ -160,6 +224,7 @@ class RecordEndpoints:
 
     def _patch(self, kind: str, req: DeskRequest) -> Reply:
         body = validate_body(kind, "update", req.body)
+        self._check_description(kind, body)
         self._check_refs(kind, body)
         with self.store.lock:
             record = self._get(kind, req.args[0])
@@ -173,7 +238,8 @@ class RecordEndpoints:
         return lambda req: self._patch(kind, req)
 
     def _page(self, kind: str, req: DeskRequest, items: list[dict[str, Any]]) -> Reply:
-        items = _sorted(kind, req, items)
+        descending_ok = kind != "contacts" or self.reading("contact_sort_desc") == "allowed"
+        items = _sorted(kind, req, items, descending_ok=descending_ok)
         offset, limit = paging(req.params, LIST_CAPS[kind])
         dep = id_param(req.params, "departmentId")
         if dep is not None:
@@ -182,6 +248,8 @@ class RecordEndpoints:
 
     def lister(self, kind: str) -> Any:
         def handler(req: DeskRequest) -> Reply:
+            if kind == "tasks":
+                self._require_department(req)
             with self.store.lock:
                 items = list(self.store.records[kind].values())
             return self._page(kind, req, items)
@@ -190,7 +258,13 @@ class RecordEndpoints:
 
     def children(self, kind: str, parent: str, key: str) -> Any:
         def handler(req: DeskRequest) -> Reply:
+            if (kind, parent) == ("calls", "contacts") and self.reading(
+                "contact_calls"
+            ) == "absent":
+                raise not_found()
             self._get(parent, req.args[0])
+            if (kind, parent) == ("tickets", "contacts"):
+                self._require_department(req)
             with self.store.lock:
                 items = [r for r in self.store.records[kind].values() if r.get(key) == req.args[0]]
             return self._page(kind, req, items)
@@ -276,9 +350,17 @@ class RecordEndpoints:
         # Search.json: {"data": [...], "count": N}; 204 when nothing matched.
         return json_reply({"data": page, "count": len(items)}) if page else Reply(204)
 
+    def _text_match(self, query: str | None, text: Any) -> bool:
+        """A text search value (subject, email, lastName) under the current reading."""
+        if query is None:
+            return True
+        if self.reading("search") == "exact":
+            return pattern_match(query, text)
+        return query.replace("*", "").lower() in str(text or "").lower()
+
     def search(self, kind: str) -> Any:
         def handler(req: DeskRequest) -> Reply:
-            subject = (single(req.params, "subject") or "").replace("*", "").lower()
+            subject = single(req.params, "subject")
             rec_id = id_param(req.params, "id")
             dep = id_param(req.params, "departmentId")
             contact = id_param(req.params, "contactId")
@@ -286,7 +368,7 @@ class RecordEndpoints:
             found = [
                 r
                 for r in self._visible(kind, req.now)
-                if subject in (r.get("subject") or "").lower()
+                if self._text_match(subject, r.get("subject"))
                 and rec_id in (None, r["id"])
                 and dep in (None, r.get("departmentId"))
                 and contact in (None, r.get("contactId"))
@@ -297,8 +379,10 @@ class RecordEndpoints:
         return handler
 
     def search_contacts(self, req: DeskRequest) -> Reply:
-        """Free-text style: a phone/mobile query matches every number that *contains* its
-        digits (Zoho searches numbers as text, §5), so callers must verify what they get."""
+        """Strict reading (``search=exact``): every value matches a whole field's text unless
+        it carries ``*`` wildcards, with no digit normalisation. Lenient (``search=digits``):
+        a phone/mobile query matches every number that *contains* its digits, as does an
+        ``_all`` value of three digits or more. Either way callers must verify what they get."""
         every = req.params.get("_all", [])
         if any(len(a) < 3 or len(a) > 1000 for a in every):
             raise invalid_param("_all")
@@ -306,26 +390,31 @@ class RecordEndpoints:
             if len(req.params.get(name, [])) > 30:
                 raise invalid_param(name)
         rec_id = id_param(req.params, "id")
-        email = (single(req.params, "email") or "").replace("*", "").lower()
-        last = (single(req.params, "lastName") or "").replace("*", "").lower()
+        email = single(req.params, "email")
+        last = single(req.params, "lastName")
+        exact = self.reading("search") == "exact"
 
         def number_match(name: str, record: dict[str, Any]) -> bool:
-            queries = [_digits(q) for q in req.params.get(name, [])]
+            values = req.params.get(name, [])
+            if exact:
+                return not values or any(pattern_match(q, record.get(name)) for q in values)
+            queries = [_digits(q) for q in values]
             return not queries or any(q and q in _digits(record.get(name)) for q in queries)
 
         def all_match(record: dict[str, Any]) -> bool:
             for q in every:
-                text = " ".join(
-                    str(record.get(k) or "")
-                    for k in ("firstName", "lastName", "email", "phone", "mobile")
-                ).lower()
+                if exact:
+                    if not any(pattern_match(q, record.get(k)) for k in _CONTACT_NAME_FIELDS):
+                        return False
+                    continue
+                text = " ".join(str(record.get(k) or "") for k in _CONTACT_NAME_FIELDS).lower()
                 digits = _digits(q)
                 numbers = _digits(record.get("phone")) + " " + _digits(record.get("mobile"))
                 if q.replace("*", "").lower() not in text and not (
                     len(digits) >= 3 and digits in numbers
                 ):
                     return False
-            return True  # fmt: skip
+            return True
 
         found = [
             r
@@ -334,7 +423,101 @@ class RecordEndpoints:
             and number_match("mobile", r)
             and all_match(r)
             and rec_id in (None, r["id"])
-            and email in (r.get("email") or "").lower()
-            and last in (r.get("lastName") or "").lower()
+            and self._text_match(email, r.get("email"))
+            and self._text_match(last, r.get("lastName"))
         ]
         return self._found(req, found)
+
+    # ---- contacts: count and merge ------------------------------------------------------
+    def count_contacts(self, req: DeskRequest) -> Reply:
+        """Contact.json getContactsCount: ``{"count": "N"}`` (a string, as its example shows).
+        ``viewId`` is marked required there; the sandbox has one view (all contacts) and
+        accepts the parameter absent. ``startsWith`` filters on the last name."""
+        id_param(req.params, "viewId")
+        starts = (single(req.params, "startsWith") or "").lower()
+        with self.store.lock:
+            count = sum(
+                1
+                for r in self.store.records["contacts"].values()
+                if str(r.get("lastName") or "").lower().startswith(starts)
+            )
+        return json_reply({"count": str(count)})
+
+    def merge_contacts(self, req: DeskRequest) -> Reply:
+        """Contact.json mergeContacts: ``{"ids": [...], "source": {field: id, "cf": {cf: id}}}``.
+        The contact in the path survives; the others in ``ids`` are merged into it and
+        disappear, their tickets, calls and tasks move to it. ``source`` picks, per field,
+        the merged contact whose value the survivor keeps (default: the survivor's own)."""
+        body = req.body if isinstance(req.body, dict) else {}
+        survivor_id = req.args[0]
+        errors: list[dict[str, str]] = [
+            field_error(f"/{k}", "invalid", "Unknown key")
+            for k in body
+            if k not in ("ids", "source")
+        ]
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not ids:
+            errors.append(field_error("/ids", "missing", "'ids' must list contact ids"))
+            raise invalid_data(errors)
+        source = body.get("source") or {}
+        if not isinstance(source, dict):
+            raise invalid_data([field_error("/source", "invalid", "An object is expected")])
+        with self.store.lock:
+            survivor = self._get("contacts", survivor_id)
+            merged: list[str] = []
+            for n, raw in enumerate(ids):
+                rid = str(raw)
+                if not rid.isdigit() or self.store.record("contacts", rid) is None:
+                    errors.append(field_error(f"/ids/{n}", "invalid", "No such contact"))
+                elif rid != survivor_id and rid not in merged:
+                    merged.append(rid)
+            if not merged and not errors:
+                errors.append(field_error("/ids", "invalid", "At least two contacts to merge"))
+            members = {survivor_id, *merged}
+            picks: list[tuple[str, str, str | None]] = []  # (field, from id, cf name)
+            for key, value in source.items():
+                if key == "cf" and isinstance(value, dict):
+                    for cf_name, rid in value.items():
+                        if cf_name not in survivor.get("cf", {}) or str(rid) not in members:
+                            errors.append(field_error(f"/source/cf/{cf_name}", "invalid",
+                                                      "Not a merged contact's field"))  # fmt: skip
+                        else:
+                            picks.append(("cf", str(rid), cf_name))
+                elif key not in MERGE_SOURCE_FIELDS or str(value) not in members:
+                    errors.append(field_error(f"/source/{key}", "invalid",
+                                              "Not a merged contact's field"))  # fmt: skip
+                else:
+                    picks.append((key, str(value), None))
+            if errors:
+                raise invalid_data(errors)
+            records = self.store.records["contacts"]
+            for key, rid, cf_name in picks:
+                if cf_name is None:
+                    survivor[key] = records[rid].get(key)
+                else:
+                    survivor["cf"][cf_name] = records[rid].get("cf", {}).get(cf_name)
+            labels = {
+                f["apiName"]: f["displayLabel"]
+                for f in self.store.custom_fields("contacts").values()
+            }
+            survivor["customFields"] = {labels.get(k, k): v for k, v in survivor["cf"].items()}
+            survivor["modifiedTime"] = iso(req.now)
+            gone = set(merged)
+            for kind in ("tickets", "calls", "tasks"):
+                for record in self.store.records[kind].values():
+                    if record.get("contactId") in gone:
+                        record["contactId"] = survivor_id
+            for rid in merged:
+                self.store.remove("contacts", rid)
+            return json_reply(survivor)
+
+    def add_contact(self, fields: dict[str, Any], now: float) -> dict[str, Any]:
+        """A contact typed by an agent in Zoho Desk's UI (the admin API): any number format,
+        no validation (a last name is filled in when none is given); it becomes searchable
+        after the search lag."""
+        with self.store.lock:
+            record = self._base("contacts", self.store.new_id(), now)
+            record.update({"firstName": None, "email": None, "phone": None, "mobile": None,
+                           "ownerId": None, "lastName": "Agent-typed contact"})  # fmt: skip
+            self._apply("contacts", record, dict(fields), now)
+            return self.store.add("contacts", record, now)

@@ -202,3 +202,75 @@ def agents(ids: list[str], department_ids: list[str]) -> list[dict[str, Any]]:
 
 
 AGENT_COUNT = len(_AGENTS)
+
+
+# ---- optional seeds ------------------------------------------------------------------------
+
+# Custom fields a help desk already has before ringodesk adds its own:
+# (module, apiName, displayLabel, type, maxLength).
+CUSTOM_FIELDS: list[tuple[str, str, str, str, int | None]] = [
+    ("contacts", "cf_landing_page", "Landing page", "Text", 255),
+    ("contacts", "cf_call_score", "Call score", "Number", 9),
+    ("tickets", "cf_landing_page", "Landing page", "Text", 255),
+]
+
+SWITCHBOARD = "+380 44 500 00 00"
+# Contacts typed by people: (firstName, lastName, email, phone, mobile, createdTime). Numbers are
+# free text in Zoho; these are the formats agents type. Two duplicate groups share one number
+# in different formats; the switchboard is shared by six contacts.
+PEOPLE: list[tuple[str | None, str, str | None, str | None, str | None, str]] = [
+    ("Oksana", "Hnatiuk", "oksana@clinic.example", "+380 (44) 222-33-44", None,
+     "2025-03-01T08:00:00.000Z"),
+    ("Dmytro", "Savchenko", None, None, "067-111-22-33", "2025-03-02T08:00:00.000Z"),
+    ("Yulia", "Moroz", None, "050 777 88 99", None, "2025-03-03T08:00:00.000Z"),
+    ("Viktor", "Pavlenko", None, "+380 63 444 55 66", None, "2025-03-04T08:00:00.000Z"),
+    ("Viktor", "Pavlenko", "viktor@pavlenko.example", "063-444-55-66", None,
+     "2025-03-05T08:00:00.000Z"),
+    (None, "Pavlenko V.", None, None, "380634445566", "2025-03-06T08:00:00.000Z"),
+    ("Lviv", "Coffee", "hello@lvivcoffee.example", "(032) 245-67-89", None,
+     "2025-03-07T08:00:00.000Z"),
+    (None, "Lviv Coffee (2)", None, "+380322456789", None, "2025-03-08T08:00:00.000Z"),
+    ("Roman", "Kravets", "roman@bigcorp.example", SWITCHBOARD, "+380 97 100 20 31",
+     "2025-03-09T08:00:00.000Z"),
+    ("Halyna", "Shvets", "halyna@bigcorp.example", "044 500 00 00", None,
+     "2025-03-10T08:00:00.000Z"),
+    ("Ihor", "Tkachuk", "ihor@bigcorp.example", "+380445000000", None,
+     "2025-03-11T08:00:00.000Z"),
+    ("Nadiia", "Rudenko", "nadiia@bigcorp.example", "(044) 500-00-00", None,
+     "2025-03-12T08:00:00.000Z"),
+    ("Serhii", "Ostapenko", "serhii@bigcorp.example", SWITCHBOARD, None,
+     "2025-03-13T08:00:00.000Z"),
+    ("Larysa", "Marchenko", "larysa@bigcorp.example", "380 44 500 0000", None,
+     "2025-03-14T08:00:00.000Z"),
+    ("Anton", "Boiko", "anton@example.com", "+380931234567", None, "2025-03-15T08:00:00.000Z"),
+]  # fmt: skip
+
+
+def people(
+    ids: list[str], creator_id: str, cf_names: list[str], custom: dict[str, str]
+) -> list[dict[str, Any]]:
+    """PEOPLE as contact records, shaped like the sandbox's own (Contact.json contactjson).
+    ``custom`` maps cf apiName -> displayLabel for ``customFields``."""
+    out = []
+    for rec_id, (first, last, email, phone, mobile, created) in zip(ids, PEOPLE, strict=True):
+        cf: dict[str, Any] = dict.fromkeys(cf_names)
+        out.append(
+            {
+                "id": rec_id,
+                "createdTime": created,
+                "modifiedTime": created,
+                "creatorId": creator_id,
+                "webUrl": "https://desk.zoho.com/support/sandboxtelecom/ShowHomePage.do"
+                f"#contacts/dv/{rec_id}",
+                "isSpam": False,
+                "cf": cf,
+                "customFields": {custom.get(k, k): v for k, v in cf.items()},
+                "firstName": first,
+                "lastName": last,
+                "email": email,
+                "phone": phone,
+                "mobile": mobile,
+                "ownerId": None,
+            }
+        )
+    return out

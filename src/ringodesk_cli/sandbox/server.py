@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from ringodesk_cli.sandbox.config import SandboxConfig
+from ringodesk_cli.sandbox.config import SandboxConfig, resolve_readings
 from ringodesk_cli.sandbox.desk_records import RecordEndpoints
 from ringodesk_cli.sandbox.desk_setup import SetupEndpoints
 from ringodesk_cli.sandbox.oauth import Accounts, Grant, scope_covers
@@ -52,7 +52,9 @@ class Sandbox:
             raise ValueError("the sandbox serves on the loopback interface only")
         self.cfg = cfg
         self._offset = 0.0
-        self.store = Store(cfg.seed)
+        self.store = Store(
+            cfg.seed, seed_people=cfg.seed_people, seed_custom_fields=cfg.seed_custom_fields
+        )
         self.accounts = Accounts(cfg, self.now)
         self.setup = SetupEndpoints(self.store, cfg)
         self.records_api = RecordEndpoints(self.store, cfg)
@@ -80,6 +82,7 @@ class Sandbox:
             self._counts: dict[str, int] = {}
             self._log: deque[dict[str, Any]] = deque(maxlen=_LOG_MAX)
         self.search_lag_seconds = self.cfg.search_lag_seconds
+        self.records_api.readings = resolve_readings(self.cfg.readings)
 
     # ---- public API ---------------------------------------------------------------------
     def now(self) -> float:
@@ -168,6 +171,29 @@ class Sandbox:
                 self.accounts.token_limit = int(token_requests_per_10min)
             if search_lag_seconds is not None:
                 self.search_lag_seconds = float(search_lag_seconds)
+
+    @property
+    def readings(self) -> dict[str, str]:
+        """The readings in force (docs/zoho-readings.md), name -> value."""
+        return dict(self.records_api.readings)
+
+    def set_readings(self, preset: str | None = None, **values: str) -> dict[str, str]:
+        """Change readings at run time: ``preset`` ("strict" or "lenient") replaces them all,
+        ``values`` are laid over (the current ones when no preset is given). Unknown names
+        or values raise ValueError and change nothing."""
+        if preset is None:
+            merged = {**self.records_api.readings, **values}
+            new = resolve_readings(merged)
+        else:
+            new = resolve_readings(values, preset=preset)
+        self.records_api.readings = new
+        return dict(new)
+
+    def add_contact(self, **fields: Any) -> dict[str, Any]:
+        """A contact as an agent would type it in Zoho Desk (any number format), created now:
+        it is subject to the search lag like any other new record."""
+        record = self.records_api.add_contact(fields, self.now())
+        return copy.deepcopy(record)
 
     def records(self, kind: str) -> list[dict[str, Any]]:
         """kind: contacts, tickets, calls, tasks, fields:<module>, agents, departments."""

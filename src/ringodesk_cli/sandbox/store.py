@@ -32,9 +32,13 @@ def snake_label(label: str) -> str:
 
 
 class Store:
-    def __init__(self, seed_value: int) -> None:
+    def __init__(
+        self, seed_value: int, *, seed_people: bool = False, seed_custom_fields: bool = False
+    ) -> None:
         self.lock = threading.RLock()
         self._seed = seed_value
+        self._seed_people = seed_people
+        self._seed_custom_fields = seed_custom_fields
         self.reset()
 
     # ---- identity -----------------------------------------------------------------------
@@ -58,8 +62,22 @@ class Store:
                     )
                     for api, label, ftype, max_len, mand, vals in seed.STANDARD_FIELDS[module]
                 ]
+            if self._seed_custom_fields:
+                for module, api, label, ftype, max_len in seed.CUSTOM_FIELDS:
+                    self.fields[module].append(
+                        seed.field_object(
+                            self.new_id(), api, label, ftype, max_len, custom=True,
+                            created=seed.STD_TIME,
+                        )
+                    )  # fmt: skip
             self.records: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in RECORD_KINDS}
             self.created_at: dict[str, float] = {}
+            if self._seed_people:
+                custom = {k: f["displayLabel"] for k, f in self.custom_fields("contacts").items()}
+                ids = [self.new_id() for _ in seed.PEOPLE]
+                for person in seed.people(ids, self.agents[0]["id"], list(custom), custom):
+                    # Created long ago: searchable whatever the search lag.
+                    self.add("contacts", person, 0.0)
 
     def new_id(self) -> str:
         with self.lock:
@@ -93,6 +111,11 @@ class Store:
             self.records[kind][record["id"]] = record
             self.created_at[record["id"]] = now
         return record
+
+    def remove(self, kind: str, record_id: str) -> None:
+        with self.lock:
+            self.records[kind].pop(record_id, None)
+            self.created_at.pop(record_id, None)
 
     # ---- persistence --------------------------------------------------------------------
     def dump(self) -> dict[str, Any]:

@@ -66,6 +66,8 @@ def _admin(sb: Sandbox, method: str, path: str, body: dict[str, Any]) -> Reply:
                 "ringostat_key": sb.cfg.ringostat_key,
             }
         )
+    if method == "GET" and sub == "readings":
+        return json_reply(sb.readings)
     if method == "GET" and sub.startswith("records/"):
         try:
             return json_reply({"data": sb.records(sub[len("records/") :])})
@@ -82,6 +84,12 @@ def _admin(sb: Sandbox, method: str, path: str, body: dict[str, Any]) -> Reply:
             sb.set_faults(**body)
         elif sub == "limits":
             sb.set_limits(**body)
+        elif sub == "readings":
+            # {"preset": "strict"|"lenient", NAME: VALUE, ...}; answers the readings in force.
+            return json_reply(sb.set_readings(**body))
+        elif sub == "contacts":
+            # A contact typed by an agent in Zoho Desk between two runs (any number format).
+            return json_reply(sb.add_contact(**body))
         elif sub == "time":
             sb.advance_time(float(body.get("advance", 0)))
         elif sub == "save":
