@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import typer.main
 
-from ringodesk_cli.main import app
+from ringodesk_cli.commands.root import app
 
 RINGODESK = str(Path(sys.executable).parent / "ringodesk")
 

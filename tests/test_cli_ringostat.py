@@ -18,16 +18,6 @@ from ringodesk_cli.settings import Paths
 KEY = "sandbox-ringostat-key"
 
 
-@pytest.fixture(autouse=True)
-def commands_registered() -> None:
-    # commands/root.py (the lead's) may not register the group yet; add it once, as root will.
-    from ringodesk_cli import main
-    from ringodesk_cli.commands import ringostat
-
-    if "ringostat" not in {group.name for group in main.app.registered_groups}:
-        main.app.add_typer(ringostat.app, name="ringostat")
-
-
 @pytest.fixture
 def sb() -> Iterator[Sandbox]:
     sandbox = start_sandbox(SandboxConfig(port=0, ringostat_key=KEY))

@@ -1,4 +1,4 @@
-"""`ringodesk sandbox serve` (the command module; main.py wires it in)."""
+"""`ringodesk sandbox serve`, the command module mounted on its own Typer app."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from ringodesk_cli.commands.sandbox import app as sandbox_app
 
-# A one-command Typer app collapses into that command; mount it as main.py will.
+# A one-command Typer app collapses into that command; mount it under "sandbox" as the
+# root app does.
 app = typer.Typer()
 app.add_typer(sandbox_app, name="sandbox")
 

@@ -26,7 +26,7 @@ import os
 import secrets
 import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO, TypeVar
 
@@ -128,8 +128,11 @@ class CredentialStore:
         insecure: bool = False,
         timeout: float = 5.0,
         warn: Callable[[str], None] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.profile = profile
+        # The variables that override stored secrets; default: the process's.
+        self._env: Mapping[str, str] = os.environ if env is None else env
         self.state_dir = Path(state_dir)
         self.timeout = timeout
         self._warn = warn or (lambda _message: None)
@@ -225,9 +228,8 @@ class CredentialStore:
 
     # -- environment --------------------------------------------------------------------
 
-    @staticmethod
-    def _from_env(name: str) -> str | None:
-        value = os.environ.get(ENV_VARS[name], "").strip()
+    def _from_env(self, name: str) -> str | None:
+        value = self._env.get(ENV_VARS[name], "").strip()
         if not value:
             return None
         register_secret(value)
