@@ -134,9 +134,9 @@ def test_status_reports_the_environment_key_and_a_refused_one_exits_4(
 def test_status_when_ringostat_cannot_be_reached_exits_5(
     cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ringodesk_cli.commands import ringostat
+    from ringodesk_cli.ringostat import key
 
-    monkeypatch.setattr(ringostat, "CHECK_ATTEMPTS", 1)  # no backoff sleep in the test
+    monkeypatch.setattr(key, "CHECK_ATTEMPTS", 1)  # no backoff sleep in the test
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

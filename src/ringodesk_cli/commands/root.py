@@ -22,6 +22,7 @@ from ringodesk_cli.commands import demo as demo_cmd
 from ringodesk_cli.commands import doctor as doctor_cmd
 from ringodesk_cli.commands import employees as employees_cmd
 from ringodesk_cli.commands import fields as fields_cmd
+from ringodesk_cli.commands import manager as manager_cmd
 from ringodesk_cli.commands import mapping as mapping_cmd
 from ringodesk_cli.commands import ringostat as ringostat_cmd
 from ringodesk_cli.commands import sandbox as sandbox_cmd
@@ -67,7 +68,7 @@ app = typer.Typer(
 app.command("activate")(activate_cmd.activate)
 app.add_typer(auth_cmd.app, name="auth")
 app.add_typer(agents_cmd.app, name="agents")
-app.add_typer(agents_cmd.manager_app, name="manager")
+app.add_typer(manager_cmd.app, name="manager")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(fields_cmd.app, name="fields")
 app.add_typer(employees_cmd.app, name="employees")
