@@ -7,12 +7,15 @@ import shlex
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ringodesk_cli.commands.context import AppContext, JsonOpt
 from ringodesk_cli.settings import write_atomic
+
+if TYPE_CHECKING:
+    from ringodesk_cli.sandbox import Sandbox
 
 app = typer.Typer(
     help="A local Zoho Desk sandbox (Accounts + Desk API) to rehearse fields, mappings and "
@@ -65,14 +68,29 @@ def serve_cmd(
     )
     sb = start_sandbox(cfg)
     secret_file = Path(tempfile.mkdtemp(prefix="ringodesk-sandbox-")) / "client-secret"
-    write_atomic(secret_file, sb.client_secret + "\n")
+    try:
+        write_atomic(secret_file, sb.client_secret + "\n")
+        _print_connection(_connection(sb, secret_file), as_json=as_json, state=state)
+        deadline = None if serve_seconds is None else time.monotonic() + serve_seconds
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.1 if deadline else 1.0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sb.stop()
+        secret_file.unlink(missing_ok=True)
+        secret_file.parent.rmdir()
+
+
+def _connection(sb: Sandbox, secret_file: Path) -> dict[str, Any]:
+    """How to reach the sandbox and point a profile at it (a fresh grant code included)."""
     code = sb.mint_grant_code()
     activate = [
         "ringodesk", "activate", "--accounts-url", sb.url, "--desk-url", sb.url,
         "--client-id", sb.client_id, "--client-secret-file", str(secret_file),
         "--grant-code", code, "--no-input",
     ]  # fmt: skip
-    info = {
+    return {
         "accounts_url": sb.url,
         "desk_url": sb.url,
         "api_root": f"{sb.url}/api/v1",
@@ -88,30 +106,24 @@ def serve_cmd(
         "ringostat_api_url": sb.url,
         "ringostat_key": sb.cfg.ringostat_key,
     }
+
+
+def _print_connection(info: dict[str, Any], *, as_json: bool, state: Path | None) -> None:
     # Printed with typer.echo, not render.Output: Output redacts anything shaped like a Zoho
     # token, and these are the sandbox's own throw-away credentials the user must paste.
     if as_json:
         typer.echo(json.dumps(info, indent=2))
-    else:
-        typer.echo(f"Zoho Desk sandbox on {sb.url}  (Accounts and Desk share this root)")
-        typer.echo(f"  client id      {sb.client_id}")
-        typer.echo(f"  client secret  {sb.client_secret}  (also in {secret_file})")
-        typer.echo(f"  organization   {sb.org_id}, department {sb.department_id}")
-        typer.echo(
-            f"  Ringostat      calls/list on {sb.url}, Auth-key {sb.cfg.ringostat_key}"
-            f" (ringodesk config set ringostat.api_url {sb.url})"
-        )
-        typer.echo("Point a profile at it (the grant code expires in 3 minutes; a new one:")
-        typer.echo(f"  curl -X POST {sb.url}/__sandbox__/grant-code):")
-        typer.echo(f"  {shlex.join(activate)}")
-        typer.echo("Press Ctrl-C to stop" + (f"; state is saved to {state}" if state else "."))
-    try:
-        deadline = None if serve_seconds is None else time.monotonic() + serve_seconds
-        while deadline is None or time.monotonic() < deadline:
-            time.sleep(0.1 if deadline else 1.0)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sb.stop()
-        secret_file.unlink(missing_ok=True)
-        secret_file.parent.rmdir()
+        return
+    url = info["desk_url"]
+    typer.echo(f"Zoho Desk sandbox on {url}  (Accounts and Desk share this root)")
+    typer.echo(f"  client id      {info['client_id']}")
+    typer.echo(f"  client secret  {info['client_secret']}  (also in {info['client_secret_file']})")
+    typer.echo(f"  organization   {info['org_id']}, department {info['department_id']}")
+    typer.echo(
+        f"  Ringostat      calls/list on {url}, Auth-key {info['ringostat_key']}"
+        f" (ringodesk config set ringostat.api_url {url})"
+    )
+    typer.echo("Point a profile at it (the grant code expires in 3 minutes; a new one:")
+    typer.echo(f"  curl -X POST {url}/__sandbox__/grant-code):")
+    typer.echo(f"  {info['activate']}")
+    typer.echo("Press Ctrl-C to stop" + (f"; state is saved to {state}" if state else "."))
