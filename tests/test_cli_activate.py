@@ -206,3 +206,78 @@ def test_verbose_run_never_prints_a_secret_or_token(cli, zoho, tmp_path) -> None
     for secret in (SECRET, ACCESS, REFRESH):
         assert secret not in everything
     assert not re.search(r"1000\.[0-9a-f]{32}", everything)
+
+
+# -- the wizard as a library call, with a scripted conversation ------------------------------
+
+
+class Scripted:
+    """Answers the wizard's questions from a script and records what was asked."""
+
+    def __init__(self, interactive: bool = True) -> None:
+        self.interactive = interactive
+        self.asked: list[str] = []
+        self.offered: dict[str, list[str]] = {}
+
+    def ask(self, question: str, default: str | None = None) -> str:
+        self.asked.append(question)
+        answers = {"Zoho data center": "eu", "Task processing deadline": "3h"}
+        return answers.get(question, "1000.CLIENT")
+
+    def choose(self, title, items, key, label=None) -> str:  # type: ignore[no-untyped-def]
+        self.asked.append(title)
+        self.offered[title] = [str(i["id"]) for i in items]
+        return "9002" if title == "Department" else "102"
+
+    def grant_code(self) -> str | None:
+        return "1000.grantcode.abc"
+
+    def client_secret(self, stored: bool) -> str | None:
+        return None if stored else SECRET
+
+    def ringostat_key(self) -> str | None:
+        return None
+
+    def show_device_code(self, code) -> None:  # type: ignore[no-untyped-def]
+        raise AssertionError("no device flow was asked for")
+
+    def open_consent_page(self, url: str) -> None:
+        raise AssertionError("a grant code was given")
+
+
+def test_interactive_wizard_asks_only_what_flags_and_profile_leave_open(zoho) -> None:
+    from ringodesk_cli.activation import ActivationRequest, activate
+    from ringodesk_cli.session import Session
+
+    talk = Scripted()
+    session = Session.open("default", Paths.discover())
+    result = activate(session, ActivationRequest(), talk)
+    assert talk.asked == [
+        "Zoho data center",
+        "OAuth client id (api-console.zoho.com)",
+        "Department",  # one organization: nothing to choose
+        "Senior manager (owns missed-call work)",
+        "Task processing deadline",
+    ]
+    assert talk.offered["Senior manager (owns missed-call work)"] == ["101", "102"]  # active
+    assert (result.department["id"], result.senior_manager["id"]) == ("9002", "102")
+    assert result.task_deadline == "3h" and result.signed_in == "grant-code"
+    saved = Settings.load("default", Paths.discover())
+    assert saved.get("zoho.department_id") == "9002"
+    assert saved.get("integration.senior_manager") == "102"
+
+    again = Scripted()
+    activate(Session.open("default", Paths.discover()), ActivationRequest(org="777"), again)
+    assert again.asked == []  # everything is in the profile now
+
+
+def test_non_interactive_wizard_without_a_manager_stops_before_using_the_code(zoho) -> None:
+    from ringodesk_cli.activation import ActivationRequest, activate
+    from ringodesk_cli.errors import UsageError
+    from ringodesk_cli.session import Session
+
+    session = Session.open("default", Paths.discover())
+    request = ActivationRequest(region="eu", client_id="1000.CLIENT")
+    with pytest.raises(UsageError, match="no senior manager"):
+        activate(session, request, Scripted(interactive=False))
+    assert zoho.request_history == []  # the single-use grant code was not spent

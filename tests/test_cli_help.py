@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import typer.main
 
-from ringodesk_cli.main import app
+from ringodesk_cli import __version__
+from ringodesk_cli.commands.root import app
 
 RINGODESK = str(Path(sys.executable).parent / "ringodesk")
 
@@ -54,3 +55,18 @@ def test_installed_console_script_shows_help_and_version(subprocess_env: dict[st
         [RINGODESK, "--version"], env=subprocess_env, capture_output=True, text=True, timeout=60
     )
     assert version.stdout.startswith("ringodesk ")
+
+
+def test_version_is_answered_without_importing_typer_or_the_commands() -> None:
+    probe = (
+        "import sys\n"
+        "from ringodesk_cli.main import invoke\n"
+        "code = invoke(['--version'])\n"
+        "heavy = ('typer', 'ringodesk_cli.commands', 'ringodesk_cli.credentials')\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(heavy))\n"
+        "print(code, loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.splitlines() == [f"ringodesk {__version__}", "0 []"]

@@ -18,16 +18,6 @@ from ringodesk_cli.settings import Paths
 KEY = "sandbox-ringostat-key"
 
 
-@pytest.fixture(autouse=True)
-def commands_registered() -> None:
-    # commands/root.py (the lead's) may not register the group yet; add it once, as root will.
-    from ringodesk_cli import main
-    from ringodesk_cli.commands import ringostat
-
-    if "ringostat" not in {group.name for group in main.app.registered_groups}:
-        main.app.add_typer(ringostat.app, name="ringostat")
-
-
 @pytest.fixture
 def sb() -> Iterator[Sandbox]:
     # lenient until the contact index lands
@@ -145,9 +135,9 @@ def test_status_reports_the_environment_key_and_a_refused_one_exits_4(
 def test_status_when_ringostat_cannot_be_reached_exits_5(
     cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ringodesk_cli.commands import ringostat
+    from ringodesk_cli.ringostat import key
 
-    monkeypatch.setattr(ringostat, "CHECK_ATTEMPTS", 1)  # no backoff sleep in the test
+    monkeypatch.setattr(key, "CHECK_ATTEMPTS", 1)  # no backoff sleep in the test
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

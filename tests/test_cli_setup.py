@@ -32,18 +32,6 @@ AGENTS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def commands_registered() -> None:
-    # main.py (the lead's) may not register these groups yet; add them once, as main will.
-    from ringodesk_cli import main
-    from ringodesk_cli.commands import employees, fields, mapping
-
-    names = {group.name for group in main.app.registered_groups}
-    for name, module in (("fields", fields), ("employees", employees), ("mapping", mapping)):
-        if name not in names:
-            main.app.add_typer(module.app, name=name)
-
-
 def field(api: str, label: str, type_: str = "Text", custom: bool = True) -> dict[str, Any]:
     return {
         "id": str(abs(hash(api)) % 10**9),

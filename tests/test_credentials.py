@@ -197,7 +197,19 @@ def test_env_vars_work_without_any_keyring(
     assert CredentialStore("default", state_dir).get("client_secret") == SECRET
 
 
-def test_env_var_names_follow_decisions() -> None:
+def test_env_vars_come_from_the_given_mapping_not_the_process(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RINGODESK_CLIENT_SECRET", "from-the-process")
+    store = CredentialStore("default", state_dir, env={"RINGODESK_CLIENT_SECRET": SECRET})
+    assert store.get("client_secret") == SECRET
+    assert store.source("client_secret") == "env RINGODESK_CLIENT_SECRET"
+    bare = CredentialStore("default", state_dir, env={})
+    assert bare.get("client_secret") is None
+    assert bare.source("client_secret") is None
+
+
+def test_env_var_names_are_the_documented_ones() -> None:
     assert set(ENV_VARS) == set(SECRET_NAMES)
     assert ENV_VARS["client_secret"] == "RINGODESK_CLIENT_SECRET"
     assert ENV_VARS["refresh_token"] == "RINGODESK_REFRESH_TOKEN"

@@ -592,16 +592,6 @@ def test_last_sync_check_fails_with_the_last_syncs_code(
 # -- the command --------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def doctor_registered() -> None:
-    # main.py (the lead's) may not register the command yet; add it once, as main will.
-    from ringodesk_cli import main
-    from ringodesk_cli.commands import doctor as doctor_cmd
-
-    if "doctor" not in {c.name for c in main.app.registered_commands}:
-        main.app.command("doctor")(doctor_cmd.doctor)
-
-
 def test_doctor_prints_a_line_per_check_with_the_fix_and_exits_with_its_code(
     cli: Any, profile: Path, requests_mock: Any
 ) -> None:

@@ -1,4 +1,4 @@
-"""`ringodesk sandbox serve` (the command module; main.py wires it in)."""
+"""`ringodesk sandbox serve`, the command module mounted on its own Typer app."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from ringodesk_cli.commands.sandbox import app as sandbox_app
 from ringodesk_cli.sandbox.seed import PEOPLE
 
-# A one-command Typer app collapses into that command; mount it as main.py will.
+# A one-command Typer app collapses into that command; mount it under "sandbox" as the
+# root app does.
 app = typer.Typer()
 app.add_typer(sandbox_app, name="sandbox")
 

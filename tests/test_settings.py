@@ -34,6 +34,20 @@ def test_profile_comes_from_flag_then_env_then_default(monkeypatch: pytest.Monke
         resolve_profile("../etc")
 
 
+def test_paths_and_profile_read_the_given_variables_not_the_process(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RINGODESK_PROFILE", "process")
+    env = {"RINGODESK_HOME": str(tmp_path / "other"), "RINGODESK_PROFILE": "given"}
+    assert Paths.discover(env).config_file("x") == tmp_path / "other" / "config" / "x.toml"
+    assert Paths.discover().config_file("x") == isolated_home / "config" / "x.toml"
+    assert resolve_profile(None, env) == "given"
+    assert resolve_profile(None, {}) == "default"
+    assert resolve_profile("flag", env) == "flag"
+    with pytest.raises(ConfigError):
+        resolve_profile(None, {"RINGODESK_PROFILE": "../etc"})
+
+
 def test_example_config_loads_and_names_every_key() -> None:
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     settings = Settings("example", ROOT / "config.example.toml", text)

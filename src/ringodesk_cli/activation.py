@@ -1,7 +1,9 @@
-"""Activation steps (R3): sign in, pick organization, department, senior manager, deadline.
+"""Activation: sign in, pick organization, department, senior manager, deadline.
 
-Library code: no prompts and no printing. The ``activate`` command asks the questions and
-calls these steps; every step is also driven by flags alone under ``--no-input``.
+Library code: no prompts and no printing. :func:`activate` runs the whole wizard; what it
+needs from a person (answers, secrets, a browser) it gets from a :class:`Conversation` that
+the ``activate`` command supplies. Every step is also driven by flags alone: a conversation
+that is not ``interactive`` is never asked anything.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 import secrets as pysecrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ringodesk_cli.durations import parse_duration
 from ringodesk_cli.errors import AuthError, UsageError
+from ringodesk_cli.ringostat.key import store_checked_key
 from ringodesk_cli.session import Session
-from ringodesk_cli.setup.employees import agent_label, is_active, resolve_agent
+from ringodesk_cli.setup.employees import agent_label, agent_name, is_active, resolve_agent
 from ringodesk_cli.zoho.accounts import AccountsClient, Authorization, DeviceCode, TokenSet
 from ringodesk_cli.zoho.desk import DeskClient
 from ringodesk_cli.zoho.regions import DATA_CENTERS, desk_url_for_accounts_server
@@ -274,3 +277,171 @@ def _pick(items: list[dict[str, Any]], ref: object, keys: tuple[str, ...]) -> di
 
 def _names(items: list[dict[str, Any]], label: str) -> str:
     return ", ".join(f"{i.get('id')} ({i.get(label, '')})" for i in items)
+
+
+# -- the wizard ---------------------------------------------------------------------------
+
+MANAGER_KEY = "integration.senior_manager"
+DEADLINE_KEY = "integration.task_deadline"
+
+
+@dataclass
+class ActivationRequest:
+    """What the flags chose; None means: keep the profile's value, or ask."""
+
+    region: str | None = None
+    accounts_url: str | None = None
+    desk_url: str | None = None
+    client_id: str | None = None
+    redirect_port: int | None = None
+    device: bool = False
+    org: str | None = None
+    department: str | None = None
+    senior_manager: str | None = None
+    task_deadline: str | None = None
+
+
+class Conversation(Protocol):
+    """The person's side of the wizard. When ``interactive`` is False nothing is asked."""
+
+    interactive: bool
+
+    def ask(self, question: str, default: str | None = None) -> str:
+        """A free-text answer."""
+        ...
+
+    def choose(
+        self,
+        title: str,
+        items: list[dict[str, Any]],
+        key: str,
+        label: Callable[[dict[str, Any]], str] | None = None,
+    ) -> str:
+        """The id of one of ``items``, each shown by ``label`` (default: its ``key``)."""
+        ...
+
+    def grant_code(self) -> str | None:
+        """The Self Client grant code given, if any."""
+        ...
+
+    def client_secret(self, stored: bool) -> str | None:
+        """A client secret to store, or None to keep the ``stored`` one."""
+        ...
+
+    def ringostat_key(self) -> str | None:
+        """A Ringostat Auth-key to check and store, if one was given."""
+        ...
+
+    def show_device_code(self, code: DeviceCode) -> None: ...
+
+    def open_consent_page(self, url: str) -> None: ...
+
+
+def activate(session: Session, request: ActivationRequest, talk: Conversation) -> ActivationResult:
+    """Run every step; the sign-in is saved at once, so a later failure needs no new code."""
+    act = Activator(session)
+    settings = session.settings
+    _configure(act, request, talk)
+    grant_code = talk.grant_code()
+    secret = talk.client_secret(act.has_client_secret())
+    if secret:
+        act.store_client_secret(secret)
+    if not (talk.interactive or request.senior_manager or settings.get(MANAGER_KEY)):
+        # Checked before signing in: a grant code is single-use, so failing after the
+        # exchange would make the user mint another one.
+        raise UsageError(
+            "no senior manager chosen",
+            hint="pass --senior-manager AGENT (id or e-mail of a Zoho Desk agent)",
+        )
+    signed_in = _sign_in(act, grant_code, request.device, talk)
+    act.save()
+    org, department = _choose_org_and_department(act, request, talk)
+    act.save()
+    agents = act.agents()
+    manager_ref = request.senior_manager
+    if talk.interactive and not manager_ref and not settings.get(MANAGER_KEY):
+        manager_ref = talk.choose(
+            "Senior manager (owns missed-call work)",
+            act.active_agents(agents),
+            "emailId",
+            label=agent_name,
+        )
+    manager = act.choose_senior_manager(agents, manager_ref)
+    deadline = request.task_deadline
+    if talk.interactive and not deadline and settings.raw(DEADLINE_KEY) is None:
+        deadline = talk.ask("Task processing deadline", default="4h")
+    deadline = act.set_task_deadline(deadline)
+    key = talk.ringostat_key()
+    if key is not None:
+        store_checked_key(session, key)
+    act.save()
+    accounts_url, desk_url = session.urls()
+    return ActivationResult(
+        profile=session.profile,
+        region=str(settings.get("zoho.region")),
+        accounts_url=accounts_url,
+        desk_url=desk_url,
+        org=org,
+        department=department,
+        senior_manager=manager,
+        task_deadline=deadline,
+        agents=len(agents),
+        signed_in=signed_in,
+        credential_store=str(session.credentials.describe().get("store")),
+        warnings=[REFRESH_TOKEN_WARNING] if signed_in != "stored-token" else [],
+    )
+
+
+def _configure(act: Activator, request: ActivationRequest, talk: Conversation) -> None:
+    region, client_id = request.region, request.client_id
+    if talk.interactive and not region and not act.settings.raw("zoho.region"):
+        region = talk.ask("Zoho data center", default="com")
+    if talk.interactive and not client_id and not act.settings.get("zoho.client_id"):
+        client_id = talk.ask("OAuth client id (api-console.zoho.com)")
+    act.configure(
+        region=region,
+        accounts_url=request.accounts_url,
+        desk_url=request.desk_url,
+        client_id=client_id,
+        redirect_port=request.redirect_port,
+    )
+
+
+def _sign_in(act: Activator, grant_code: str | None, device: bool, talk: Conversation) -> str:
+    """Sign in the first way that applies; returns how ("grant-code", ...)."""
+    if grant_code:
+        act.sign_in_with_code(grant_code)
+        return "grant-code"
+    if device:
+        act.sign_in_with_device(talk.show_device_code, on_wait=None)
+        return "device"
+    if talk.interactive:
+        act.sign_in_with_browser(talk.open_consent_page)
+        return "browser"
+    if act.has_refresh_token():
+        return "stored-token"
+    raise UsageError(
+        "no way to sign in without prompting",
+        hint="pass --grant-code CODE (Self Client) or --device",
+    )
+
+
+def _choose_org_and_department(
+    act: Activator, request: ActivationRequest, talk: Conversation
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    settings = act.settings
+    org = request.org
+    orgs = act.organizations()
+    if talk.interactive and not org and len(orgs) > 1 and not settings.get("zoho.org_id"):
+        org = talk.choose("Organization", orgs, "companyName")
+    chosen_org = act.choose_org(orgs, org)
+    department = request.department
+    departments = act.departments()
+    if (
+        talk.interactive
+        and not department
+        and not settings.get("zoho.department_id")
+        and len(departments) > 1
+    ):
+        department = talk.choose("Department", departments, "name")
+    return chosen_org, act.choose_department(departments, department)

@@ -1,16 +1,16 @@
 """Where secrets live: the system keyring (with a timeout), an opt-in 0600 file, or env vars.
 
-Issue 2 item 3 and DECISIONS.md ("Environment"): the client secret, the refresh token and the
-Ringostat key never go into the TOML. They live in the system keyring (service ``ringodesk``,
-username ``<profile>:<name>``). Environment variables override stored values, because cron
-on a headless server usually has no keyring at all.
+The client secret, the refresh token and the Ringostat key never go into the TOML. They live
+in the system keyring (service ``ringodesk``, username ``<profile>:<name>``). Environment
+variables override stored values, because cron on a headless server usually has no keyring
+at all; a store reads them from the mapping it is given (the run's ``Environment``), else
+from the process.
 
 Every keyring call runs in a daemon thread joined with a timeout: on a headless Linux box
 an unreachable or locked D-Bus Secret Service can block forever (jaraco/keyring#569,
-pypa/twine#1276; gh wraps its keyring the same way, cli/cli#7356 — see
-/work/shared/reference/cli-practices.md §2). A keyring that failed once is remembered as
-failed for the rest of the process, as pdm's keyring wrapper does, so a run does not wait
-the timeout again on every call.
+pypa/twine#1276; the GitHub CLI wraps its keyring calls the same way, cli/cli#7356). A
+keyring that failed once is remembered as failed for the rest of the process, as pdm's
+keyring wrapper does, so a run does not wait the timeout again on every call.
 
 When no keyring works we fail loudly (cli/cli#10108: a silent plain-text fallback leaves
 users clueless); the error's hint names ``--insecure-storage`` and the env vars. The
@@ -26,7 +26,7 @@ import os
 import secrets
 import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO, TypeVar
 
@@ -128,8 +128,11 @@ class CredentialStore:
         insecure: bool = False,
         timeout: float = 5.0,
         warn: Callable[[str], None] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.profile = profile
+        # The variables that override stored secrets; default: the process's.
+        self._env: Mapping[str, str] = os.environ if env is None else env
         self.state_dir = Path(state_dir)
         self.timeout = timeout
         self._warn = warn or (lambda _message: None)
@@ -225,9 +228,8 @@ class CredentialStore:
 
     # -- environment --------------------------------------------------------------------
 
-    @staticmethod
-    def _from_env(name: str) -> str | None:
-        value = os.environ.get(ENV_VARS[name], "").strip()
+    def _from_env(self, name: str) -> str | None:
+        value = self._env.get(ENV_VARS[name], "").strip()
         if not value:
             return None
         register_secret(value)
@@ -376,8 +378,8 @@ class CredentialStore:
 def read_secret(path: Path | None, stdin: TextIO, *, what: str, stdin_is_tty: bool) -> str:
     """A secret from a file (``-`` means stdin) or from piped stdin; never from a flag value.
 
-    DECISIONS.md: the client secret, refresh token and Ringostat key never come from a flag,
-    because flag values end up in shell history and ``ps`` output.
+    The client secret, refresh token and Ringostat key never come from a flag, because flag
+    values end up in shell history and ``ps`` output.
     """
     if path is None or str(path) == "-":
         if path is None and stdin_is_tty:

@@ -1,4 +1,8 @@
-"""The console entry point: maps every exception to a message and an exit code."""
+"""The console entry point: maps every exception to a message and an exit code.
+
+The one place that reads the process: it builds the :class:`Environment` once and hands it
+to the commands; the exit code of every run is decided here.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,6 @@ import traceback
 from ringodesk_cli import __version__
 from ringodesk_cli.errors import ExitCode, RingodeskError
 from ringodesk_cli.redact import redact
-
-
-def __getattr__(name: str) -> object:
-    # `from ringodesk_cli.main import app` keeps working; the app is built on first use.
-    if name == "app":
-        from ringodesk_cli.commands.root import app
-
-        return app
-    raise AttributeError(name)
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -30,14 +25,14 @@ def invoke(argv: list[str] | None = None) -> int:
         # Answered before Typer and the commands are imported: cheap for scripts and cron.
         print(f"ringodesk {__version__}")
         return ExitCode.OK
-    from ringodesk_cli.commands import root
     from ringodesk_cli.commands.context import AppContext
+    from ringodesk_cli.commands.root import app
+    from ringodesk_cli.environment import Environment
 
-    root.state = AppContext()
-    _state = root.state
+    state = AppContext(Environment.from_process())
     try:
         # Standalone mode: Typer prints usage errors itself and exits with 2.
-        root.app(args=args, prog_name="ringodesk")
+        app(args=args, prog_name="ringodesk", obj=state)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else ExitCode.UNEXPECTED)
@@ -45,16 +40,16 @@ def invoke(argv: list[str] | None = None) -> int:
         print("aborted", file=sys.stderr)
         return 130
     except RingodeskError as exc:
-        if _state.verbose:
+        if state.verbose:
             print(redact(traceback.format_exc()), file=sys.stderr)
-        _state.output.error(str(exc), exc.hint)
+        state.output.error(str(exc), exc.hint)
         return int(exc.exit_code)
     except Exception as exc:
-        if _state.verbose:
+        if state.verbose:
             print(redact(traceback.format_exc()), file=sys.stderr)
-            _state.output.error(f"unexpected error: {type(exc).__name__}: {exc}")
+            state.output.error(f"unexpected error: {type(exc).__name__}: {exc}")
         else:
-            _state.output.error(
+            state.output.error(
                 f"unexpected error: {type(exc).__name__}: {exc}",
                 "run again with -v for the traceback, and report it",
             )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 
 from ringodesk_cli.redact import redact
+from ringodesk_cli.setup.employees import agent_name
 
 
 class Progress(Protocol):
@@ -127,3 +128,13 @@ class Output:
                     bar.update(task, total=n)
 
             yield _Bar()
+
+
+def agent_row(agent: Mapping[str, Any]) -> dict[str, Any]:
+    """A Zoho Desk agent as `agents list` and `manager show` print it."""
+    return {
+        "id": str(agent.get("id")),
+        "name": agent_name(agent),
+        "email": agent.get("emailId"),
+        "status": str(agent.get("status") or "ACTIVE").upper(),
+    }

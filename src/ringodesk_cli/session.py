@@ -7,7 +7,7 @@ refreshes its own token, or an ``AuthError`` that says to run ``ringodesk activa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,10 +37,11 @@ class Session:
         *,
         insecure: bool = False,
         warn: Callable[[str], None] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> Session:
         settings = Settings.load(profile, paths)
         credentials = CredentialStore(
-            profile, paths.state_dir(profile), insecure=insecure, warn=warn
+            profile, paths.state_dir(profile), insecure=insecure, warn=warn, env=env
         )
         return cls(profile, paths, settings, credentials)
 

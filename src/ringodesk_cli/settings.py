@@ -235,8 +235,10 @@ class Paths:
     state_root: Path
 
     @classmethod
-    def discover(cls) -> Paths:
-        home = os.environ.get("RINGODESK_HOME")
+    def discover(cls, env: Mapping[str, str] | None = None) -> Paths:
+        """Under ``RINGODESK_HOME`` of ``env`` (default: the process's) if set, else the
+        platform's config and state folders."""
+        home = (os.environ if env is None else env).get("RINGODESK_HOME")
         if home:
             base = Path(home).expanduser()
             return cls(config_dir=base / "config", state_root=base / "state")
@@ -254,8 +256,10 @@ class Paths:
         return self.state_root / profile
 
 
-def resolve_profile(name: str | None) -> str:
-    profile = name or os.environ.get("RINGODESK_PROFILE") or DEFAULT_PROFILE
+def resolve_profile(name: str | None, env: Mapping[str, str] | None = None) -> str:
+    """``name``, else ``RINGODESK_PROFILE`` of ``env`` (default: the process's), else default."""
+    variables = os.environ if env is None else env
+    profile = name or variables.get("RINGODESK_PROFILE") or DEFAULT_PROFILE
     if not _PROFILE_NAME.match(profile):
         raise ConfigError(
             f"profile name {profile!r} may use only letters, digits, '.', '_' and '-'"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import subprocess
@@ -137,7 +136,7 @@ def edit_cmd(ctx: typer.Context, profile: ProfileOpt = None) -> None:
     if not app_ctx.interactive:
         raise UsageError("`config edit` needs a terminal; use `ringodesk config set KEY VALUE`")
     settings = app_ctx.settings()
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or _first_editor()
+    editor = app_ctx.env.get("VISUAL") or app_ctx.env.get("EDITOR") or _first_editor()
     draft = settings.path.with_name(f".{settings.path.name}.edit.toml")
     draft.parent.mkdir(parents=True, exist_ok=True)
     draft.write_text(settings.text(), encoding="utf-8")

@@ -1,26 +1,66 @@
-"""What every command shares: the root options, the output, the profile, and option types."""
+"""What every command shares: the root options, the output, the profile, and option types.
+
+The root options (``--json``, ``--quiet``, ``--no-input``, ``-v``, ``--profile``) are declared
+once here; each also comes from an environment variable (``ROOT_ENV_VARS``). Commands that
+cron runs repeat ``--json``/``--quiet``/``--profile`` after their own name with the same types.
+"""
 
 from __future__ import annotations
 
-import sys
+import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ringodesk_cli.environment import PROFILE_VAR, Environment
 from ringodesk_cli.render import Output
-from ringodesk_cli.settings import Paths, Settings, resolve_profile
+from ringodesk_cli.settings import Paths, Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ringodesk_cli.session import Session
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+JSON_VAR = "RINGODESK_JSON"
+QUIET_VAR = "RINGODESK_QUIET"
+NO_INPUT_VAR = "RINGODESK_NO_INPUT"
+VERBOSE_VAR = "RINGODESK_VERBOSE"
+ROOT_ENV_VARS = {
+    "--json": JSON_VAR,
+    "--quiet": QUIET_VAR,
+    "--no-input": NO_INPUT_VAR,
+    "--verbose": VERBOSE_VAR,
+    "--profile": PROFILE_VAR,
+}
+
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help=f"Print one JSON document on stdout (env {JSON_VAR}).")
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help=f"Print nothing but errors (env {QUIET_VAR}).")
+]
+NoInputOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-input",
+        help=f"Never prompt; implied when stdin is not a terminal (env {NO_INPUT_VAR}).",
+    ),
+]
+VerboseOpt = Annotated[
+    int,
+    typer.Option(
+        "--verbose",
+        "-v",
+        count=True,
+        show_default=False,
+        help=f"Show debug logs and tracebacks (env {VERBOSE_VAR}=1).",
+    ),
+]
 ProfileOpt = Annotated[
     str | None,
-    typer.Option(
-        "--profile", "-p", help="Profile name (env RINGODESK_PROFILE).", show_default=False
-    ),
+    typer.Option("--profile", "-p", help=f"Profile name (env {PROFILE_VAR}).", show_default=False),
 ]
 
 
@@ -28,6 +68,7 @@ ProfileOpt = Annotated[
 class AppContext:
     """Root options and lazily built objects, passed to commands as ``ctx.obj``."""
 
+    env: Environment
     profile_name: str | None = None
     verbose: int = 0
     quiet: bool = False
@@ -37,17 +78,28 @@ class AppContext:
     insecure_storage: bool = False
     storage_warnings: bool = True  # the demo's throw-away profile needs no plain-file warning
 
+    def apply_root_options(
+        self, *, profile: str | None, verbose: int, quiet: bool, json_mode: bool, no_input: bool
+    ) -> None:
+        """Take the root flags; a flag not given falls back to its environment variable."""
+        self.profile_name = profile
+        self.verbose = verbose or self.env.count(VERBOSE_VAR)
+        self.quiet = quiet or self.env.flag(QUIET_VAR)
+        self.json_mode = json_mode or self.env.flag(JSON_VAR)
+        self.no_input = no_input or self.env.flag(NO_INPUT_VAR)
+        self.output = Output(json_mode=self.json_mode, quiet=self.quiet, verbose=self.verbose)
+
     @property
     def profile(self) -> str:
-        return resolve_profile(self.profile_name)
+        return self.env.profile(self.profile_name)
 
     @property
     def paths(self) -> Paths:
-        return Paths.discover()
+        return self.env.paths
 
     @property
     def interactive(self) -> bool:
-        return not self.no_input and sys.stdin.isatty()
+        return not self.no_input and self.env.stdin_is_tty
 
     def settings(self) -> Settings:
         return Settings.load(self.profile, self.paths)
@@ -56,7 +108,20 @@ class AppContext:
         from ringodesk_cli.session import Session
 
         warn = self.output.warn if self.storage_warnings else None
-        return Session.open(self.profile, self.paths, insecure=self.insecure_storage, warn=warn)
+        return Session.open(
+            self.profile,
+            self.paths,
+            insecure=self.insecure_storage,
+            warn=warn,
+            env=self.env.vars,
+        )
+
+    def derive(
+        self, *, home: Path | None = None, env: Mapping[str, str | None] | None = None
+    ) -> AppContext:
+        """A copy whose environment has another home and/or other variables
+        (see ``Environment.derive``); the options and the output are shared."""
+        return dataclasses.replace(self, env=self.env.derive(home=home, env=env))
 
 
 def use(

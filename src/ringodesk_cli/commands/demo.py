@@ -8,7 +8,6 @@ sample day of calls shipped in the package, and shows what was created. Nothing 
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -58,22 +57,17 @@ def demo(
 
 @contextmanager
 def _isolated(app: AppContext, home: Path) -> Any:
-    saved = {k: os.environ.get(k) for k in ("RINGODESK_HOME", "RINGODESK_PROFILE")}
+    saved_env = app.env
     saved_profile, saved_insecure = app.profile_name, app.insecure_storage
     app.storage_warnings = False
-    os.environ["RINGODESK_HOME"] = str(home)
-    os.environ.pop("RINGODESK_PROFILE", None)
+    app.env = app.env.derive(home=home, env={"RINGODESK_PROFILE": None})
     # A throw-away profile: its secrets go to a 0600 file in the temp folder, never to the
     # user's keyring.
     app.profile_name, app.insecure_storage = DEMO_PROFILE, True
     try:
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        app.env = saved_env
         app.profile_name, app.insecure_storage = saved_profile, saved_insecure
         app.storage_warnings = True
 

@@ -1,4 +1,4 @@
-"""`ringodesk employees list|link|unlink`: Ringostat employees -> Zoho Desk agents (R1)."""
+"""`ringodesk employees list|link|unlink`: Ringostat employees -> Zoho Desk agents."""
 
 from __future__ import annotations
 

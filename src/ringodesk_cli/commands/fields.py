@@ -1,4 +1,4 @@
-"""`ringodesk fields create|list|check`: the six rs_* custom fields (R2)."""
+"""`ringodesk fields create|list|check`: the six rs_* custom fields."""
 
 from __future__ import annotations
 

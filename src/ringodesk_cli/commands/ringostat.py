@@ -1,51 +1,34 @@
 """`ringodesk ringostat login|status`: the Ringostat Auth-key for `[source] kind = "api"`.
 
-DECISIONS.md: the key lives with the other secrets (keyring, the opt-in 0600 file, or
-``RINGODESK_RINGOSTAT_KEY``), never in the TOML and never from a flag value: it comes from
-``--key-file`` (``-`` = stdin), piped stdin, or a hidden prompt.
+The key comes from ``--key-file`` (``-`` = stdin), piped stdin, or a hidden prompt, never
+from a flag value; it is checked, then kept with the other secrets (``ringostat.key``).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any
 
 import typer
 
 from ringodesk_cli.commands.context import AppContext, JsonOpt, ProfileOpt, QuietOpt, use
 from ringodesk_cli.errors import ExitCode, RingodeskError, UsageError
 from ringodesk_cli.redact import register_secret
-
-if TYPE_CHECKING:
-    from ringodesk_cli.session import Session
+from ringodesk_cli.ringostat import key as ringostat_key
+from ringodesk_cli.ringostat.key import ENV_VAR, SECRET, WHERE
 
 app = typer.Typer(help="Ringostat API access: the Auth-key for fetching the call log.")
-
-SECRET = "ringostat_key"
-ENV_VAR = "RINGODESK_RINGOSTAT_KEY"  # credentials.ENV_VARS, not imported: keyring is slow to load
-# A check is one small request; two tries ride out a blip without making the user wait.
-CHECK_ATTEMPTS = 2
-WHERE = "Ringostat cabinet: Integration -> Ringostat API -> Auth-key"
-
-
-def _check(session: Session, key: str) -> None:
-    from ringodesk_cli.ringostat.api import RingostatClient
-
-    client = RingostatClient(
-        session.settings.get("ringostat.api_url"), key, max_attempts=CHECK_ATTEMPTS, timeout=30
-    )
-    client.check_key(ZoneInfo(session.settings.get("ringostat.timezone")))
 
 
 def _read_key(app_ctx: AppContext, key_file: Path | None) -> str:
     from ringodesk_cli.credentials import read_secret
 
     what = "Ringostat Auth-key"
+    stdin_is_tty = app_ctx.env.stdin_is_tty
     if key_file is not None:
-        return read_secret(key_file, sys.stdin, what=what, stdin_is_tty=sys.stdin.isatty())
-    if not sys.stdin.isatty():
+        return read_secret(key_file, sys.stdin, what=what, stdin_is_tty=stdin_is_tty)
+    if not stdin_is_tty:
         return read_secret(None, sys.stdin, what=what, stdin_is_tty=False)
     if app_ctx.interactive:
         app_ctx.output.info(f"The key is in the {WHERE}.")
@@ -59,19 +42,6 @@ def _read_key(app_ctx: AppContext, key_file: Path | None) -> str:
         hint=f"pass --key-file FILE ('-' = stdin) or pipe it on stdin; for cron, {ENV_VAR} "
         "works without storing it",
     )
-
-
-def store_checked_key(session: Session, key_file: Path, *, stdin_used: bool = False) -> None:
-    """`activate --ringostat-key-file`: read, check with one request, then store."""
-    from ringodesk_cli.credentials import read_secret
-
-    if str(key_file) == "-" and stdin_used:
-        raise UsageError("stdin already carried another secret; pass the Auth-key as a file")
-    key = read_secret(
-        key_file, sys.stdin, what="Ringostat Auth-key", stdin_is_tty=sys.stdin.isatty()
-    )
-    _check(session, key)
-    session.credentials.set(SECRET, key)
 
 
 @app.command("login")
@@ -100,9 +70,8 @@ def login_cmd(
     if insecure_storage:
         app_ctx.insecure_storage = True
     session = app_ctx.session()
-    key = _read_key(app_ctx, key_file)
-    _check(session, key)  # a refused key raises (exit 4) before anything is stored
-    session.credentials.set(SECRET, key)
+    # A refused key raises (exit 4) before anything is stored.
+    ringostat_key.store_checked_key(session, _read_key(app_ctx, key_file))
     data: dict[str, Any] = {
         "profile": session.profile,
         "api_url": session.settings.get("ringostat.api_url"),
@@ -143,7 +112,7 @@ def status_cmd(
         code = ExitCode.AUTH
     else:
         try:
-            _check(session, session.credentials.get(SECRET) or "")
+            ringostat_key.check_key(session, session.credentials.get(SECRET) or "")
             data["key"] = "works"
         except RingodeskError as exc:
             data["key"] = "broken"

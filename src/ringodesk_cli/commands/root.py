@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup, TyperOption
 
 from ringodesk_cli import __version__
 from ringodesk_cli.commands import activate as activate_cmd
@@ -21,16 +22,43 @@ from ringodesk_cli.commands import demo as demo_cmd
 from ringodesk_cli.commands import doctor as doctor_cmd
 from ringodesk_cli.commands import employees as employees_cmd
 from ringodesk_cli.commands import fields as fields_cmd
+from ringodesk_cli.commands import manager as manager_cmd
 from ringodesk_cli.commands import mapping as mapping_cmd
 from ringodesk_cli.commands import ringostat as ringostat_cmd
 from ringodesk_cli.commands import sandbox as sandbox_cmd
 from ringodesk_cli.commands import sync as sync_cmd
-from ringodesk_cli.commands.context import AppContext
+from ringodesk_cli.commands.context import (
+    AppContext,
+    JsonOpt,
+    NoInputOpt,
+    ProfileOpt,
+    QuietOpt,
+    VerboseOpt,
+)
+from ringodesk_cli.environment import Environment
 from ringodesk_cli.redact import RedactingFilter
-from ringodesk_cli.render import Output
+
+
+class _Group(TyperGroup):
+    """The root group. Its help, and every subcommand's, lists a plain flag without a value
+    type: `--quiet`, not Typer's `--quiet <bool>`."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        _untype_flags(self, ctx)
+        return super().get_params(ctx)
+
+
+def _untype_flags(command: Any, ctx: Any) -> None:
+    for param in [*command.params, command.get_help_option(ctx)]:
+        if isinstance(param, TyperOption) and (param.is_flag or param.count):
+            param.metavar = ""  # an empty metavar: nothing after the flag's name
+    for sub in getattr(command, "commands", {}).values():
+        _untype_flags(sub, ctx)
+
 
 app = typer.Typer(
     name="ringodesk",
+    cls=_Group,
     help="Push Ringostat calls into Zoho Desk: contacts, tickets, call activities, tasks.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -40,7 +68,7 @@ app = typer.Typer(
 app.command("activate")(activate_cmd.activate)
 app.add_typer(auth_cmd.app, name="auth")
 app.add_typer(agents_cmd.app, name="agents")
-app.add_typer(agents_cmd.manager_app, name="manager")
+app.add_typer(manager_cmd.app, name="manager")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(fields_cmd.app, name="fields")
 app.add_typer(employees_cmd.app, name="employees")
@@ -50,8 +78,6 @@ app.command("demo")(demo_cmd.demo)
 app.command("doctor")(doctor_cmd.doctor)
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(ringostat_cmd.app, name="ringostat")
-
-state = AppContext()
 
 
 def _version(value: bool) -> None:
@@ -63,32 +89,25 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    profile: Annotated[
-        str | None, typer.Option("--profile", "-p", help="Profile name (env RINGODESK_PROFILE).")
-    ] = None,
-    verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="Show debug logs and tracebacks.")
-    ] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
-    json_mode: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    no_input: Annotated[
-        bool,
-        typer.Option("--no-input", help="Never prompt (implied when stdin is not a terminal)."),
-    ] = False,
+    profile: ProfileOpt = None,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+    json_mode: JsonOpt = False,
+    no_input: NoInputOpt = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
     """ringodesk: Ringostat call logs into Zoho Desk, exactly once."""
-    state.profile_name = profile
-    state.verbose = verbose
-    state.quiet = quiet
-    state.json_mode = json_mode
-    state.no_input = no_input
-    state.output = Output(json_mode=json_mode, quiet=quiet, verbose=verbose)
-    ctx.obj = state
-    _configure_logging(verbose)
+    if not isinstance(ctx.obj, AppContext):
+        # Invoked without the console entry point (a test runner): read the process now.
+        ctx.obj = AppContext(Environment.from_process())
+    app_ctx: AppContext = ctx.obj
+    app_ctx.apply_root_options(
+        profile=profile, verbose=verbose, quiet=quiet, json_mode=json_mode, no_input=no_input
+    )
+    _configure_logging(app_ctx.verbose)
 
 
 def _configure_logging(verbose: int) -> None:

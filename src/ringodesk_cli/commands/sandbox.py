@@ -7,18 +7,51 @@ import shlex
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ringodesk_cli.commands.context import AppContext, JsonOpt
 from ringodesk_cli.settings import write_atomic
 
+if TYPE_CHECKING:
+    from ringodesk_cli.sandbox import Sandbox
+
 app = typer.Typer(
     help="A local Zoho Desk sandbox (Accounts + Desk API) to rehearse fields, mappings and "
     "a day of calls before touching the real help desk.",
     no_args_is_help=True,
 )
+
+
+ReadingsOpt = Annotated[
+    str,
+    typer.Option(
+        "--readings",
+        help="Preset for the readings of Zoho its docs leave open: strict (the strictest "
+        "reading of each) or lenient.",
+    ),
+]
+ReadingOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--reading",
+        metavar="NAME=VALUE",
+        # Spelled out here: importing the sandbox package for its table pulls in
+        # jsonschema, which every other command's start-up would pay for.
+        help="One reading over the preset (repeatable): search=exact|digits, "
+        "contact_sort_desc=refused|allowed, cf_values=oas|free, "
+        "call_task_description=refused|accepted, contact_calls=absent|present, "
+        "department_required=yes|no (first value: strict). See docs/zoho-readings.md.",
+    ),
+]
+SeedPeopleOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Seed contacts typed by people (spaces, brackets, national formats, "
+        "duplicates, a switchboard) and custom fields a help desk already has."
+    ),
+]
 
 
 def _json_mode(ctx: typer.Context, json_mode: bool) -> bool:
@@ -44,56 +77,19 @@ def serve_cmd(
         Path | None,
         typer.Option("--state", help="JSON file the state is loaded from and saved to."),
     ] = None,
-    readings: Annotated[
-        str,
-        typer.Option(
-            "--readings",
-            help="Preset for the readings of Zoho its docs leave open: strict (the strictest "
-            "reading of each) or lenient.",
-        ),
-    ] = "strict",
-    reading: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--reading",
-            metavar="NAME=VALUE",
-            # Spelled out here: importing the sandbox package for its table pulls in
-            # jsonschema, which every other command's start-up would pay for.
-            help="One reading over the preset (repeatable): search=exact|digits, "
-            "contact_sort_desc=refused|allowed, cf_values=oas|free, "
-            "call_task_description=refused|accepted, contact_calls=absent|present, "
-            "department_required=yes|no (first value: strict). See docs/zoho-readings.md.",
-        ),
-    ] = None,
-    seed_people: Annotated[
-        bool,
-        typer.Option(
-            help="Seed contacts typed by people (spaces, brackets, national formats, "
-            "duplicates, a switchboard) and custom fields a help desk already has."
-        ),
-    ] = True,
+    readings: ReadingsOpt = "strict",
+    reading: ReadingOpt = None,
+    seed_people: SeedPeopleOpt = True,
     json_mode: JsonOpt = False,
     serve_seconds: Annotated[float | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Serve the sandbox on 127.0.0.1 until Ctrl-C, printing how to point a profile at it."""
     # Imported here: the sandbox pulls in jsonschema, which cron's `sync` never needs.
     from ringodesk_cli.sandbox import SandboxConfig, start_sandbox
-    from ringodesk_cli.sandbox.config import parse_reading, resolve_readings
 
     as_json = _json_mode(ctx, json_mode)
     if not 0.0 <= fail_rate <= 1.0:
         raise typer.BadParameter("must be between 0 and 1", param_hint="--fail-rate")
-    chosen: dict[str, str] = {}
-    try:
-        for text in reading or []:
-            name, value = parse_reading(text)
-            chosen[name] = value
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--reading") from exc
-    try:
-        in_force = resolve_readings(chosen, preset=readings)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--readings") from exc
     cfg = SandboxConfig(
         host="127.0.0.1",  # never another interface: the sandbox has no real security
         port=port,
@@ -102,20 +98,54 @@ def serve_cmd(
         concurrency=concurrency,
         daily_credits=daily_credits,
         state_file=state,
-        readings=in_force,
+        readings=_readings(readings, reading or []),
         seed_people=seed_people,
         seed_custom_fields=seed_people,
     )
-    sb = start_sandbox(cfg)
+    _serve(start_sandbox(cfg), as_json=as_json, state=state, serve_seconds=serve_seconds)
+
+
+def _readings(preset: str, overrides: list[str]) -> dict[str, str]:
+    from ringodesk_cli.sandbox.config import parse_reading, resolve_readings
+
+    chosen: dict[str, str] = {}
+    try:
+        for text in overrides:
+            name, value = parse_reading(text)
+            chosen[name] = value
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--reading") from exc
+    try:
+        return resolve_readings(chosen, preset=preset)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--readings") from exc
+
+
+def _serve(sb: Sandbox, *, as_json: bool, state: Path | None, serve_seconds: float | None) -> None:
     secret_file = Path(tempfile.mkdtemp(prefix="ringodesk-sandbox-")) / "client-secret"
-    write_atomic(secret_file, sb.client_secret + "\n")
+    try:
+        write_atomic(secret_file, sb.client_secret + "\n")
+        _print_connection(_connection(sb, secret_file), as_json=as_json, state=state)
+        deadline = None if serve_seconds is None else time.monotonic() + serve_seconds
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.1 if deadline else 1.0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sb.stop()
+        secret_file.unlink(missing_ok=True)
+        secret_file.parent.rmdir()
+
+
+def _connection(sb: Sandbox, secret_file: Path) -> dict[str, Any]:
+    """How to reach the sandbox and point a profile at it (a fresh grant code included)."""
     code = sb.mint_grant_code()
     activate = [
         "ringodesk", "activate", "--accounts-url", sb.url, "--desk-url", sb.url,
         "--client-id", sb.client_id, "--client-secret-file", str(secret_file),
         "--grant-code", code, "--no-input",
     ]  # fmt: skip
-    info = {
+    return {
         "accounts_url": sb.url,
         "desk_url": sb.url,
         "api_root": f"{sb.url}/api/v1",
@@ -132,35 +162,29 @@ def serve_cmd(
         "ringostat_key": sb.cfg.ringostat_key,
         "readings": sb.readings,
     }
+
+
+def _print_connection(info: dict[str, Any], *, as_json: bool, state: Path | None) -> None:
     # Printed with typer.echo, not render.Output: Output redacts anything shaped like a Zoho
     # token, and these are the sandbox's own throw-away credentials the user must paste.
     if as_json:
         typer.echo(json.dumps(info, indent=2))
-    else:
-        typer.echo(f"Zoho Desk sandbox on {sb.url}  (Accounts and Desk share this root)")
-        typer.echo(f"  client id      {sb.client_id}")
-        typer.echo(f"  client secret  {sb.client_secret}  (also in {secret_file})")
-        typer.echo(f"  organization   {sb.org_id}, department {sb.department_id}")
-        typer.echo(
-            f"  Ringostat      calls/list on {sb.url}, Auth-key {sb.cfg.ringostat_key}"
-            f" (ringodesk config set ringostat.api_url {sb.url})"
-        )
-        typer.echo(
-            "  readings       "
-            + " ".join(f"{k}={v}" for k, v in sb.readings.items())
-            + "  (docs/zoho-readings.md)"
-        )
-        typer.echo("Point a profile at it (the grant code expires in 3 minutes; a new one:")
-        typer.echo(f"  curl -X POST {sb.url}/__sandbox__/grant-code):")
-        typer.echo(f"  {shlex.join(activate)}")
-        typer.echo("Press Ctrl-C to stop" + (f"; state is saved to {state}" if state else "."))
-    try:
-        deadline = None if serve_seconds is None else time.monotonic() + serve_seconds
-        while deadline is None or time.monotonic() < deadline:
-            time.sleep(0.1 if deadline else 1.0)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sb.stop()
-        secret_file.unlink(missing_ok=True)
-        secret_file.parent.rmdir()
+        return
+    url = info["desk_url"]
+    typer.echo(f"Zoho Desk sandbox on {url}  (Accounts and Desk share this root)")
+    typer.echo(f"  client id      {info['client_id']}")
+    typer.echo(f"  client secret  {info['client_secret']}  (also in {info['client_secret_file']})")
+    typer.echo(f"  organization   {info['org_id']}, department {info['department_id']}")
+    typer.echo(
+        f"  Ringostat      calls/list on {url}, Auth-key {info['ringostat_key']}"
+        f" (ringodesk config set ringostat.api_url {url})"
+    )
+    typer.echo(
+        "  readings       "
+        + " ".join(f"{k}={v}" for k, v in info["readings"].items())
+        + "  (docs/zoho-readings.md)"
+    )
+    typer.echo("Point a profile at it (the grant code expires in 3 minutes; a new one:")
+    typer.echo(f"  curl -X POST {url}/__sandbox__/grant-code):")
+    typer.echo(f"  {info['activate']}")
+    typer.echo("Press Ctrl-C to stop" + (f"; state is saved to {state}" if state else "."))
