@@ -17,6 +17,7 @@ from typing import Any
 
 import phonenumbers
 
+from ringodesk_cli.ringostat.catalogue import RS_FIELDS, TEXT_MAX_LENGTH
 from ringodesk_cli.ringostat.records import UTM_FIELDS, CallRecord, Direction, Outcome
 from ringodesk_cli.setup.employees import resolve_owner
 
@@ -24,17 +25,10 @@ CONTACT = "$contact"
 TICKET = "$ticket"
 
 # The six default fields (R2, R10): label -> where the value comes from.
-DEFAULT_FIELDS: dict[str, str] = {
-    "rs_utm_source": "utm_source",
-    "rs_utm_medium": "utm_medium",
-    "rs_utm_campaign": "utm_campaign",
-    "rs_utm_term": "utm_term",
-    "rs_utm_content": "utm_content",
-    "rs_google_client_id": "client_id",
-}
-# We create the rs_* fields with this maxLength (setup.fields); a longer value is cut to fit
-# and kept whole in the description (DECISIONS: "a long UTM never quarantines a call").
-FIELD_MAX_LENGTH = 255
+DEFAULT_FIELDS: dict[str, str] = {f.label: f.parameter for f in RS_FIELDS}
+# The rs_* fields' maxLength; a longer value is cut to fit and kept whole in the description,
+# so a long UTM never quarantines a call.
+FIELD_MAX_LENGTH = TEXT_MAX_LENGTH
 SUBJECT_MAX = 255  # tickets allow 255, calls and tasks 300 (reference §6-7): keep the lower
 
 
