@@ -11,7 +11,7 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -395,6 +395,23 @@ class Settings:
                 return _system_timezone()
             return key.default
         return key.check(value)
+
+    def require(self, name: str) -> str:
+        """The value of a setting that must be set (see :meth:`require_all`)."""
+        self.require_all((name,))
+        return str(self.get(name))
+
+    def require_all(self, names: Iterable[str]) -> None:
+        """A ``ConfigError`` (exit 3) naming every one of ``names`` that has no value (unset,
+        or an empty string) and this file; nothing when all are set."""
+        missing = [name for name in names if self.get(name) in (None, "")]
+        if not missing:
+            return
+        what = missing[0] if len(missing) == 1 else "KEY"
+        raise ConfigError(
+            f"{', '.join(missing)} not set in {self.path}",
+            hint=f"run `ringodesk activate` (or `ringodesk config set {what} VALUE`)",
+        )
 
     def source_of(self, name: str) -> str:
         key = KEYS[name]

@@ -313,20 +313,10 @@ def substitute(body: Mapping[str, Any], ids: Mapping[str, str | None]) -> dict[s
 def policy_from_settings(settings: Any) -> Policy:
     """The profile's policy; a missing senior manager or department is a config error."""
     from ringodesk_cli.durations import parse_duration
-    from ringodesk_cli.errors import ConfigError
-
-    def need(name: str) -> str:
-        value = settings.get(name)
-        if not value:
-            raise ConfigError(
-                f"{name} is not set in {settings.path}",
-                hint="run `ringodesk activate` (or `ringodesk config set " + name + " ...`)",
-            )
-        return str(value)
 
     return Policy(
-        senior_manager=need("integration.senior_manager"),
-        department_id=need("zoho.department_id"),
+        senior_manager=settings.require("integration.senior_manager"),
+        department_id=settings.require("zoho.department_id"),
         task_deadline=parse_duration(settings.get("integration.task_deadline")),
         tickets=settings.get("integration.tickets"),
         employees=settings.table("employees"),
