@@ -1,8 +1,8 @@
 """Walk Zoho Desk's ``from``/``limit`` lists without losing or repeating a record.
 
-Sources disagree on whether ``from`` is 0- or 1-based
-(the OpenAPI says "starts from 0" for search and "minimum 0" for agents; Pipedream, amp-labs
-and Sinfjell's client say 1-based; docs/zoho-readings.md). Lists answer ``{"data": [...]}`` or 204 with no body.
+Sources disagree on whether ``from`` is 0- or 1-based (the OpenAPI says "starts from 0" for
+search and "minimum 0" for agents; Pipedream, amp-labs and Sinfjell's client say 1-based; see
+docs/zoho-readings.md). Lists answer ``{"data": [...]}`` or 204 with no body.
 
 What we do, per endpoint (path with ids folded to ``{id}``, since search and list endpoints
 may differ):
