@@ -185,3 +185,13 @@ def test_retries_are_logged_without_secrets(caplog: pytest.LogCaptureFixture) ->
     policy(Sleeps()).run(attempt, label="GET /x", logger=log)
     assert "GET /x" in caplog.text and "retry 1" in caplog.text
     assert "tok-SECRET-123456" not in caplog.text
+
+
+def test_new_sessions_never_retry_in_the_adapter() -> None:
+    from ringodesk_cli.http_retry import new_session
+
+    session = new_session(pool_maxsize=64)
+    for prefix in ("https://", "http://"):
+        adapter = session.get_adapter(prefix + "desk.zoho.eu/api/v1/x")
+        assert adapter.max_retries.total == 0  # type: ignore[attr-defined]
+        assert adapter._pool_maxsize == 64  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import requests
+from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError
 
 from ringodesk_cli.redact import redact
@@ -38,6 +39,7 @@ __all__ = [
     "RetryableFailure",
     "may_resend",
     "never_sent",
+    "new_session",
     "retry_after_seconds",
     "retryable_status",
 ]
@@ -58,6 +60,16 @@ class RetryableFailure(Exception):
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
+
+
+def new_session(pool_maxsize: int = 10) -> requests.Session:
+    """A ``requests.Session`` whose adapters never retry (the policy does), with room for
+    ``pool_maxsize`` connections per host."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 def retryable_status(status: int) -> bool:

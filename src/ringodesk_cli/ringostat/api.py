@@ -38,10 +38,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from ringodesk_cli.errors import AuthError, ConfigError, ExitCode, RingodeskError
-from ringodesk_cli.http_retry import RetryableFailure, RetryPolicy, retryable_status
+from ringodesk_cli.http_retry import RetryableFailure, RetryPolicy, new_session, retryable_status
 from ringodesk_cli.redact import redact, register_secret
 from ringodesk_cli.ringostat.exports import json_text
 
@@ -161,7 +160,7 @@ class RingostatClient:
         self.auth_key = auth_key.strip()
         register_secret(self.auth_key)
         self.url = api_url.rstrip("/") + ENDPOINT
-        self.session = session if session is not None else _new_session()
+        self.session = session if session is not None else new_session()
         self.retry = RetryPolicy(
             max_attempts, backoff_base, backoff_cap, sleep, rng, lambda: clock().timestamp()
         )
@@ -371,11 +370,3 @@ def _excerpt(text: str, limit: int = 200) -> str:
 
 def _local(moment: datetime, timezone: ZoneInfo) -> str:
     return moment.astimezone(timezone).strftime(TIME_FORMAT)
-
-
-def _new_session() -> requests.Session:
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=0)  # retries are ours (RingostatClient._request)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session

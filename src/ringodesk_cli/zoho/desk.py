@@ -26,10 +26,15 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from ringodesk_cli.errors import NotFoundError, OutcomeUnknownError, ZohoError, ZohoUnavailableError
-from ringodesk_cli.http_retry import RetryableFailure, RetryPolicy, may_resend, retryable_status
+from ringodesk_cli.http_retry import (
+    RetryableFailure,
+    RetryPolicy,
+    may_resend,
+    new_session,
+    retryable_status,
+)
 from ringodesk_cli.redact import redact, register_secret
 from ringodesk_cli.zoho import desk_errors
 from ringodesk_cli.zoho.desk_errors import error_from_answer
@@ -83,7 +88,9 @@ class DeskClient:
         self.api_root = root + API_PREFIX
         self.tokens = tokens
         self.org_id: str | None = org_id
-        self.session = session if session is not None else _new_session()
+        # A pool large enough for the sync's threads (zoho.concurrency; Zoho allows at most
+        # 25 concurrent calls per portal).
+        self.session = session if session is not None else new_session(pool_maxsize=64)
         self.retry = RetryPolicy(max_attempts, backoff_base, backoff_cap, sleep, rng, clock)
         self.timeout = timeout
         self.stats: Counter[str] = Counter()
@@ -360,16 +367,6 @@ class _StaleToken(Exception):
     def __init__(self, text: str) -> None:
         super().__init__("stale access token")
         self.text = text
-
-
-def _new_session() -> requests.Session:
-    session = requests.Session()
-    # No adapter retries (ours are in DeskClient.request); a pool large enough for the sync's
-    # threads (zoho.concurrency; Zoho allows at most 25 concurrent calls per portal).
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
 
 
 def _parse_success(method: str, path: str, resp: requests.Response) -> Any:
