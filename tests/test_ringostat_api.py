@@ -292,6 +292,25 @@ def test_retry_after_is_honoured_on_429(sleeps: Sleeps, requests_mock: Any) -> N
     assert sleeps == [7.0]
 
 
+def test_retry_after_http_date_is_read_against_the_injected_clock(
+    sleeps: Sleeps, requests_mock: Any
+) -> None:
+    now = datetime(2024, 5, 14, 9, 0, 0, tzinfo=UTC)
+    requests_mock.get(
+        URL,
+        [
+            {
+                "status_code": 503,
+                "text": "later",
+                "headers": {"Retry-After": "Tue, 14 May 2024 09:00:12 GMT"},
+            },
+            {"status_code": 200, "text": "[]"},
+        ],
+    )
+    client(sleeps, clock=lambda: now).check_key()
+    assert sleeps == [12.0]  # 12 s after the injected "now", not after the real one
+
+
 def test_connection_errors_are_retried_and_then_unavailable_with_exit_5(
     sleeps: Sleeps, requests_mock: Any
 ) -> None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from ringodesk_cli.ringostat.catalogue import DEFAULT_PARAMETERS, PARAMETERS, close_matches
+from ringodesk_cli.ringostat.catalogue import (
+    DEFAULT_PARAMETERS,
+    PARAMETERS,
+    RS_FIELDS,
+    RS_LABELS,
+    TEXT_MAX_LENGTH,
+    TEXT_TYPE,
+    close_matches,
+)
 from ringodesk_cli.ringostat.columns import HEADER_ALIASES, normalise_label, resolve_headers
 
 # The CRAN package's default field list plus names seen elsewhere (ringostat.md §1).
@@ -64,6 +72,30 @@ def test_default_parameters_are_catalogued_and_cover_r10() -> None:
     for part in ("source", "medium", "campaign", "term", "content"):
         assert f"rs_utm_{part}" in DEFAULT_PARAMETERS[f"utm_{part}"]
     assert "rs_google_client_id" in DEFAULT_PARAMETERS["client_id"]
+
+
+def test_the_six_rs_fields_are_one_catalogue_used_by_setup_and_sync() -> None:
+    from ringodesk_cli.setup.fields import create_body, plan_fields
+    from ringodesk_cli.sync.planner import DEFAULT_FIELDS, FIELD_MAX_LENGTH
+
+    assert [(f.label, f.parameter) for f in RS_FIELDS] == [
+        ("rs_utm_source", "utm_source"),
+        ("rs_utm_medium", "utm_medium"),
+        ("rs_utm_campaign", "utm_campaign"),
+        ("rs_utm_term", "utm_term"),
+        ("rs_utm_content", "utm_content"),
+        ("rs_google_client_id", "client_id"),
+    ]
+    assert all(f.parameter in PARAMETERS for f in RS_FIELDS)
+    # setup creates exactly these labels, as Text of the length the planner cuts values to
+    assert [p.label for p in plan_fields("tickets", [])] == list(RS_LABELS)
+    assert create_body("rs_utm_term") == {
+        "displayLabel": "rs_utm_term",
+        "type": TEXT_TYPE,
+        "maxLength": TEXT_MAX_LENGTH,
+    }
+    assert (TEXT_TYPE, TEXT_MAX_LENGTH, FIELD_MAX_LENGTH) == ("Text", 255, 255)
+    assert {f.label: f.parameter for f in RS_FIELDS} == DEFAULT_FIELDS
 
 
 @pytest.mark.parametrize(

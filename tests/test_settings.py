@@ -155,3 +155,30 @@ def test_line_of_finds_keys_in_tables_and_dotted_tables() -> None:
     assert line_of(text, "mapping.ticket.landing") == 4
     assert line_of(text, "mapping.ticket") == 3
     assert line_of(text, "zoho.client_id") is None
+
+
+def test_require_returns_the_value_or_names_the_key_and_the_file() -> None:
+    path = write_profile('[zoho]\norg_id = "42"\n')
+    settings = Settings.load("default", Paths.discover())
+    assert settings.require("zoho.org_id") == "42"
+    with pytest.raises(ConfigError) as caught:
+        settings.require("zoho.department_id")
+    assert caught.value.exit_code == ExitCode.CONFIG
+    assert caught.value.message == f"zoho.department_id not set in {path}"
+    assert "ringodesk config set zoho.department_id VALUE" in (caught.value.hint or "")
+
+
+def test_require_all_names_every_missing_key_and_counts_an_empty_string_as_unset() -> None:
+    path = write_profile('[zoho]\nclient_id = ""\n')
+    settings = Settings.load("default", Paths.discover())
+    keys = ("zoho.client_id", "zoho.org_id", "zoho.department_id")
+    with pytest.raises(ConfigError) as caught:
+        settings.require_all(keys)
+    assert caught.value.message == f"{', '.join(keys)} not set in {path}"
+    assert "ringodesk config set KEY VALUE" in (caught.value.hint or "")
+    settings.set("zoho.client_id", "1000.ABC")
+    with pytest.raises(ConfigError, match=r"^zoho\.org_id, zoho\.department_id not set"):
+        settings.require_all(keys)
+    settings.set("zoho.org_id", "42")
+    settings.set("zoho.department_id", "7")
+    settings.require_all(keys)  # all set: no error

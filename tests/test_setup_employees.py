@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ringodesk_cli.errors import UsageError
+from ringodesk_cli.ringostat.records import Employee
 from ringodesk_cli.settings import Paths, Settings
 from ringodesk_cli.setup.employees import (
-    Employee,
     link,
     link_statuses,
     resolve_agent,
@@ -142,8 +142,6 @@ def test_link_statuses_flag_unknown_and_disabled_agents() -> None:
     assert statuses[0].agent == "Olena Petrenko <olena@example.com>"
 
 
-def test_resolve_owner_accepts_the_call_records_employee() -> None:
-    from ringodesk_cli.ringostat.records import Employee as RecordEmployee
-
-    employee = RecordEmployee(name=None, number="42", sip=None)
+def test_resolve_owner_reads_an_employee_built_from_all_three_fields() -> None:
+    employee = Employee(name=None, number="42", sip=None)
     assert resolve_owner(employee, {" 42 ": "111"}) == "111"

@@ -26,8 +26,8 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
+from ringodesk_cli.http_retry import never_sent
 from ringodesk_cli.zoho.desk import DeskClient, OutcomeUnknownError
-from ringodesk_cli.zoho.desk_errors import never_sent
 
 HOST = "http://127.0.0.1:8800"
 API = HOST + "/api/v1"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ringodesk_cli.credentials import CredentialStore
-from ringodesk_cli.errors import AuthError, ConfigError
+from ringodesk_cli.errors import AuthError
 from ringodesk_cli.settings import Paths, Settings
 
 if TYPE_CHECKING:
@@ -99,10 +99,5 @@ class Session:
         return DeskClient(desk_url, self.token_provider(), org_id)
 
     def require(self, name: str) -> str:
-        value = self.settings.get(name)
-        if value in (None, ""):
-            raise ConfigError(
-                f"{name} is not set in {self.settings.path}",
-                hint=f"run `ringodesk activate` or `ringodesk config set {name} VALUE`",
-            )
-        return str(value)
+        """The value of a setting that must be set (``Settings.require``)."""
+        return self.settings.require(name)

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ringodesk_cli.errors import ExitCode
+from ringodesk_cli.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
     from ringodesk_cli.session import Session
@@ -43,14 +43,10 @@ def check_settings(session: Session) -> CheckResult:
         )
     settings.as_dict()  # reads every key through its checker, env variables included
     accounts_url, desk_url = session.urls()
-    missing = [key for key in REQUIRED_SETTINGS if not settings.get(key)]
-    if missing:
-        return failed(
-            name,
-            f"{', '.join(missing)} not set in {settings.path}",
-            "run `ringodesk activate` (or `ringodesk config set KEY VALUE`)",
-            ExitCode.CONFIG,
-        )
+    try:
+        settings.require_all(REQUIRED_SETTINGS)
+    except ConfigError as missing:
+        return failed(name, missing.message, missing.hint, ExitCode.CONFIG)
     return passed(name, f"{settings.path} is valid; Zoho Desk {desk_url}, Accounts {accounts_url}")
 
 

@@ -107,9 +107,9 @@ def _zoho_checks(
         for name in later:
             results.setdefault(name, blocked(name, blocker))
         return
-    desk.max_attempts = max_attempts
+    desk.retry.max_attempts = max_attempts
     if sleep is not None:
-        desk.sleep = sleep
+        desk.retry.sleep = sleep
     settings = session.settings
     results["organization"] = _guard("organization", lambda: check_organization(desk, settings))
     if not results["organization"].ok and results["organization"].exit_code != ExitCode.CONFIG:

@@ -1,27 +1,26 @@
-"""The Ringostat calls/list client: the call log straight from Ringostat (issue 7).
+"""The Ringostat calls/list client: the call log straight from Ringostat.
 
-Library code: never prints. Facts from /work/shared/reference/ringostat.md §2 ([C] help
-article 6312678, [3P] public scripts):
+Library code: never prints. Facts from Ringostat's help article 6312678 ("Ringostat API")
+and from public third-party scripts that call the API:
 
 * ``GET {api_url}/calls/list`` with the header ``Auth-key``; ``export_type=json|csv``,
   ``from``/``to`` as ``YYYY-MM-DD HH:MM:SS``, ``fields=`` a comma list.
-* At most 6,500 calls per request [C]: the window is walked in slices, and a slice that
-  comes back full is split in half and asked again, so no call is ever cut off. Whether
-  Ringostat really cuts at the cap, and how, is not documented (one sync saw ~48k rows in one
-  answer, §2 "Limits"): splitting a slice that was not cut costs one request and nothing else.
+* At most 6,500 calls per request (help article): the window is walked in slices, and a
+  slice that comes back full is split in half and asked again, so no call is ever cut off.
+  Whether Ringostat really cuts at the cap, and how, is not documented (one sync was seen to
+  get ~48k rows in one answer): splitting a slice that was not cut costs one request and
+  nothing else.
 * JSON answers are a top-level array of objects keyed by the requested field names; CSV
-  answers are ``;``-separated [3P]. We ask for JSON and read either.
-* 401 = bad Auth-key, 403 = forbidden [3P OkayCMS]; a body with "incorrect field" names an
-  unknown field [3P import-calls.ts]. Where that body comes with which status is unknown, so
-  it is recognised under any status.
-* No rate limit is documented (§2): retries follow the Desk client's rules (STYLE.md
-  "meltano sdk"): 429, 5xx and connection errors, exponential backoff with full jitter,
-  ``Retry-After`` honoured; other 4xx fail at once. Retries live here, with an injectable
-  sleep, because requests-mock replaces urllib3 adapters (STYLE.md "Habits").
+  answers are ``;``-separated (third-party scripts). We ask for JSON and read either.
+* 401 = bad Auth-key, 403 = forbidden (third-party scripts); a body with "incorrect field"
+  names an unknown field. Where that body comes with which status is unknown, so it is
+  recognised under any status.
+* No rate limit is documented: retries follow :mod:`ringodesk_cli.http_retry` (429, 5xx and
+  connection errors, exponential backoff with full jitter, ``Retry-After`` honoured; other
+  4xx fail at once), with an injectable sleep, random source and clock.
 
 ``calldate``, ``from`` and ``to`` carry no offset and Ringostat does not document their time
-zone (§1 "Dates and time zone", §7): we read and write them in the profile's
-``ringostat.timezone`` (DECISIONS.md "Unknowns we design around").
+zone: we read and write them in the profile's ``ringostat.timezone``.
 """
 
 from __future__ import annotations
@@ -36,13 +35,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from ringodesk_cli.errors import AuthError, ConfigError, ExitCode, RingodeskError
+from ringodesk_cli.http_retry import RetryableFailure, RetryPolicy, new_session, retryable_status
 from ringodesk_cli.redact import redact, register_secret
 from ringodesk_cli.ringostat.exports import json_text
 
@@ -61,7 +59,7 @@ __all__ = [
 log = logging.getLogger("ringodesk.ringostat")
 
 ENDPOINT = "/calls/list"
-# [C] HC 6312678: "no more than 6,500 calls per request".
+# Ringostat's help article 6312678: "no more than 6,500 calls per request".
 CALLS_PER_REQUEST = 6500
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 AUTH_HINT = (
@@ -120,13 +118,6 @@ class RingostatAnswerError(RingodeskError):
     """Ringostat answered something that is not a call list (a proxy page, a changed API)."""
 
 
-class _Retry(Exception):
-    def __init__(self, error: RingodeskError, retry_after: float | None = None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.retry_after = retry_after
-
-
 def fields_for(mappings: Iterable[str]) -> list[str]:
     """``REQUIRED_FIELDS`` plus the profile's mapping parameters (the keys of
     ``[mapping.ticket]`` and ``[mapping.contact]``), each once, in a stable order."""
@@ -169,13 +160,11 @@ class RingostatClient:
         self.auth_key = auth_key.strip()
         register_secret(self.auth_key)
         self.url = api_url.rstrip("/") + ENDPOINT
-        self.session = session if session is not None else _new_session()
-        self.sleep = sleep
-        self.rng = rng
-        self.max_attempts = max(1, max_attempts)
+        self.session = session if session is not None else new_session()
+        self.retry = RetryPolicy(
+            max_attempts, backoff_base, backoff_cap, sleep, rng, lambda: clock().timestamp()
+        )
         self.timeout = timeout
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
         self.slice_length = max(slice_length, timedelta(seconds=1))
         self.min_slice = max(min_slice, timedelta(seconds=1))
         self.cap = cap
@@ -258,18 +247,12 @@ class RingostatClient:
         # than its "from". Neighbouring slices share borders, so the union of the sorted
         # string ranges still covers the whole window.
         params = {"export_type": "json", "from": first, "to": last, "fields": ",".join(fields)}
-        failures = 0
-        while True:
-            try:
-                return self._attempt(params, fields)
-            except _Retry as retry:
-                failures += 1
-                if failures >= self.max_attempts:
-                    raise retry.error from None
-                delay = self._delay(failures, retry.retry_after)
-                self.stats["retries"] += 1
-                log.debug("calls/list: %s; retry %d in %.2fs", retry.error, failures, delay)
-                self.sleep(delay)
+        return self.retry.run(
+            lambda: self._attempt(params, fields),
+            label="calls/list",
+            logger=log,
+            on_retry=lambda _failure: self.stats.update(retries=1),
+        )
 
     def _attempt(self, params: dict[str, str], fields: list[str]) -> list[dict[str, str]]:
         self.stats["requests"] += 1
@@ -278,7 +261,7 @@ class RingostatClient:
         try:
             resp = self.session.get(self.url, params=params, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise _Retry(
+            raise RetryableFailure(
                 RingostatUnavailableError(f"Ringostat could not be reached ({type(exc).__name__})")
             ) from None
         status = resp.status_code
@@ -296,11 +279,12 @@ class RingostatClient:
         if status in (401, 403):
             what = "refused the Auth-key" if status == 401 else "forbade the request"
             raise RingostatAuthError(f"Ringostat {what} (HTTP {status}): {_excerpt(text)}")
-        if status == 429 or status >= 500:
+        if retryable_status(status):
+            # calls/list is a GET: it may always be sent again.
             error = RingostatUnavailableError(
                 f"Ringostat answered HTTP {status} to calls/list: {_excerpt(text)}"
             )
-            raise _Retry(error, _retry_after(resp.headers.get("Retry-After"), time.time()))
+            raise RetryableFailure(error, self.retry.retry_after(resp.headers.get("Retry-After")))
         if status == 404:
             raise ConfigError(
                 f"{self.url} answered 404: not a Ringostat calls/list endpoint",
@@ -314,13 +298,6 @@ class RingostatClient:
         rows = parse_calls(text)
         self.stats["rows"] += len(rows)
         return rows
-
-    def _delay(self, failures: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return max(0.0, min(self.backoff_cap, retry_after))
-        # Full jitter, as the Desk client (AWS "Exponential Backoff And Jitter").
-        ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** (failures - 1))
-        return max(0.0, self.rng() * ceiling)
 
 
 # ----------------------------------------------------------------------- answers
@@ -391,27 +368,5 @@ def _excerpt(text: str, limit: int = 200) -> str:
     return redact(flat if len(flat) <= limit else flat[:limit] + "...")
 
 
-def _retry_after(value: str | None, now: float) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value or not value.strip():
-        return None
-    try:
-        return float(value.strip())
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(value.strip()).timestamp() - now
-    except (TypeError, ValueError):
-        return None
-
-
 def _local(moment: datetime, timezone: ZoneInfo) -> str:
     return moment.astimezone(timezone).strftime(TIME_FORMAT)
-
-
-def _new_session() -> requests.Session:
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=0)  # retries are ours (RingostatClient._request)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session

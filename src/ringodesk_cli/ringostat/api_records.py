@@ -4,8 +4,7 @@ An API row goes through :func:`ringodesk_cli.ringostat.records.record_from_field
 of a saved calls/list CSV or JSON file does (``exports.read_export``). So one call fetched
 from the API and read from a file is the same record: the same Ringostat id, and the same
 ``content_hash`` when the same fields were asked for (the hash covers ``extra``: every
-non-empty field beyond the typed ones), which is what keeps mixed sources from duplicating
-(issue 7, item 4).
+non-empty field beyond the typed ones), which is what keeps mixed sources from duplicating.
 """
 
 from __future__ import annotations

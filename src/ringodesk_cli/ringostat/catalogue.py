@@ -1,10 +1,10 @@
-"""The catalogue of Ringostat call-log parameters, for mappings and for `[source.columns]`.
+"""The catalogue of Ringostat call-log parameters, for mappings and for `[source.columns]`,
+and of the six ``rs_*`` custom fields those parameters fill in Zoho Desk.
 
 Names are the machine names of Ringostat's calls/list API. Ringostat's own field reference (a
 Google Sheet linked from help article 6312678) was not available, so the list is the default
-field list of the CRAN package `ringostat` plus the names seen in other public code
-(/work/shared/reference/ringostat.md §1, "Call-log fields"). Descriptions marked "(inferred)"
-follow that document's [I] notes: the meaning comes from the name and its use, not from
+field list of the CRAN package `ringostat` plus the names seen in other public code.
+Descriptions marked "(inferred)" take their meaning from the name and its use, not from
 Ringostat.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 PARAMETERS: dict[str, str] = {
     "uniqueid": "Ringostat's unique call id (e.g. ua-987h79879)",
@@ -55,8 +56,32 @@ PARAMETERS: dict[str, str] = {
     "call_card": "link to the call card in Ringostat",
 }
 
-# R10 "Default parameters": what is always sent, shown to the user and not editable
-# (/work/shared/reference/product-rules.md R6, R10; DECISIONS.md "What a call creates").
+
+@dataclass(frozen=True)
+class RsField:
+    """One of the six custom fields ringodesk creates on tickets and contacts (rule R2)."""
+
+    label: str  # the field's display label in Zoho Desk; Zoho derives its apiName
+    parameter: str  # the Ringostat parameter whose value fills it
+
+
+# Rules R2 and R10: six single-line text fields, filled from these parameters on every call.
+RS_FIELDS: tuple[RsField, ...] = (
+    RsField("rs_utm_source", "utm_source"),
+    RsField("rs_utm_medium", "utm_medium"),
+    RsField("rs_utm_campaign", "utm_campaign"),
+    RsField("rs_utm_term", "utm_term"),
+    RsField("rs_utm_content", "utm_content"),
+    RsField("rs_google_client_id", "client_id"),
+)
+RS_LABELS: tuple[str, ...] = tuple(f.label for f in RS_FIELDS)
+# "Single-line text" is Zoho's type ``Text``, whose maximum length is 255 (Zoho's OpenAPI
+# Field.json: maxLength 1-255). The rs_* fields are created with that length; a longer value
+# is cut to fit (and kept whole in the ticket's description).
+TEXT_TYPE = "Text"
+TEXT_MAX_LENGTH = 255
+
+# Rule R10 "Default parameters": what is always sent, shown to the user and not editable.
 # Parameter -> where it goes in Zoho Desk.
 DEFAULT_PARAMETERS: dict[str, str] = {
     "recording": "call activity: recording link (recording_wav when recording is empty)",
@@ -64,12 +89,7 @@ DEFAULT_PARAMETERS: dict[str, str] = {
     "dst": "call activity: the number the call went to",
     "disposition": "call activity: status (Completed or Missed) and the Ringostat status",
     "call_card": "call activity: call card link",
-    "utm_source": "ticket and contact field rs_utm_source",
-    "utm_medium": "ticket and contact field rs_utm_medium",
-    "utm_campaign": "ticket and contact field rs_utm_campaign",
-    "utm_term": "ticket and contact field rs_utm_term",
-    "utm_content": "ticket and contact field rs_utm_content",
-    "client_id": "ticket and contact field rs_google_client_id",
+    **{f.parameter: f"ticket and contact field {f.label}" for f in RS_FIELDS},
 }
 
 

@@ -79,9 +79,9 @@ _TYPED_FIELDS = frozenset(
 class Employee:
     """Who handled the call, as Ringostat names them; any of the three may be missing."""
 
-    name: str | None
-    number: str | None
-    sip: str | None
+    name: str | None = None
+    number: str | None = None
+    sip: str | None = None
 
     def keys(self) -> tuple[str, ...]:
         """Identifiers to look up in the profile's ``[employees]``, most specific first."""

@@ -1,10 +1,10 @@
 """Links from Ringostat employees to Zoho Desk agents, the ``[employees]`` table (rule R1).
 
-A call log names its employee in up to three ways (``/work/shared/reference/ringostat.md``
-§1): the full name (``employee_fio``, often empty), the employee number (``employee_number``,
-Ringostat's staffId) and the SIP login or extension. A link's key may be any of these; the
-value is the Zoho Desk agent id. The sync asks :func:`resolve_owner` who owns a call; ``None``
-sends the call to the senior manager (R4c).
+A call log names its employee in up to three ways: the full name (``employee_fio``, often
+empty), the employee number (``employee_number``, Ringostat's staffId) and the SIP login or
+extension (:class:`ringodesk_cli.ringostat.records.Employee`). A link's key may be any of
+these; the value is the Zoho Desk agent id. The sync asks :func:`resolve_owner` who owns a
+call; ``None`` sends the call to the senior manager (R4c).
 """
 
 from __future__ import annotations
@@ -13,23 +13,17 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ringodesk_cli.errors import UsageError
+
+if TYPE_CHECKING:  # records pulls in phonenumbers, too slow to load for every command
+    from ringodesk_cli.ringostat.records import Employee
 
 TABLE = "employees"
 _NUMBER_LIKE = re.compile(r"^\+?[\d\s().\-]+$")
 _SIP_PREFIX = "sip:"
 Kind = Literal["sip", "number", "name"]
-
-
-@dataclass(frozen=True)
-class Employee:
-    """Who handled a call, as the call log names them; any part may be missing."""
-
-    name: str | None = None
-    number: str | None = None
-    sip: str | None = None
 
 
 def _name_key(text: str) -> str:
@@ -73,18 +67,7 @@ def key_matches(key: str, kind: Kind, value: str) -> bool:
     return _name_key(key) == _name_key(value)
 
 
-class EmployeeLike(Protocol):
-    """Anything naming an employee: this module's :class:`Employee` or the call record's."""
-
-    @property
-    def name(self) -> str | None: ...
-    @property
-    def number(self) -> str | None: ...
-    @property
-    def sip(self) -> str | None: ...
-
-
-def resolve_owner(employee: EmployeeLike | None, links: Mapping[str, str]) -> str | None:
+def resolve_owner(employee: Employee | None, links: Mapping[str, str]) -> str | None:
     """The agent id linked to ``employee``, or ``None`` (the senior manager's case, R4c).
 
     The most specific identity wins: SIP login, then employee number, then name, so that two

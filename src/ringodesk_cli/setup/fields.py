@@ -3,8 +3,8 @@
 Planning is pure (:func:`plan_fields`): given the fields Zoho already has, decide per label
 whether to reuse, create or refuse. :func:`ensure_fields` does the I/O through the Desk client.
 
-Zoho facts followed here (``/work/shared/reference/zoho-desk-api.md`` §3, OpenAPI
-``Field.json`` and ``FieldOld.json``):
+Zoho facts followed here (Zoho's Desk API documentation and its OpenAPI files ``Field.json``
+and ``FieldOld.json``):
 
 - ``GET/POST /api/v1/fields?module=`` is the current API; create answers 201 with the field.
   The older ``/api/v1/organizationFields`` is deprecated but is the fallback when ``/fields``
@@ -23,23 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from ringodesk_cli.errors import LicenseLimitedError, NotFoundError, ZohoError
+from ringodesk_cli.ringostat.catalogue import RS_LABELS, TEXT_MAX_LENGTH, TEXT_TYPE
 
-REQUIRED_FIELDS: tuple[str, ...] = (
-    "rs_utm_source",
-    "rs_utm_medium",
-    "rs_utm_campaign",
-    "rs_utm_term",
-    "rs_utm_content",
-    "rs_google_client_id",
-)
+# The six labels every module must have, in the catalogue's order.
+REQUIRED_FIELDS: tuple[str, ...] = RS_LABELS
 MODULES: tuple[str, ...] = ("tickets", "contacts")
 # Settings table that keeps label -> apiName (as Zoho returned it) per module.
 FIELD_TABLES: dict[str, str] = {"tickets": "fields.tickets", "contacts": "fields.contacts"}
-
-# R2: "single-line text" ("В одну строку") is Zoho's type ``Text``; 255 is its maximum
-# length (Field.json textFieldJsonNew: maxLength 1-255).
-TEXT_TYPE = "Text"
-TEXT_MAX_LENGTH = 255
 
 FIELDS_API = "fields"
 OLD_FIELDS_API = "organizationFields"
@@ -233,7 +223,7 @@ class FieldSource:
             try:
                 return self.client.list_fields(module)
             except NotFoundError as exc:
-                # zoho-desk-api.md §3: fall back when /fields is not served on this DC
+                # Fall back to the deprecated API when /fields is not served on this DC
                 # (404 URL_NOT_FOUND; a bare 404 without an errorCode is read the same way).
                 if exc.error_code not in ("URL_NOT_FOUND", None):
                     raise
@@ -281,8 +271,8 @@ def ensure_fields(
 ) -> FieldsReport:
     """List each module's fields, create the missing ``rs_*`` ones, report per field.
 
-    With ``dry_run`` only the lists are read (read-only requests are allowed in a preview, see
-    DECISIONS.md) and the report shows each creating request. After a license-limit refusal
+    With ``dry_run`` only the lists are read (a preview may send read-only requests) and the
+    report shows each creating request. After a license-limit refusal
     the remaining creates of that module are not sent: they would hit the same limit.
     """
     source = FieldSource(client)
@@ -338,7 +328,7 @@ def _created_result(
 ) -> FieldResult:
     api_name = created.get("apiName")
     if not api_name:
-        # Never guess the apiName (zoho-desk-api.md §3): without it the field is unusable.
+        # Never guess the apiName (Zoho generates it): without it the field is unusable.
         return FieldResult(
             module,
             label,

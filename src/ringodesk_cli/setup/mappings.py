@@ -3,9 +3,9 @@
 ``[mapping.ticket]`` and ``[mapping.contact]`` hold ``parameter = "cf_api_name"``. A mapping is
 checked against the live field list before anything is written (R12):
 
-- the parameter is a call-log field name (the catalogue of ``ringostat.md`` §1);
+- the parameter is a call-log field name (:data:`ringodesk_cli.ringostat.catalogue.PARAMETERS`);
 - the target exists in the module, is a custom field, and is single-line text (Zoho type
-  ``Text``). DECISIONS.md: the seed's "String" means ``Text``; Picklist, Email, Phone and URL
+  ``Text``; the product rules' "String" means ``Text``). Picklist, Email, Phone and URL
   are string-like but refused, because Zoho validates or restricts their values and an
   arbitrary Ringostat value would be rejected;
 - it is not one of the six ``rs_*`` default fields (R10: their values are fixed);
@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from ringodesk_cli.errors import UsageError
-from ringodesk_cli.ringostat.catalogue import DEFAULT_PARAMETERS, PARAMETERS, close_matches
-from ringodesk_cli.setup.fields import (
-    FIELD_TABLES,
-    REQUIRED_FIELDS,
+from ringodesk_cli.ringostat.catalogue import (
+    DEFAULT_PARAMETERS,
+    PARAMETERS,
+    RS_LABELS,
     TEXT_TYPE,
-    Problem,
-    is_custom,
+    close_matches,
 )
+from ringodesk_cli.setup.fields import FIELD_TABLES, Problem, is_custom
 
 Target = Literal["ticket", "contact"]
 TARGETS: tuple[Target, ...] = ("ticket", "contact")
@@ -113,7 +113,7 @@ def _field_problem(
             f"(Text) fields are accepted (refused: Picklist, Email, Phone, URL and non-text types)"
         )
     defaults = {d.casefold() for d in default_api_names}
-    names = {f.casefold() for f in REQUIRED_FIELDS} | {"cf_" + f for f in REQUIRED_FIELDS}
+    names = {f.casefold() for f in RS_LABELS} | {"cf_" + f for f in RS_LABELS}
     if api.casefold() in defaults or api.casefold() in names or label.casefold() in names:
         return (
             f"{module} field {api} is one of the six default rs_* fields, which ringodesk "

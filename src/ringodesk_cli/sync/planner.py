@@ -17,6 +17,7 @@ from typing import Any
 
 import phonenumbers
 
+from ringodesk_cli.ringostat.catalogue import RS_FIELDS, TEXT_MAX_LENGTH
 from ringodesk_cli.ringostat.records import UTM_FIELDS, CallRecord, Direction, Outcome
 from ringodesk_cli.setup.employees import resolve_owner
 
@@ -24,17 +25,10 @@ CONTACT = "$contact"
 TICKET = "$ticket"
 
 # The six default fields (R2, R10): label -> where the value comes from.
-DEFAULT_FIELDS: dict[str, str] = {
-    "rs_utm_source": "utm_source",
-    "rs_utm_medium": "utm_medium",
-    "rs_utm_campaign": "utm_campaign",
-    "rs_utm_term": "utm_term",
-    "rs_utm_content": "utm_content",
-    "rs_google_client_id": "client_id",
-}
-# We create the rs_* fields with this maxLength (setup.fields); a longer value is cut to fit
-# and kept whole in the description (DECISIONS: "a long UTM never quarantines a call").
-FIELD_MAX_LENGTH = 255
+DEFAULT_FIELDS: dict[str, str] = {f.label: f.parameter for f in RS_FIELDS}
+# The rs_* fields' maxLength; a longer value is cut to fit and kept whole in the description,
+# so a long UTM never quarantines a call.
+FIELD_MAX_LENGTH = TEXT_MAX_LENGTH
 SUBJECT_MAX = 255  # tickets allow 255, calls and tasks 300 (reference §6-7): keep the lower
 
 
@@ -319,20 +313,10 @@ def substitute(body: Mapping[str, Any], ids: Mapping[str, str | None]) -> dict[s
 def policy_from_settings(settings: Any) -> Policy:
     """The profile's policy; a missing senior manager or department is a config error."""
     from ringodesk_cli.durations import parse_duration
-    from ringodesk_cli.errors import ConfigError
-
-    def need(name: str) -> str:
-        value = settings.get(name)
-        if not value:
-            raise ConfigError(
-                f"{name} is not set in {settings.path}",
-                hint="run `ringodesk activate` (or `ringodesk config set " + name + " ...`)",
-            )
-        return str(value)
 
     return Policy(
-        senior_manager=need("integration.senior_manager"),
-        department_id=need("zoho.department_id"),
+        senior_manager=settings.require("integration.senior_manager"),
+        department_id=settings.require("zoho.department_id"),
         task_deadline=parse_duration(settings.get("integration.task_deadline")),
         tickets=settings.get("integration.tickets"),
         employees=settings.table("employees"),

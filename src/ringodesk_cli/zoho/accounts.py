@@ -3,7 +3,8 @@
 Library code: no printing, no terminal. HTTP through an injectable ``requests.Session``;
 time through injectable ``clock``/``sleep`` so tests never wait.
 
-Facts: /work/shared/reference/zoho-desk-api.md §1 (ACC = zoho.com/accounts/protocol/oauth).
+Facts: Zoho's OAuth documentation (ACC = zoho.com/accounts/protocol/oauth); open readings
+are listed in docs/zoho-readings.md.
 Secrets (client secret, grant codes, tokens) always travel in the POST form body, never in
 the URL: Zoho accepts both, and its own docs recommend the body "for security"
 (zoho.com/assist/api/generate-access-token.html), which keeps them out of proxy and server
@@ -31,9 +32,9 @@ from ringodesk_cli.errors import (
 from ringodesk_cli.redact import register_secret
 from ringodesk_cli.zoho.regions import DESK_SCOPES, data_center_for, is_zoho_accounts_server
 
-# Reference §1.4: access tokens live one hour.
+# Zoho access tokens live one hour (ACC token-limits.html).
 DEFAULT_EXPIRES_IN = 3600.0
-# Reference §1.3: "poll at most once every 30 seconds"; a user code lives 5 minutes.
+# ACC device flow: "poll at most once every 30 seconds"; a user code lives 5 minutes.
 DEFAULT_DEVICE_INTERVAL = 30.0
 DEFAULT_DEVICE_LIFETIME = 300.0
 # RFC 8628 §3.5: on slow_down the interval grows by 5 s; Zoho names the answer but not the step.
@@ -74,8 +75,8 @@ class Authorization:
 def _seconds(value: Any, default: float) -> float:
     """A duration from Zoho, in seconds.
 
-    [I] Whether the device endpoints give seconds or milliseconds is not documented
-    (reference §1.3). No poll interval or user-code lifetime is anywhere near 10,000 s,
+    Whether the device endpoints give seconds or milliseconds is not documented by Zoho
+    (docs/zoho-readings.md). No poll interval or user-code lifetime is anywhere near 10,000 s,
     so anything that large is read as milliseconds.
     """
     try:
@@ -88,7 +89,7 @@ def _seconds(value: Any, default: float) -> float:
 
 
 def _is_throttle(body: Mapping[str, Any]) -> bool:
-    # Reference §1.4: throttling is HTTP 200 {"error":"Access Denied","status":"failure",
+    # ACC token-limits.html: throttling is HTTP 200 {"error":"Access Denied","status":"failure",
     # "error_description":"You have made too many requests continuously..."}.
     error = str(body.get("error", ""))
     description = str(body.get("error_description", "")).lower()
@@ -148,7 +149,7 @@ class AccountsClient:
     # ----------------------------------------------------------------- browser / Self Client
     def authorization_url(self, redirect_uri: str, state: str, scopes: str = DESK_SCOPES) -> str:
         # ACC web-apps/authorization.html. access_type=offline alone yields a refresh token
-        # only on the first consent; prompt=consent yields one every time (reference §1.2).
+        # only on the first consent; prompt=consent yields one every time.
         query = {
             "response_type": "code",
             "client_id": self.client_id,
@@ -190,7 +191,7 @@ class AccountsClient:
     def revoke(self, token: str, token_type: str = "refresh_token") -> None:
         """Revoke a token at Zoho. Revoking a refresh token also kills its access tokens.
 
-        Reference §1.2 [X]: ACC revoke-refresh-token.html documents
+        Zoho's pages disagree: ACC revoke-refresh-token.html documents
         ``/oauth/v2/token/revoke``; a newer page documents ``/oauth/v2/revoke/token`` with
         Basic client authentication. Try the first, fall back to the second.
         """
@@ -335,7 +336,7 @@ class AccountsClient:
     def _check(self, response: requests.Response) -> dict[str, Any]:
         """The JSON body of a token-endpoint answer, or the matching error.
 
-        Reference §1.5: failures often arrive as HTTP 200 with an ``error`` key, so the key
+        Zoho's token endpoint often answers failures as HTTP 200 with an ``error`` key, so the key
         is checked before (and regardless of) the status code.
         """
         body = self._json(response)

@@ -1,15 +1,16 @@
 """The Zoho Desk REST API v1 client: headers, retries, typed errors, paging, endpoint helpers.
 
-Library code: never prints. Facts from /work/shared/reference/zoho-desk-api.md (cited as §n)
-and Zoho's OpenAPI files (``zoho/zohodesk-oas`` ``v1.0/*.json``, cited as OAS <file>).
+Library code: never prints. Zoho facts come from Zoho's Desk API documentation and its OpenAPI
+files (``v1.0/*.json`` in Zoho's ``zohodesk-oas`` repository, cited as "OAS <file>");
+readings that Zoho does not settle are listed in ``docs/zoho-readings.md``.
 
-* §1.6, §2: every call carries ``Authorization: Zoho-oauthtoken <token>`` and an ``orgId``
-  header (DeskDoc; the OAS's query parameter is the other form); only ``/organizations``
-  and ``/accessibleOrganizations`` work without it.
-* Retries live here, not in a urllib3 adapter (STYLE.md "meltano sdk": requests-mock replaces
-  adapters, so adapter retries would never be tested): 429, 5xx and connection errors, with
-  exponential backoff and full jitter, ``Retry-After`` honoured when present (§8 [I]: Zoho
-  documents none), everything capped. Other 4xx fail at once.
+* Every call carries ``Authorization: Zoho-oauthtoken <token>`` and an ``orgId`` header (the
+  OAS's query parameter is the other form); only ``/organizations`` and
+  ``/accessibleOrganizations`` work without it.
+* Retries follow :mod:`ringodesk_cli.http_retry`: 429, 5xx and connection errors, with
+  exponential backoff and full jitter, ``Retry-After`` honoured when present (Zoho documents
+  none), everything capped; a POST only when Zoho certainly did not act on it. Other 4xx fail
+  at once.
 * A 401 ``INVALID_OAUTH``/``UNAUTHORIZED`` invalidates the access token and retries once.
 """
 
@@ -25,9 +26,15 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from ringodesk_cli.errors import NotFoundError, OutcomeUnknownError, ZohoError, ZohoUnavailableError
+from ringodesk_cli.http_retry import (
+    RetryableFailure,
+    RetryPolicy,
+    may_resend,
+    new_session,
+    retryable_status,
+)
 from ringodesk_cli.redact import redact, register_secret
 from ringodesk_cli.zoho import desk_errors
 from ringodesk_cli.zoho.desk_errors import error_from_answer
@@ -38,13 +45,10 @@ __all__ = ["DeskClient", "OutcomeUnknownError", "TokenSource"]
 log = logging.getLogger("ringodesk.desk")
 
 API_PREFIX = "/api/v1"
-# §8 [I]: which 429 code means "slow down" and which means "daily credits spent" is not
-# confirmed. THRESHOLD_EXCEEDED reads like the credits one, so it gets at most this many
-# retries (in case it is really a concurrency limit) and then CreditsExhaustedError.
+# Which 429 code means "slow down" and which means "daily credits spent" is not confirmed by
+# Zoho (docs/zoho-readings.md). THRESHOLD_EXCEEDED reads like the credits one, so it gets at
+# most this many retries (in case it is really a concurrency limit), then CreditsExhaustedError.
 THRESHOLD_EXCEEDED_RETRIES = 2
-# A resent POST may create a second record (see OutcomeUnknownError); resend it only when
-# Zoho certainly did not act on it: rate-limited, or 503 "not processing".
-_POST_SAFE_STATUSES = frozenset({429, 503})
 # List sizes from the OAS: calls/tasks at most 99 (Call.json, Task.json `limit` maximum),
 # contacts and tickets 100, agents and departments 200 (Agent.json, Department.json).
 _CALLS_LIMIT = 99
@@ -57,15 +61,6 @@ class TokenSource(Protocol):
     def access_token(self) -> str: ...
 
     def invalidate(self, token: str) -> None: ...
-
-
-class _Retry(Exception):
-    """Internal: this attempt failed in a way worth another try."""
-
-    def __init__(self, error: ZohoError, retry_after: float | None = None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.retry_after = retry_after
 
 
 class DeskClient:
@@ -93,18 +88,15 @@ class DeskClient:
         self.api_root = root + API_PREFIX
         self.tokens = tokens
         self.org_id: str | None = org_id
-        self.session = session if session is not None else _new_session()
-        self.sleep = sleep
-        self.rng = rng
-        self.max_attempts = max(1, max_attempts)
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
+        # A pool large enough for the sync's threads (zoho.concurrency; Zoho allows at most
+        # 25 concurrent calls per portal).
+        self.session = session if session is not None else new_session(pool_maxsize=64)
+        self.retry = RetryPolicy(max_attempts, backoff_base, backoff_cap, sleep, rng, clock)
         self.timeout = timeout
-        self.clock = clock
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._pager = Pager()
-        # Zoho limits concurrent calls per portal (§8): at most this many requests are on the
+        # Zoho limits concurrent calls per portal: at most this many requests are on the
         # wire at once, however many threads prepare work (the sync runs more threads than
         # slots so a slot never idles while a thread commits to the ledger).
         self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
@@ -125,42 +117,37 @@ class DeskClient:
     ) -> Any:
         """One API call with retries; the parsed JSON, or ``None`` for 204 / an empty body."""
         method = method.upper()
-        failures = 0
         auth_retried = False
         threshold_hits = 0
-        while True:
-            token = self.tokens.access_token()
-            register_secret(token)
-            try:
-                return self._attempt(method, path, params, json, with_org, token)
-            except _StaleToken as stale:
-                if auth_retried:
-                    raise error_from_answer(
-                        method, path, 401, stale.text, retried_auth=True
-                    ) from None
-                auth_retried = True
-                self.tokens.invalidate(token)
-                log.debug(
-                    "%s %s: access token refused; retrying once with a fresh one", method, path
-                )
-            except _Retry as retry:
-                failures += 1
-                if retry.error.error_code == desk_errors.THRESHOLD_EXCEEDED:
-                    threshold_hits += 1
-                    if threshold_hits > THRESHOLD_EXCEEDED_RETRIES:
-                        raise retry.error from None
-                if failures >= self.max_attempts:
-                    raise retry.error from None
-                delay = self._delay(failures, retry.retry_after)
-                log.debug(
-                    "%s %s: %s; retry %d in %.2fs",
-                    method,
-                    path,
-                    redact(retry.error),
-                    failures,
-                    delay,
-                )
-                self.sleep(delay)
+
+        def attempt() -> Any:
+            nonlocal auth_retried
+            while True:
+                token = self.tokens.access_token()
+                register_secret(token)
+                try:
+                    return self._attempt(method, path, params, json, with_org, token)
+                except _StaleToken as stale:
+                    if auth_retried:
+                        raise error_from_answer(
+                            method, path, 401, stale.text, retried_auth=True
+                        ) from None
+                    auth_retried = True
+                    self.tokens.invalidate(token)
+                    log.debug(
+                        "%s %s: access token refused; retrying once with a fresh one",
+                        method,
+                        path,
+                    )
+
+        def give_up(failure: RetryableFailure) -> bool:
+            nonlocal threshold_hits
+            if getattr(failure.error, "error_code", None) != desk_errors.THRESHOLD_EXCEEDED:
+                return False
+            threshold_hits += 1
+            return threshold_hits > THRESHOLD_EXCEEDED_RETRIES
+
+        return self.retry.run(attempt, label=f"{method} {path}", logger=log, give_up=give_up)
 
     def _attempt(
         self,
@@ -192,12 +179,13 @@ class DeskClient:
         if status == 401 and code in desk_errors.TOKEN_REFRESH_CODES:
             raise _StaleToken(text)
         error = error_from_answer(method, path, status, text)
-        if status == 429 or status >= 500:
-            if method == "POST" and status not in _POST_SAFE_STATUSES:
+        if retryable_status(status):
+            if not may_resend(method, status=status):
+                # A resent POST may create a second record: report the open outcome instead.
                 raise OutcomeUnknownError(
                     str(error), status=status, error_code=error.error_code, payload=error.payload
                 )
-            raise _Retry(error, self._retry_after(resp))
+            raise RetryableFailure(error, self.retry.retry_after(resp.headers.get("Retry-After")))
         raise error
 
     def _send(
@@ -223,20 +211,9 @@ class DeskClient:
 
     def _transport_failure(self, method: str, path: str, exc: Exception) -> Exception:
         message = redact(f"{method} {path}: Zoho Desk could not be reached ({type(exc).__name__})")
-        if method == "POST" and not desk_errors.never_sent(exc):
+        if not may_resend(method, exc=exc):
             return OutcomeUnknownError(message)
-        return _Retry(ZohoUnavailableError(message))
-
-    def _delay(self, failures: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return max(0.0, min(self.backoff_cap, retry_after))
-        # Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): spreads the
-        # retries of the sync's parallel threads instead of having them return in step.
-        ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** (failures - 1))
-        return max(0.0, self.rng() * ceiling)
-
-    def _retry_after(self, resp: requests.Response) -> float | None:
-        return desk_errors.retry_after_seconds(resp.headers.get("Retry-After"), self.clock())
+        return RetryableFailure(ZohoUnavailableError(message))
 
     def _count(self, method: str, path: str) -> None:
         with self._stats_lock:
@@ -256,9 +233,10 @@ class DeskClient:
     def first_page(
         self, path: str, params: dict[str, Any] | None = None, *, limit: int = _SEARCH_LIMIT
     ) -> list[dict[str, Any]]:
-        """One page, without ``from``: the server starts at its own first record, so the
-        0-or-1-based question (§8 [X]) never arises and a search costs one request. Used for
-        searches, whose hits the caller verifies anyway (each API credit counts)."""
+        """One page, without ``from``: the server starts at its own first record, so whether
+        ``from`` counts from 0 or 1 (docs/zoho-readings.md) never matters, and a search costs
+        one request. Used for searches, whose hits the caller verifies anyway (each API credit
+        counts)."""
         return rows_of(self.request("GET", path, params={**(params or {}), "limit": limit}))
 
     # ------------------------------------------------------- organizations
@@ -287,8 +265,8 @@ class DeskClient:
 
     # -------------------------------------------------------------- fields
     def list_fields(self, module: str) -> list[dict[str, Any]]:
-        # §3: the new Fields API; a DC without it answers 404 URL_NOT_FOUND (NotFoundError),
-        # and the caller falls back to list_organization_fields.
+        # The current Fields API (OAS Field.json); a data center without it answers 404
+        # URL_NOT_FOUND (NotFoundError), and the caller falls back to list_organization_fields.
         return rows_of(self.request("GET", "/fields", params={"module": module}))
 
     def create_field(self, module: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -297,7 +275,7 @@ class DeskClient:
         )
 
     def list_organization_fields(self, module: str) -> list[dict[str, Any]]:
-        # §3: deprecated twin (OAS FieldOld.json, x-deprecated-on 01/07/2026).
+        # Its deprecated twin (OAS FieldOld.json, x-deprecated-on 01/07/2026).
         return rows_of(self.request("GET", "/organizationFields", params={"module": module}))
 
     def create_organization_field(self, module: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -313,7 +291,7 @@ class DeskClient:
         all_: str | None = None,
         limit: int = 50,
     ) -> list[dict[str, Any]]:
-        """At most ``limit`` matches. §5 [X]: ``phone``/``mobile`` exist only in newer OAS
+        """At most ``limit`` matches. ``phone``/``mobile`` exist only in newer OAS
         versions and match by wildcard; callers verify each number. Criteria given together
         are combined by Zoho (presumably AND), so search phone and mobile separately."""
         params = {k: v for k, v in (("phone", phone), ("mobile", mobile), ("_all", all_)) if v}
@@ -325,14 +303,6 @@ class DeskClient:
     def create_contact(self, body: dict[str, Any]) -> dict[str, Any]:
         return _one(self.request("POST", "/contacts", json=body), "/contacts")
 
-    def get_contact(self, contact_id: str) -> dict[str, Any]:
-        path = _path("/contacts/{}", contact_id)
-        return _one(self.request("GET", path), path)
-
-    def update_contact(self, contact_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        path = _path("/contacts/{}", contact_id)
-        return _one(self.request("PATCH", path, json=body), path)
-
     # ------------------------------------------------------------- tickets
     def create_ticket(self, body: dict[str, Any]) -> dict[str, Any]:
         return _one(self.request("POST", "/tickets", json=body), "/tickets")
@@ -340,10 +310,6 @@ class DeskClient:
     def get_ticket(self, ticket_id: str) -> dict[str, Any]:
         path = _path("/tickets/{}", ticket_id)
         return _one(self.request("GET", path), path)
-
-    def update_ticket(self, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        path = _path("/tickets/{}", ticket_id)
-        return _one(self.request("PATCH", path, json=body), path)
 
     def search_tickets(self, *, subject: str) -> list[dict[str, Any]]:
         return self.first_page("/tickets/search", {"subject": subject})
@@ -370,9 +336,9 @@ class DeskClient:
     def list_contact_calls(self, contact_id: str) -> list[dict[str, Any]]:
         """A contact's call activities.
 
-        [I] ``GET /contacts/{id}/calls`` is not in the OAS files we hold. It is tried first;
-        on 404 ``URL_NOT_FOUND`` we fall back to the calls of each of the contact's tickets
-        (documented endpoints), which misses calls linked to no ticket.
+        ``GET /contacts/{id}/calls`` is not in Zoho's OAS files (docs/zoho-readings.md). It is
+        tried first; on 404 ``URL_NOT_FOUND`` we fall back to the calls of each of the
+        contact's tickets (documented endpoints), which misses calls linked to no ticket.
         """
         path = _path("/contacts/{}/calls", contact_id)
         try:
@@ -391,10 +357,6 @@ class DeskClient:
     def create_task(self, body: dict[str, Any]) -> dict[str, Any]:
         return _one(self.request("POST", "/tasks", json=body), "/tasks")
 
-    def update_task(self, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        path = _path("/tasks/{}", task_id)
-        return _one(self.request("PATCH", path, json=body), path)
-
     def search_tasks(self, *, subject: str) -> list[dict[str, Any]]:
         return self.first_page("/tasks/search", {"subject": subject})
 
@@ -407,18 +369,8 @@ class _StaleToken(Exception):
         self.text = text
 
 
-def _new_session() -> requests.Session:
-    session = requests.Session()
-    # No adapter retries (ours are in DeskClient.request); a pool large enough for the sync's
-    # threads (zoho.concurrency, 25 at most per portal: §8 "Credits and concurrency").
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
-
-
 def _parse_success(method: str, path: str, resp: requests.Response) -> Any:
-    # DECISIONS.md "Empty answers": lists and searches answer 204 with no body.
+    # Lists and searches answer 204 with no body when nothing matches.
     if resp.status_code == 204 or not resp.content or not resp.content.strip():
         return None
     try:

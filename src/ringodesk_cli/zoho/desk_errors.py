@@ -1,20 +1,16 @@
 """Turn a Zoho Desk error answer into one of the typed errors of :mod:`ringodesk_cli.errors`.
 
-Error body (Zoho's OpenAPI ``Common.json``, reference/zoho-desk-api.md §8):
-``{"errorCode": "...", "message": "..."}``; ``INVALID_DATA`` adds ``errors[]`` of
-``{fieldName, errorType, errorMessage}``; ``LICENSE_ACCESS_LIMITED`` adds ``maxAllowedEntity``,
-``feature``, ``editionType``, ``isTrial``. DECISIONS.md ("Empty answers"): bodies without
-``errors[]``, empty bodies and non-JSON bodies (a proxy's HTML page) must not crash us.
+Error body (Zoho's OpenAPI ``Common.json``): ``{"errorCode": "...", "message": "..."}``;
+``INVALID_DATA`` adds ``errors[]`` of ``{fieldName, errorType, errorMessage}``;
+``LICENSE_ACCESS_LIMITED`` adds ``maxAllowedEntity``, ``feature``, ``editionType``,
+``isTrial``. Bodies without ``errors[]``, empty bodies and non-JSON bodies (a proxy's HTML
+page) are all read without crashing.
 """
 
 from __future__ import annotations
 
 import json
-from email.utils import parsedate_to_datetime
 from typing import Any
-
-import requests
-from urllib3.exceptions import MaxRetryError
 
 from ringodesk_cli.errors import (
     CreditsExhaustedError,
@@ -30,7 +26,7 @@ from ringodesk_cli.errors import (
 )
 from ringodesk_cli.redact import redact
 
-# errorCode values (OAS Common.json enum and DeskDoc "Errors", reference §8).
+# errorCode values (OAS Common.json enum and the "Errors" page of Zoho's Desk API docs).
 INVALID_OAUTH = "INVALID_OAUTH"
 UNAUTHORIZED = "UNAUTHORIZED"
 SCOPE_MISMATCH = "SCOPE_MISMATCH"
@@ -121,34 +117,3 @@ def _error_class(status: int, code: str | None) -> type[ZohoError]:
     if status >= 500:
         return ZohoUnavailableError
     return ZohoError
-
-
-def never_sent(exc: Exception) -> bool:
-    """True when the request certainly never reached Zoho (so a POST may be resent).
-
-    requests raises ConnectTimeout for a connect timeout and wraps urllib3's MaxRetryError
-    (raised only for connection set-up failures, since requests disables read retries) in
-    ConnectionError; a ReadTimeout or a connection dropped mid-answer leaves the outcome open.
-    """
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout):
-        return bool(exc.args) and isinstance(exc.args[0], MaxRetryError)
-    return False
-
-
-def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """``Retry-After`` as seconds from ``now``: delta-seconds or an HTTP date (RFC 9110
-    §10.2.3). §8 [I]: Zoho documents no Retry-After; honour it if it ever comes."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return when.timestamp() - now

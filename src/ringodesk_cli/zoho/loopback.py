@@ -1,8 +1,8 @@
 """The browser flow's one-shot redirect listener on 127.0.0.1.
 
-DECISIONS.md: the redirect URI registered in Zoho's API console is
+The redirect URI registered in Zoho's API console is
 ``http://127.0.0.1:{zoho.redirect_port}/callback`` (default 8765). Zoho documents no PKCE
-(reference §1.3 [I]), so a random ``state`` ties the redirect to the request we made; the
+(docs/zoho-readings.md), so a random ``state`` ties the redirect to the request we made; the
 redirect also names the user's data center (``location``, ``accounts-server``; ACC
 multi-dc/client-authorization.html).
 

@@ -1,13 +1,13 @@
 """Walk Zoho Desk's ``from``/``limit`` lists without losing or repeating a record.
 
-reference/zoho-desk-api.md §8 [X]: sources disagree on whether ``from`` is 0- or 1-based
-(the OpenAPI says "starts from 0" for search and "minimum 0" for agents; Pipedream, amp-labs
-and Sinfjell's client say 1-based). Lists answer ``{"data": [...]}`` or 204 with no body.
+Sources disagree on whether ``from`` is 0- or 1-based (the OpenAPI says "starts from 0" for
+search and "minimum 0" for agents; Pipedream, amp-labs and Sinfjell's client say 1-based; see
+docs/zoho-readings.md). Lists answer ``{"data": [...]}`` or 204 with no body.
 
 What we do, per endpoint (path with ids folded to ``{id}``, since search and list endpoints
 may differ):
 
-* start at ``from=1`` as the reference advises;
+* start at ``from=1``, as most sources do;
 * the first time an endpoint is walked, also ask ``from=0`` once (a *probe*). A 1-based
   server refuses it (400/422, as the OpenAPI's own ``UNPROCESSABLE_ENTITY`` example shows)
   or returns the same first record; a 0-based server returns a record ``from=1`` skipped,
@@ -35,7 +35,7 @@ _ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
 
 def endpoint_key(path: str) -> str:
     """``/contacts/1892000000088017/tickets`` -> ``/contacts/{id}/tickets`` (Zoho ids are
-    numeric strings, reference §8 "Dates and IDs")."""
+    numeric strings)."""
     return _ID_SEGMENT.sub("/{id}", path.split("?", 1)[0])
 
 

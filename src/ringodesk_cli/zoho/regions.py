@@ -1,9 +1,8 @@
 """Zoho data centers: which Accounts server and which Desk host serve each region.
 
-Facts from /work/shared/reference/zoho-desk-api.md §1.1 and §2 (copied here as data; the
-product never reads /work/shared). Zoho's own sources: ACC ``multi-dc.html`` and
-``https://accounts.zoho.com/oauth/serverinfo`` for the Accounts hosts, DeskDoc and third-party
-clients for the Desk hosts.
+Sources: Zoho's OAuth page ``multi-dc.html`` (ACC) and
+``https://accounts.zoho.com/oauth/serverinfo`` for the Accounts hosts; Zoho's Desk API
+documentation and third-party clients for the Desk hosts.
 """
 
 from __future__ import annotations
@@ -35,18 +34,18 @@ DATA_CENTERS: dict[str, DataCenter] = {
         DataCenter("com.au", "au", "https://accounts.zoho.com.au", "https://desk.zoho.com.au"),
         DataCenter("jp", "jp", "https://accounts.zoho.jp", "https://desk.zoho.jp"),
         # Canada lives on zohocloud.ca: there is no accounts.zoho.ca (ACC multi-dc.html).
-        # The Desk host comes from third-party code only (reference §1.1 [I]).
+        # The Desk host comes from third-party code only (docs/zoho-readings.md).
         DataCenter("ca", "ca", "https://accounts.zohocloud.ca", "https://desk.zohocloud.ca"),
-        # SA Desk host: third-party code only (reference §1.1 [I]).
+        # SA Desk host: third-party code only (docs/zoho-readings.md).
         DataCenter("sa", "sa", "https://accounts.zoho.sa", "https://desk.zoho.sa"),
-        # UK: the Accounts host is documented, the Desk host is not (DECISIONS.md "Unknowns").
+        # UK: the Accounts host is documented, the Desk host is not.
         # We do not guess it: the user must pass --desk-url.
         DataCenter("uk", "uk", "https://accounts.zoho.uk", None),
         DataCenter("com.cn", "cn", "https://accounts.zoho.com.cn", "https://desk.zoho.com.cn"),
     )
 }
 
-# Reference §1.7: Zoho's suggested set. POST /fields needs Desk.settings.CREATE (or
+# Zoho's suggested scope set for Desk integrations. POST /fields needs Desk.settings.CREATE (or
 # Desk.fields.CREATE), which Desk.settings.ALL covers; GET /agents and /organizations are
 # covered by Desk.basic.READ; contact search needs Desk.search.READ + Desk.contacts.*.
 DESK_SCOPES = (
@@ -128,7 +127,7 @@ def desk_url_for_accounts_server(accounts_server: str | None, location: str | No
     """The Desk host root of the data center Zoho sent the user to, or None when unknown.
 
     Never derived from the token answer's ``api_domain``: www.zohoapis.<tld> does not serve
-    Desk paths (reference §1.2). None means "keep the configured Desk URL" (a loopback
+    Desk paths. None means "keep the configured Desk URL" (a loopback
     stand-in) or, for UK, "ask the user" (its Desk host is undocumented).
     """
     dc = data_center_for(accounts_server, location)

@@ -1,7 +1,7 @@
 """The access-token cache and the provider the Desk client asks for a token.
 
-DECISIONS.md "Token requests are throttled": Zoho allows 10 token requests per 10 minutes
-per refresh token and answers the 11th with HTTP 200 "Access Denied" (reference §1.4). So
+Token requests are throttled: Zoho allows 10 token requests per 10 minutes per refresh
+token and answers the 11th with HTTP 200 "Access Denied" (ACC token-limits.html). So
 the access token is cached in the profile's state dir (0600) across runs -- a cron run every
 minute reuses it until shortly before expiry -- two processes never refresh at once (an
 exclusive file lock, and the cache is re-read after taking it), and the cache keeps the
@@ -30,7 +30,7 @@ from ringodesk_cli.settings import write_atomic
 from ringodesk_cli.zoho.accounts import AccountsClient
 
 CACHE_FILE_NAME = "zoho-token.json"
-# Reference §1.4 (ACC token-limits.html): at most 10 token requests in 10 minutes.
+# ACC token-limits.html: at most 10 token requests in 10 minutes.
 TOKEN_REQUEST_LIMIT = 10
 TOKEN_REQUEST_WINDOW = 600.0
 # A token this close to expiry is still handed out when refreshing is impossible (local limit

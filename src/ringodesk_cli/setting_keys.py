@@ -1,0 +1,211 @@
+"""The registry of a profile's settings: every key with its checker, default, description and
+environment variable, and the free-form tables. :mod:`ringodesk_cli.settings` reads and writes
+the file against it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ringodesk_cli.durations import parse_duration
+
+REGIONS = ("com", "eu", "in", "com.au", "jp", "ca", "sa", "uk", "com.cn")
+TICKET_POLICIES = ("new-caller", "every-inbound", "never")
+SOURCE_KINDS = ("files", "inbox", "api")
+
+
+def _check_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a string")
+    return value
+
+
+def _check_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a whole number") from None
+    return int(value)
+
+
+def _check_positive_int(value: Any) -> int:
+    number = _check_int(value)
+    if number < 1:
+        raise ValueError(f"{number} must be 1 or more")
+    return number
+
+
+def _check_port(value: Any) -> int:
+    number = _check_int(value)
+    if not 1 <= number <= 65535:
+        raise ValueError(f"{number} is not a TCP port (1-65535)")
+    return number
+
+
+def _check_duration(value: Any) -> str:
+    text = _check_str(value)
+    parse_duration(text)
+    return text
+
+
+def _check_url(value: Any) -> str:
+    text = _check_str(value).rstrip("/")
+    if not re.match(r"^https?://[^\s/]+", text):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return text
+
+
+def _check_timezone(value: Any) -> str:
+    text = _check_str(value)
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{text!r} is not an IANA time zone like Europe/Kyiv") from None
+    return text
+
+
+def _check_region_code(value: Any) -> str:
+    text = _check_str(value).upper()
+    if not re.match(r"^[A-Z]{2}$", text):
+        raise ValueError(f"{value!r} is not a two-letter country code like UA")
+    return text
+
+
+def _check_id(value: Any) -> str:
+    # Zoho ids are 64-bit numbers; TOML users may write them unquoted.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    text = _check_str(value)
+    if not text.isdigit():
+        raise ValueError(f"{value!r} is not a Zoho id (digits only)")
+    return text
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        text = _check_str(value)
+        if text not in options:
+            raise ValueError(f"{text!r} is not one of {', '.join(options)}")
+        return text
+
+    return check
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: its dotted name, checker, default, description and environment variable."""
+
+    name: str
+    check: Callable[[Any], Any]
+    default: Any
+    description: str
+    env: str | None = None
+    kind: str = "str"
+
+
+def system_timezone() -> str:
+    tz = os.environ.get("TZ", "")
+    if tz and not tz.startswith(":"):
+        try:
+            ZoneInfo(tz)
+            return tz
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            name = target.split("zoneinfo/", 1)[1]
+            ZoneInfo(name)
+            return name
+    except (OSError, ZoneInfoNotFoundError, ValueError):
+        pass
+    return "UTC"
+
+
+KEYS: dict[str, Key] = {
+    k.name: k
+    for k in (
+        Key("zoho.region", _choice(REGIONS), "com", "Zoho data center: " + ", ".join(REGIONS)),
+        Key("zoho.client_id", _check_str, None, "OAuth client id from api-console.zoho.com"),
+        Key(
+            "zoho.accounts_url",
+            _check_url,
+            None,
+            "Zoho Accounts server; default: the region's",
+            env="RINGODESK_ACCOUNTS_URL",
+        ),
+        Key(
+            "zoho.desk_url",
+            _check_url,
+            None,
+            "Zoho Desk host root (the client adds /api/v1); default: the region's",
+            env="RINGODESK_DESK_URL",
+        ),
+        Key("zoho.org_id", _check_id, None, "Zoho Desk organization id"),
+        Key("zoho.department_id", _check_id, None, "Department that tickets, calls, tasks go to"),
+        Key(
+            "zoho.concurrency",
+            _check_positive_int,
+            5,
+            "Requests in flight at once (Free edition allows 5)",
+            kind="int",
+        ),
+        Key(
+            "zoho.redirect_port",
+            _check_port,
+            8765,
+            "Port of http://127.0.0.1:PORT/callback registered in Zoho's API console",
+            kind="int",
+        ),
+        Key(
+            "integration.senior_manager",
+            _check_id,
+            None,
+            "Agent id of the senior manager (owner of missed-call work)",
+        ),
+        Key(
+            "integration.task_deadline",
+            _check_duration,
+            "4h",
+            "Task processing deadline: missed-call task due = call time + this",
+            kind="duration",
+        ),
+        Key(
+            "integration.tickets",
+            _choice(TICKET_POLICIES),
+            "new-caller",
+            "When a ticket is created: " + ", ".join(TICKET_POLICIES),
+        ),
+        Key(
+            "ringostat.timezone",
+            _check_timezone,
+            None,
+            "IANA zone of calldate in exports; default: the system zone",
+        ),
+        Key(
+            "ringostat.default_region",
+            _check_region_code,
+            "UA",
+            "Country assumed for numbers written without a country code",
+        ),
+        Key("ringostat.api_url", _check_url, "https://api.ringostat.net", "Ringostat API root"),
+        Key("source.kind", _choice(SOURCE_KINDS), "files", "Where sync reads calls from"),
+        Key("source.inbox", _check_str, None, "Folder of export files for kind = inbox"),
+    )
+}
+
+# Tables whose keys are free (user data), each value a string.
+TABLES: dict[str, str] = {
+    "source.columns": "export header -> call-log field name, for headers ringodesk does not know",
+    "fields.tickets": "rs_* label -> ticket field apiName as Zoho returned it",
+    "fields.contacts": "rs_* label -> contact field apiName as Zoho returned it",
+    "employees": "Ringostat employee name, number or SIP -> Zoho Desk agent id",
+    "mapping.ticket": "Ringostat parameter -> ticket custom field apiName",
+    "mapping.contact": "Ringostat parameter -> contact custom field apiName",
+}
