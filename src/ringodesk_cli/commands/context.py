@@ -16,7 +16,7 @@ import typer
 
 from ringodesk_cli.environment import PROFILE_VAR, Environment
 from ringodesk_cli.render import Output
-from ringodesk_cli.settings import Paths, Settings
+from ringodesk_cli.settings import Paths, Settings, require_profile
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -104,9 +104,14 @@ class AppContext:
     def settings(self) -> Settings:
         return Settings.load(self.profile, self.paths)
 
-    def session(self) -> Session:
+    def session(self, *, new_profile: bool = False) -> Session:
+        """The profile's session; unless ``new_profile`` (``activate`` creates profiles), a
+        profile without a settings file is a ``ConfigError`` naming the existing ones."""
         from ringodesk_cli.session import Session
 
+        if not new_profile:
+            named = bool(self.profile_name or self.env.get(PROFILE_VAR))
+            require_profile(self.profile, self.paths, named=named)
         warn = self.output.warn if self.storage_warnings else None
         return Session.open(
             self.profile,
