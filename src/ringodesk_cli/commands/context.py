@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ringodesk_cli.environment import PROFILE_VAR, Environment
+from ringodesk_cli.interrupts import Interrupts
 from ringodesk_cli.render import Output
 from ringodesk_cli.settings import Paths, Settings, require_profile
 
@@ -77,6 +78,8 @@ class AppContext:
     output: Output = field(default_factory=Output)
     insecure_storage: bool = False
     storage_warnings: bool = True  # the demo's throw-away profile needs no plain-file warning
+    # SIGINT/SIGTERM of the process (installed by the entry point; inert otherwise).
+    interrupts: Interrupts = field(default_factory=Interrupts)
 
     def apply_root_options(
         self, *, profile: str | None, verbose: int, quiet: bool, json_mode: bool, no_input: bool
