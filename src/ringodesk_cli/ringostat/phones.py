@@ -130,6 +130,10 @@ def _fast_e164(key: str, region: str) -> str | None:
     try:
         if key.startswith("+"):
             digits = key[1:]
+            if digits.startswith("0"):
+                # No country code starts with 0: `+012...` is not `+1 2...` (libphonenumber
+                # refuses it), so the full parser decides.
+                return None
             for size in (1, 2, 3):
                 head = digits[:size]
                 regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(head)) if head else None
