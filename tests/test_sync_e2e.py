@@ -397,3 +397,65 @@ def test_dry_run_prints_each_record_and_the_total_and_writes_nothing(
     assert desk.creating() == 0
     offline = desk.run("sync", "--dry-run", "--offline", "--json", str(export))
     assert offline.json()["planned"]["POST /calls"] == 2
+
+
+def _state_snapshot(state: Path) -> dict[str, bytes]:
+    """The state dir's files and contents. SQLite's shared-memory index (``-shm``), which a
+    reader of a WAL database may create, is left out; a ``-wal`` must hold no frames."""
+    files = {p.name: p.read_bytes() for p in sorted(state.iterdir()) if p.is_file()}
+    files.pop("ledger.sqlite3-shm", None)
+    if not files.pop("ledger.sqlite3-wal", b""):
+        return files
+    raise AssertionError("the ledger's write-ahead log holds frames")
+
+
+def test_rows_without_an_id_and_unreadable_rows_are_reported_by_dry_runs_and_quarantined_once(
+    desk: Desk, tmp_path: Path
+) -> None:
+    """Each run is its own process: a quarantine key must not depend on anything but the
+    row (no per-process hash seed, no clock)."""
+    desk.setup()
+    export = write_export(
+        tmp_path / "calls.csv",
+        [
+            Call("q-1", "+380671190001", ago(30)),
+            Call("", "+380671190002", ago(25)),  # line 3: no Ringostat id
+            Call("", "+380671190003", ago(24)),  # line 4: no id, the same reason
+            # line 5: a value over the csv module's field-size limit (131,072 characters)
+            Call("q-4", "+380671190004", ago(20), landing="https://x.example/?" + "a" * 140_000),
+            Call("q-5", "+380671190005", ago(10)),
+        ],
+    )
+    expected_bad = [
+        f"{export}:3: uniqueid: the call has no Ringostat id",
+        f"{export}:4: uniqueid: the call has no Ringostat id",
+        f"{export}:5: landing: longer than the csv module's limit of 131072 characters",
+    ]
+    state = Path(desk.env["RINGODESK_HOME"]) / "state" / "default"
+    before = _state_snapshot(state)
+
+    dry = desk.run("sync", "--dry-run", "--json", str(export))
+    assert dry.code == 6, dry
+    assert dry.json()["bad_rows"] == expected_bad
+    assert (dry.json()["quarantined"], dry.json()["planned"]["POST /calls"]) == (3, 2)
+    assert _state_snapshot(state) == before  # no ledger, no lock, nothing
+    assert desk.creating() == 0
+
+    first = desk.sync(str(export))
+    assert first.code == 6, first
+    assert first.json()["bad_rows"] == expected_bad
+    assert (first.json()["quarantined"], first.json()["delivered"]) == (3, 2)
+    for line in expected_bad:
+        assert f"quarantined: {line}" in first.stderr
+    written = _state_snapshot(state)
+
+    dry = desk.run("sync", "--dry-run", "--json", str(export))
+    assert dry.code == 0, dry
+    assert (dry.json()["quarantined"], dry.json()["quarantined_before"]) == (0, 3)
+    assert _state_snapshot(state) == written
+
+    again = desk.sync(str(export))
+    assert again.code == 0, again
+    assert (again.json()["quarantined"], again.json()["quarantined_before"]) == (0, 3)
+    assert again.json()["already_delivered"] == 2
+    assert len(desk.sb.records("calls")) == 2
