@@ -5,23 +5,24 @@ creates")."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from e2e import (
-    KYIV,
     Call,
     Desk,
     agent_id,
     ago,
     by_marker,
     contacts_by_phone,
+    in_utc,
     kill_after_write,
     revoke_after,
     wrap_desk,
     write_export,
+    zoho_utc,
 )
 from sandbox_fixture import (
     desk_session,
@@ -37,8 +38,11 @@ def desk(sandbox: Sandbox, subprocess_env: dict[str, str], tmp_path: Path) -> De
     return Desk(sandbox, subprocess_env, tmp_path)
 
 
-def utc(when: datetime) -> str:
-    return when.replace(tzinfo=KYIV).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+def utc(when: datetime, plus: timedelta = timedelta(0)) -> str:
+    """What Zoho should hold for an export's Kyiv wall-clock time ``when`` plus ``plus``:
+    the deadline is added to the UTC moment, never to the wall-clock time (a DST change in
+    between would shift it by an hour)."""
+    return zoho_utc(in_utc(when) + plus)
 
 
 def one(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -153,7 +157,7 @@ def test_rules_r4_to_r7_give_exact_owners_due_times_fields_and_links(
     task2 = one(by_marker(sb.records("tasks"), "t-2"))
     assert task2["ownerId"] == senior
     assert task2["contactId"] == contact1["id"]
-    assert task2["dueDate"] == utc(calls[1].when + timedelta(minutes=90))
+    assert task2["dueDate"] == utc(calls[1].when, plus=timedelta(minutes=90))
     assert task2["statusType"] == "Open"
 
     # t-3: a new caller's missed call, the export names an agent: still the senior manager
@@ -165,7 +169,7 @@ def test_rules_r4_to_r7_give_exact_owners_due_times_fields_and_links(
     assert task3["ownerId"] == senior
     assert ticket3["contactId"] == call3["contactId"] == task3["contactId"] == contact3["id"]
     assert call3["ticketId"] == task3["ticketId"] == ticket3["id"]
-    assert task3["dueDate"] == utc(calls[2].when + timedelta(minutes=90))
+    assert task3["dueDate"] == utc(calls[2].when, plus=timedelta(minutes=90))
     assert ticket3["subject"].startswith("Missed call from +380 67 111 0003")
 
     # t-4: outbound unanswered: a Missed call owned by the agent who dialled, nothing else
@@ -181,7 +185,31 @@ def test_rules_r4_to_r7_give_exact_owners_due_times_fields_and_links(
     task5 = one(by_marker(sb.records("tasks"), "t-5"))
     assert call5["ownerId"] == task5["ownerId"] == senior
     assert "reception_sip" in task5["subject"]
-    assert task5["dueDate"] == utc(calls[4].when + timedelta(minutes=90))
+    assert task5["dueDate"] == utc(calls[4].when, plus=timedelta(minutes=90))
+
+
+@pytest.mark.parametrize(
+    ("wall", "start", "due"),
+    [
+        # Last Sunday of March: 03:00 EET becomes 04:00 EEST; 4 h after 01:30 EET is 06:30 EEST.
+        ("2026-03-29 01:30:00", "2026-03-28T23:30:00.000Z", "2026-03-29T03:30:00.000Z"),
+        # Last Sunday of October: 04:00 EEST becomes 03:00 EET; 4 h after 02:30 is 05:30 EET.
+        ("2026-10-25 02:30:00", "2026-10-24T23:30:00.000Z", "2026-10-25T03:30:00.000Z"),
+    ],
+)
+def test_a_task_due_across_a_dst_change_is_due_four_real_hours_after_the_call(
+    desk: Desk, tmp_path: Path, wall: str, start: str, due: str
+) -> None:
+    desk.setup(settings={"integration.task_deadline": "4h"})
+    when = datetime.strptime(wall, "%Y-%m-%d %H:%M:%S")
+    assert utc(when) == start and utc(when, plus=timedelta(hours=4)) == due  # the helper agrees
+    export = write_export(
+        tmp_path / "dst.csv", [Call("dst-1", "+380671119001", when, disposition="NO ANSWER")]
+    )
+    result = desk.sync(str(export))
+    assert result.code == 0, result
+    assert one(by_marker(desk.sb.records("calls"), "dst-1"))["startTime"] == start
+    assert one(by_marker(desk.sb.records("tasks"), "dst-1"))["dueDate"] == due
 
 
 @pytest.mark.parametrize(("policy", "tickets"), [("every-inbound", 3), ("never", 0)])
