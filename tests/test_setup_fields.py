@@ -11,7 +11,6 @@ from ringodesk_cli.errors import LicenseLimitedError, NotFoundError, ZohoError
 from ringodesk_cli.settings import Paths, Settings
 from ringodesk_cli.setup.fields import (
     MODULES,
-    REQUIRED_FIELDS,
     check_fields,
     ensure_fields,
     list_module_fields,
@@ -99,7 +98,14 @@ def settings() -> Settings:
 
 def test_plan_creates_every_required_field_with_a_text_body_on_an_empty_module() -> None:
     plans = plan_fields("tickets", [SUBJECT])
-    assert [p.label for p in plans] == list(REQUIRED_FIELDS)
+    assert [p.label for p in plans] == [
+        "rs_utm_source",
+        "rs_utm_medium",
+        "rs_utm_campaign",
+        "rs_utm_term",
+        "rs_utm_content",
+        "rs_google_client_id",
+    ]
     assert {p.action for p in plans} == {"create"}
     assert plans[0].body == {"displayLabel": "rs_utm_source", "type": "Text", "maxLength": 255}
 

@@ -308,9 +308,7 @@ def test_a_token_lock_held_past_the_wait_gives_busy_exit_7_and_sends_nothing(
     finally:
         os.close(fd)
     assert caught.value.exit_code == ExitCode.BUSY == 7
-    assert str(caught.value) == (
-        f"another ringodesk process has held {cache.lock_path} for 90 s"
-    )
+    assert str(caught.value) == (f"another ringodesk process has held {cache.lock_path} for 90 s")
     assert 89.9 < stuck.slept < 90.2  # it waited the whole 90 s, polling, then gave up
     assert requests_mock.call_count == 0
     # Once the holder is gone the next run refreshes as usual.
