@@ -4,7 +4,7 @@ creates")."""
 
 from __future__ import annotations
 
-import time
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -385,14 +385,21 @@ def test_a_second_concurrent_sync_exits_busy(desk: Desk, tmp_path: Path) -> None
     export = write_export(
         tmp_path / "calls.csv", [Call(f"c-{i}", f"+38067118{i:04d}", ago(30)) for i in range(3)]
     )
-    started = []
-    undo = wrap_desk(desk.sb, lambda method, path, reply: started.append(path))
-    desk.sb.set_faults(latency_ms=300)
+    # The first run's first Desk request is held in the sandbox until the second run has
+    # ended: the first run certainly holds the lock then, however slow the machine.
+    started, release = threading.Event(), threading.Event()
+
+    def hold(method: str, path: str, reply: object) -> None:
+        started.set()
+        release.wait(60)
+
+    undo = wrap_desk(desk.sb, hold)
     first = desk.popen("sync", "--json", str(export))
-    deadline = time.monotonic() + 20
-    while not started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    second = desk.sync(str(export))
+    try:
+        assert started.wait(30), "the first sync sent no request"
+        second = desk.sync(str(export))
+    finally:
+        release.set()
     _out, err = first.communicate(timeout=60)
     undo()
     assert second.code == 7, second

@@ -367,3 +367,33 @@ def test_bad_rows_keep_their_quarantine_key_across_runs(harness: Harness) -> Non
         assert ledger.quarantine_count() == 3
     finally:
         ledger.close()
+
+
+def test_a_dry_run_over_bad_rows_reports_them_and_writes_nothing(harness: Harness) -> None:
+    calls = [
+        Call("", "+380671250201", ago(40)),
+        Call("dq-2", "+38 (067) 12", ago(39)),
+        Call("dq-3", "+380671250203", ago(38), sip="anna_sip"),
+    ]
+    export = harness.tmp / "export.csv"
+    expected = [
+        f"{export}:2: uniqueid: the call has no Ringostat id",
+        f"{export}:3: caller: '+38 (067) 12' is not a phone number",
+    ]
+    dry = harness.sync(calls, dry_run=True)
+    assert (dry.bad_rows, dry.quarantined, dry.quarantined_before) == (expected, 2, 0)
+    assert dry.planned["POST /calls"] == 1
+    assert not harness.ledger_path.exists()
+    assert harness.sb.records("calls") == []
+
+    real = harness.sync(calls)
+    assert (real.bad_rows, real.quarantined) == (expected, 2)
+    written = harness.ledger_path.read_bytes()
+    dry = harness.sync(calls, dry_run=True)
+    assert (dry.bad_rows, dry.quarantined, dry.quarantined_before) == ([], 0, 2)
+    assert harness.ledger_path.read_bytes() == written
+    ledger = Ledger(harness.ledger_path)
+    try:
+        assert ledger.quarantine_count() == 2
+    finally:
+        ledger.close()
