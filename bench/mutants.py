@@ -1,12 +1,13 @@
 """A small mutation check: does the test suite notice a deliberate bug?
 
-Each mutant is one small change to one product module (a comparison flipped, ``and`` for
-``or``, ``+`` for ``-``, an integer constant off by one, ``True`` for ``False``, a ``not``
-dropped, a call statement or an early ``return`` removed). For each, the tests that cover the
-module run with ``-x`` (stop at the first failure); a mutant is *killed* when they fail,
-*survived* when they pass, *timeout* when they take too long (an infinite loop counts as
-caught). The file is always restored, also on Ctrl-C; a run killed with ``kill -9`` leaves
-its backups in ``bench/results/mutants-backup/`` and the next run puts them back first.
+Each mutant is one small change to one product module (a comparison flipped, ``and``
+for ``or``, ``+`` for ``-``, an integer constant off by one, ``True`` for ``False``, a
+``not`` dropped, a call statement, an early ``return`` or a ``raise`` removed). For each, the
+tests that cover the module run with ``-x`` (stop at the first failure); a mutant is
+*killed* when they fail, *survived* when they pass, *timeout* when they take too long (an
+infinite loop counts as caught). The file is always restored, also on Ctrl-C; a run killed
+with ``kill -9`` leaves its backups in ``bench/results/mutants-backup/`` and the next run
+puts them back first.
 
 Modules are found at run time (globs below), so new or renamed modules are mutated too.
 
@@ -202,12 +203,15 @@ class _Sites(ast.NodeTransformer):
         return node
 
     def _early_returns(self, body: list[ast.stmt]) -> list[ast.stmt]:
-        """A ``return`` inside an ``if``: removing it lets the code fall through."""
-        kept = [
-            stmt
-            for stmt in body
-            if not (isinstance(stmt, ast.Return) and self._site(stmt, "early return removed"))
-        ]
+        """A ``return`` or ``raise`` inside an ``if``: removing it lets the code fall
+        through."""
+        kept = []
+        for stmt in body:
+            if isinstance(stmt, ast.Return) and self._site(stmt, "early return removed"):
+                continue
+            if isinstance(stmt, ast.Raise) and self._site(stmt, "raise removed"):
+                continue
+            kept.append(stmt)
         return kept or [ast.Pass()]
 
     def visit_For(self, node: ast.For) -> ast.AST:

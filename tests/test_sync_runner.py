@@ -347,7 +347,12 @@ def test_bad_rows_keep_their_quarantine_key_across_runs(harness: Harness) -> Non
     good = Call("g-1", "+380671250103", ago(37), sip="anna_sip")
     first = harness.sync([*no_id, bad_caller, good])
     assert first.exit_code == ExitCode.PARTIAL, first
-    assert (first.quarantined, first.quarantined_before, first.delivered) == (3, 0, 1)
+    assert (first.read, first.quarantined, first.quarantined_before, first.delivered) == (
+        4,
+        3,
+        0,
+        1,
+    )
     export = harness.tmp / "export.csv"
     assert first.bad_rows == [
         f"{export}:2: uniqueid: the call has no Ringostat id",
@@ -382,6 +387,7 @@ def test_a_dry_run_over_bad_rows_reports_them_and_writes_nothing(harness: Harnes
     ]
     dry = harness.sync(calls, dry_run=True)
     assert (dry.bad_rows, dry.quarantined, dry.quarantined_before) == (expected, 2, 0)
+    assert dry.read == 3  # bad rows are rows read too
     assert dry.planned["POST /calls"] == 1
     assert not harness.ledger_path.exists()
     assert harness.sb.records("calls") == []
