@@ -197,6 +197,14 @@ class _Sites(ast.NodeTransformer):
     def visit_If(self, node: ast.If) -> ast.AST:
         if isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
             return node
+        if "sys.platform" in ast.unparse(node.test):
+            # Only the branch this platform runs: the other one no test here can reach.
+            taken = eval(compile(ast.Expression(node.test), "<platform>", "eval"), {"sys": sys})
+            if taken:
+                node.body = self._body(node.body)
+            elif node.orelse:
+                node.orelse = self._body(node.orelse)
+            return node
         node.test = self.visit(node.test)
         node.body = self._early_returns(self._body(node.body))
         node.orelse = self._early_returns(self._body(node.orelse)) if node.orelse else []
