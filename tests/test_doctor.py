@@ -26,15 +26,16 @@ from ringodesk_cli.errors import ExitCode
 from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.session import Session
 from ringodesk_cli.settings import Paths, Settings
-from ringodesk_cli.setup.fields import REQUIRED_FIELDS
-from ringodesk_cli.sync.ledger import FAILED, LEDGER_FILE, PENDING, Ledger
+from ringodesk_cli.sync.ledger import FAILED, PENDING, Ledger
 from ringodesk_cli.zoho.desk import DeskClient
 
 ACCOUNTS = "https://accounts.example.test"
 DESK_ROOT = "https://desk.example.test"
 DESK = DESK_ROOT + "/api/v1"
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
-LABELS = REQUIRED_FIELDS
+# The six fields setup creates (seed R2, R10), written out: not read from the product.
+LABELS = ("rs_utm_source", "rs_utm_medium", "rs_utm_campaign", "rs_utm_term", "rs_utm_content",
+          "rs_google_client_id")  # fmt: skip
 
 BASE = f"""[zoho]
 client_id = "1000.CLIENT"
@@ -516,7 +517,7 @@ def test_inbox_check_fails_on_an_unreadable_export(
 
 
 def _ledger(tmp_path: Path, calls: list[tuple[str, str, str]]) -> Ledger:
-    ledger = Ledger(tmp_path / LEDGER_FILE)
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
     for rid, started, state in calls:
         ledger.upsert_call(
             ringostat_id=rid,
@@ -558,7 +559,7 @@ def test_ledger_check_fails_on_stale_pending_calls_with_a_replay_that_reaches_th
 
 
 def test_ledger_check_fails_on_a_damaged_ledger(tmp_path: Path) -> None:
-    path = tmp_path / LEDGER_FILE
+    path = tmp_path / "ledger.sqlite3"
     path.write_bytes(b"this is not a database, just garbage " * 200)
     result = doctor.check_ledger(Ledger(path, readonly=True), NOW)
     assert not result.ok and result.exit_code == 3 and "do not delete it" in (result.fix or "")

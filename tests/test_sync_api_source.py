@@ -94,4 +94,4 @@ def test_the_ringostat_command_names_the_same_env_var_as_the_credential_store() 
     from ringodesk_cli.commands.ringostat import ENV_VAR
     from ringodesk_cli.credentials import ENV_VARS
 
-    assert ENV_VARS["ringostat_key"] == ENV_VAR
+    assert ENV_VARS["ringostat_key"] == ENV_VAR == "RINGODESK_RINGOSTAT_KEY"
