@@ -3,7 +3,8 @@
 Every operation of a call has a deterministic key (``<ringostat id>:<operation>``). It is
 written as ``intended`` before its request and ``done`` with Zoho's id after, so that a crash
 between the two leaves a trace that the next run reconciles against Zoho before it sends
-anything again. Calls stay ``pending`` here for as long as it takes (the outbox of R8/R9).
+anything again. Calls stay ``pending`` here for as long as it takes: the ledger is the
+outbox that a later run (or ``sync --replay``) empties once Zoho answers again.
 """
 
 from __future__ import annotations
@@ -15,21 +16,68 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 LEDGER_FILE = "ledger.sqlite3"
 
-# Call states.
-PENDING = "pending"
-DELIVERED = "delivered"
-FAILED = "failed"
-WAITING = "waiting"  # still IN PROGRESS at Ringostat: delivered once a later export completes it
-CHANGED = "changed"  # delivered, then seen with new content: the call activity gets a PATCH
 
-# Operation states.
-INTENDED = "intended"
-DONE = "done"
+class CallState(StrEnum):
+    """Where a call stands. The values are what the ``calls.state`` column holds."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    WAITING = "waiting"  # still IN PROGRESS at Ringostat: delivered once an export completes it
+    CHANGED = "changed"  # delivered, then seen with new content: the call activity gets a PATCH
+
+
+class OpState(StrEnum):
+    """An operation is written ``intended`` before its request and ``done`` after it."""
+
+    INTENDED = "intended"
+    DONE = "done"
+
+
+class OpKind(StrEnum):
+    """What an operation creates in Zoho Desk. The values are the ``ops.op`` column's."""
+
+    CONTACT = "contact"
+    TICKET = "ticket"
+    CALL = "call"
+    TASK = "task"
+
+
+@dataclass(frozen=True)
+class OpRecord:
+    """One operation of a call as the ledger knows it."""
+
+    state: OpState
+    zoho_id: str | None
+
+    @property
+    def done_id(self) -> str | None:
+        """Zoho's id when the operation is done, else None."""
+        return self.zoho_id if self.state is OpState.DONE and self.zoho_id else None
+
+    @property
+    def intended(self) -> bool:
+        return self.state is OpState.INTENDED
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    """A client number's contact: ``done`` with its id, or ``intended`` (a create was sent,
+    maybe without an answer)."""
+
+    state: OpState
+    contact_id: str | None
+
+    @property
+    def done_id(self) -> str | None:
+        return self.contact_id if self.state is OpState.DONE and self.contact_id else None
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -93,7 +141,7 @@ class CallRow:
     client_number: str
     content_hash: str
     delivered_hash: str | None
-    state: str
+    state: CallState
     record: dict[str, Any]
     error: str | None
     attempts: int
@@ -153,7 +201,7 @@ class Ledger:
         started_at: str,
         client_number: str,
         content_hash: str,
-        state: str,
+        state: CallState,
         record: dict[str, Any],
         source: str,
         line: int,
@@ -188,7 +236,7 @@ class Ledger:
     def set_call_state(
         self,
         ringostat_id: str,
-        state: str,
+        state: CallState,
         *,
         error: str | None = None,
         delivered_hash: str | None = None,
@@ -210,7 +258,7 @@ class Ledger:
     def calls_to_retry(self, since_utc: str | None) -> list[CallRow]:
         """Pending, failed or changed calls (not yet delivered), optionally from a time on."""
         query = "SELECT * FROM calls WHERE state IN (?, ?, ?)"
-        args: list[Any] = [PENDING, FAILED, CHANGED]
+        args: list[Any] = [CallState.PENDING, CallState.FAILED, CallState.CHANGED]
         if since_utc is not None:
             query += " AND started_at >= ?"
             args.append(since_utc)
@@ -224,7 +272,7 @@ class Ledger:
             rows = self._db.execute("SELECT state, COUNT(*) FROM calls GROUP BY state").fetchall()
         return {str(r[0]): int(r[1]) for r in rows}
 
-    def oldest(self, state: str) -> str | None:
+    def oldest(self, state: CallState) -> str | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT MIN(started_at) FROM calls WHERE state = ?", (state,)
@@ -232,14 +280,14 @@ class Ledger:
         return str(row[0]) if row and row[0] else None
 
     # -- operations ----------------------------------------------------------------------
-    def op(self, ringostat_id: str, op: str) -> tuple[str, str | None] | None:
+    def op(self, ringostat_id: str, op: OpKind) -> OpRecord | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT state, zoho_id FROM ops WHERE key = ?", (f"{ringostat_id}:{op}",)
             ).fetchone()
-        return (str(row[0]), row[1]) if row else None
+        return OpRecord(OpState(row[0]), row[1]) if row else None
 
-    def intend(self, ringostat_id: str, op: str) -> None:
+    def intend(self, ringostat_id: str, op: OpKind) -> None:
         with self._write() as db:
             db.execute(
                 """INSERT INTO ops (key, ringostat_id, op, state, updated_at)
@@ -247,53 +295,52 @@ class Ledger:
                    ON CONFLICT (key) DO UPDATE SET state = excluded.state,
                        updated_at = excluded.updated_at
                    WHERE ops.state != 'done'""",
-                (f"{ringostat_id}:{op}", ringostat_id, op, INTENDED, _now()),
+                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.INTENDED, _now()),
             )
 
-    def done(self, ringostat_id: str, op: str, zoho_id: str) -> None:
+    def done(self, ringostat_id: str, op: OpKind, zoho_id: str) -> None:
         with self._write() as db:
             db.execute(
                 """INSERT INTO ops (key, ringostat_id, op, state, zoho_id, updated_at)
                    VALUES (?, ?, ?, ?, ?, ?)
                    ON CONFLICT (key) DO UPDATE SET state = excluded.state,
                        zoho_id = excluded.zoho_id, updated_at = excluded.updated_at""",
-                (f"{ringostat_id}:{op}", ringostat_id, op, DONE, zoho_id, _now()),
+                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now()),
             )
 
-    def ops_of(self, ringostat_id: str) -> dict[str, tuple[str, str | None]]:
+    def ops_of(self, ringostat_id: str) -> dict[OpKind, OpRecord]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT op, state, zoho_id FROM ops WHERE ringostat_id = ?", (ringostat_id,)
             ).fetchall()
-        return {str(r[0]): (str(r[1]), r[2]) for r in rows}
+        return {OpKind(r[0]): OpRecord(OpState(r[1]), r[2]) for r in rows}
 
     def contact_maker(self, contact_id: str) -> str | None:
         """The call whose ``contact`` operation is known to have created ``contact_id``."""
         with self._lock:
             row = self._db.execute(
-                "SELECT ringostat_id FROM ops WHERE op = 'contact' AND state = ? "
-                "AND zoho_id = ? LIMIT 1",
-                (DONE, contact_id),
+                "SELECT ringostat_id FROM ops WHERE op = ? AND state = ? AND zoho_id = ? LIMIT 1",
+                (OpKind.CONTACT, OpState.DONE, contact_id),
             ).fetchone()
         return str(row[0]) if row else None
 
     # -- contacts by number --------------------------------------------------------------
-    def contact(self, number: str) -> tuple[str, str | None] | None:
-        """(state, contact id) for a client number: ``done`` or ``intended``."""
+    def contact(self, number: str) -> ContactRecord | None:
+        """What the ledger knows of a client number's contact."""
         if self.empty:
             return None
         with self._lock:
             row = self._db.execute(
                 "SELECT state, contact_id FROM contacts WHERE number = ?", (number,)
             ).fetchone()
-        return (str(row[0]), row[1]) if row else None
+        return ContactRecord(OpState(row[0]), row[1]) if row else None
 
     def intend_contact(self, number: str) -> None:
         with self._write() as db:
             db.execute(
                 """INSERT INTO contacts (number, state, updated_at) VALUES (?, ?, ?)
                    ON CONFLICT (number) DO NOTHING""",
-                (number, INTENDED, _now()),
+                (number, OpState.INTENDED, _now()),
             )
 
     def remember_contact(self, number: str, contact_id: str) -> None:
@@ -303,7 +350,7 @@ class Ledger:
                    VALUES (?, ?, ?, ?)
                    ON CONFLICT (number) DO UPDATE SET contact_id = excluded.contact_id,
                        state = excluded.state, updated_at = excluded.updated_at""",
-                (number, contact_id, DONE, _now()),
+                (number, contact_id, OpState.DONE, _now()),
             )
 
     # -- quarantine, files, meta ---------------------------------------------------------
@@ -370,7 +417,7 @@ def _call_row(row: sqlite3.Row) -> CallRow:
         client_number=row["client_number"],
         content_hash=row["content_hash"],
         delivered_hash=row["delivered_hash"],
-        state=row["state"],
+        state=CallState(row["state"]),
         record=json.loads(row["record"]),
         error=row["error"],
         attempts=int(row["attempts"]),
