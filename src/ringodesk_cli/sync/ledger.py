@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 LEDGER_FILE = "ledger.sqlite3"
+BATCH_WRITES = 500
 
 
 class CallState(StrEnum):
@@ -154,6 +155,8 @@ class Ledger:
         self.path = path
         self.readonly = readonly
         self._lock = threading.RLock()
+        self._batching = 0  # nesting depth of ``batch``
+        self._batched = 0  # writes not yet committed inside a batch
         # A dry run before any sync reads a ledger that does not exist: nothing to look up.
         self.empty = readonly and not path.exists()
         if readonly:
@@ -175,14 +178,45 @@ class Ledger:
 
     def close(self) -> None:
         with self._lock:
+            if not self.readonly and self._db.in_transaction:
+                self._db.commit()
             self._db.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, *, commit: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write. ``commit=False``: it becomes durable with the next committing write
+        (any thread's: they share one connection) or at ``close``."""
         if self.readonly:
             raise RuntimeError("the ledger is open read-only (--dry-run)")
-        with self._lock, self._db:
-            yield self._db
+        with self._lock:
+            try:
+                yield self._db
+            except BaseException:
+                self._db.rollback()
+                raise
+            if self._batching:
+                self._batched += 1
+                commit = self._batched >= BATCH_WRITES
+            if commit:
+                self._db.commit()
+                self._batched = 0
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The writes inside are committed together, every ``BATCH_WRITES`` and at the end:
+        one fsync instead of one per row. For storing what was read: a crash loses at most
+        the rows of the open batch, and those are read again by the next run (a file is
+        remembered as read, and an API fetch as done, only after all its rows are in)."""
+        with self._lock:
+            self._batching += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._batching -= 1
+                if not self._batching and self._db.in_transaction:
+                    self._db.commit()
+                    self._batched = 0
 
     # -- calls ---------------------------------------------------------------------------
     def get_call(self, ringostat_id: str) -> CallRow | None:
@@ -299,7 +333,11 @@ class Ledger:
             )
 
     def done(self, ringostat_id: str, op: OpKind, zoho_id: str) -> None:
-        with self._write() as db:
+        """Not committed at once: it becomes durable with the call's next committing write
+        (the next operation's ``intend``, or ``set_call_state``), before anything that
+        depends on it is sent. Lost to a crash, it leaves the operation ``intended``, which
+        the next run reconciles through the marker instead of creating it again."""
+        with self._write(commit=False) as db:
             db.execute(
                 """INSERT INTO ops (key, ringostat_id, op, state, zoho_id, updated_at)
                    VALUES (?, ?, ?, ?, ?, ?)
@@ -336,7 +374,8 @@ class Ledger:
         return ContactRecord(OpState(row[0]), row[1]) if row else None
 
     def intend_contact(self, number: str) -> None:
-        with self._write() as db:
+        """Committed with the ``intend`` of the call's contact operation that follows it."""
+        with self._write(commit=False) as db:
             db.execute(
                 """INSERT INTO contacts (number, state, updated_at) VALUES (?, ?, ?)
                    ON CONFLICT (number) DO NOTHING""",
@@ -344,7 +383,8 @@ class Ledger:
             )
 
     def remember_contact(self, number: str, contact_id: str) -> None:
-        with self._write() as db:
+        """Like ``done``: durable with the next committing write."""
+        with self._write(commit=False) as db:
             db.execute(
                 """INSERT INTO contacts (number, contact_id, state, updated_at)
                    VALUES (?, ?, ?, ?)

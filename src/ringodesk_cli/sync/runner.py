@@ -90,20 +90,25 @@ class Runner:
     def ingest(self, items: Iterable[CallRecord | BadRow]) -> None:
         """Stores each record in the ledger and queues what is to be sent. The items may
         come from export files, from Ringostat's API or from anything else that yields
-        records."""
-        for item in items:
-            if isinstance(item, BadRow):
-                new = self.ledger.quarantine(
-                    quarantine_key(item),
-                    item.source,
-                    item.line,
-                    item.ringostat_id,
-                    f"{item.field}: {item.reason}",
-                )
-                self.summary.bad_row(str(item), new=new)
-                continue
-            self.summary.read += 1
-            self._ingest_record(item)
+        records. The rows are committed in batches (``Ledger.batch``): the caller marks a
+        file or a fetch as read only after this returns."""
+        with self.ledger.batch():
+            for item in items:
+                self._ingest_item(item)
+
+    def _ingest_item(self, item: CallRecord | BadRow) -> None:
+        if isinstance(item, BadRow):
+            new = self.ledger.quarantine(
+                quarantine_key(item),
+                item.source,
+                item.line,
+                item.ringostat_id,
+                f"{item.field}: {item.reason}",
+            )
+            self.summary.bad_row(str(item), new=new)
+            return
+        self.summary.read += 1
+        self._ingest_record(item)
 
     def _ingest_record(self, record: CallRecord) -> None:
         row = self.ledger.get_call(record.ringostat_id)
