@@ -1,7 +1,7 @@
 """`ringodesk doctor`: every check passing and failing, the exit code, --json/--quiet/--profile.
 
 Library checks run against small fakes, requests-mock (Zoho) or a real SQLite ledger; the
-command runs in-process, over requests-mock and against the sandbox (issue 6 §3)."""
+command runs in-process, over requests-mock and against the sandbox."""
 
 # The fixture is imported (not yet in conftest), so using it as a parameter reads as F811.
 # ruff: noqa: F811

@@ -1,5 +1,5 @@
 """The runner in-process against the sandbox: crashes between a request and its commit,
-faults, refusals, ambiguous contacts, dry runs (issue 5 items 8-11)."""
+faults, refusals, ambiguous contacts, dry runs."""
 
 from __future__ import annotations
 
