@@ -1,7 +1,7 @@
 """`ringodesk doctor`: every check passing and failing, the exit code, --json/--quiet/--profile.
 
 Library checks run against small fakes, requests-mock (Zoho) or a real SQLite ledger; the
-command runs in-process, over requests-mock and against the sandbox (issue 6 §3)."""
+command runs in-process, over requests-mock and against the sandbox."""
 
 # The fixture is imported (not yet in conftest), so using it as a parameter reads as F811.
 # ruff: noqa: F811
@@ -26,7 +26,7 @@ from ringodesk_cli.errors import ExitCode
 from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.session import Session
 from ringodesk_cli.settings import Paths, Settings
-from ringodesk_cli.sync.ledger import FAILED, PENDING, Ledger
+from ringodesk_cli.sync.ledger import CallState, Ledger
 from ringodesk_cli.zoho.desk import DeskClient
 
 ACCOUNTS = "https://accounts.example.test"
@@ -516,7 +516,7 @@ def test_inbox_check_fails_on_an_unreadable_export(
 # -- ledger and last sync --------------------------------------------------------------------------
 
 
-def _ledger(tmp_path: Path, calls: list[tuple[str, str, str]]) -> Ledger:
+def _ledger(tmp_path: Path, calls: list[tuple[str, str, CallState]]) -> Ledger:
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     for rid, started, state in calls:
         ledger.upsert_call(
@@ -536,14 +536,14 @@ def test_ledger_check_passes_without_a_ledger_and_with_fresh_pending_calls(
     tmp_path: Path,
 ) -> None:
     assert doctor.check_ledger(None, NOW).ok
-    ledger = _ledger(tmp_path, [("1", (NOW - timedelta(hours=2)).isoformat(), PENDING)])
+    ledger = _ledger(tmp_path, [("1", (NOW - timedelta(hours=2)).isoformat(), CallState.PENDING)])
     result = doctor.check_ledger(ledger, NOW)
     assert result.ok and "pending 1, failed 0" in result.detail
     assert "oldest pending call 2 h old" in result.detail
 
 
 def test_ledger_check_fails_with_code_6_when_calls_failed(tmp_path: Path) -> None:
-    ledger = _ledger(tmp_path, [("1", NOW.isoformat(), FAILED)])
+    ledger = _ledger(tmp_path, [("1", NOW.isoformat(), CallState.FAILED)])
     result = doctor.check_ledger(ledger, NOW)
     assert not result.ok and result.exit_code == 6 and "failed 1" in result.detail
     assert "--replay 3d" in (result.fix or "")
@@ -552,7 +552,8 @@ def test_ledger_check_fails_with_code_6_when_calls_failed(tmp_path: Path) -> Non
 def test_ledger_check_fails_on_stale_pending_calls_with_a_replay_that_reaches_them(
     tmp_path: Path,
 ) -> None:
-    ledger = _ledger(tmp_path, [("1", (NOW - timedelta(days=4, hours=1)).isoformat(), PENDING)])
+    started = (NOW - timedelta(days=4, hours=1)).isoformat()
+    ledger = _ledger(tmp_path, [("1", started, CallState.PENDING)])
     result = doctor.check_ledger(ledger, NOW)
     assert not result.ok and result.exit_code == 5
     assert "4 days old" in result.detail and "--replay 6d" in (result.fix or "")

@@ -15,7 +15,7 @@ from ringodesk_cli.sync.api_source import (
     parse_moment,
     plan_window,
 )
-from ringodesk_cli.sync.ledger import WAITING, Ledger
+from ringodesk_cli.sync.ledger import CallState, Ledger
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # 14:00 in Kyiv
@@ -51,7 +51,7 @@ def test_a_call_still_in_progress_pulls_the_start_back_to_it(ledger: Ledger) -> 
         started_at=started.isoformat(),
         client_number="+380671234567",
         content_hash="x",
-        state=WAITING,
+        state=CallState.WAITING,
         record={},
         source="api",
         line=1,

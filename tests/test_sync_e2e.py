@@ -1,6 +1,6 @@
-"""Issue 5 end to end: the installed `ringodesk sync` against the sandbox on 127.0.0.1,
-asserting the exact records Zoho Desk ends up with (rules R4-R9, DECISIONS.md "What a call
-creates")."""
+"""End to end: the installed `ringodesk sync` against the sandbox on 127.0.0.1, asserting
+the exact records Zoho Desk ends up with: owners, tickets and tasks per call (R4-R7 below),
+what travels with a call (R6), reruns and replays that never send twice (R9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The pure planner: what one call creates, and for whom (R4-R7, DECISIONS.md)."""
+"""The pure planner: what one call creates, and for whom (the R4-R7 rules: contact, ticket,
+call activity, task, and their owners)."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def test_missed_call_is_the_senior_managers_with_a_task_due_after_the_deadline()
     assert name == "task"
     assert task["ownerId"] == SENIOR
     assert task["dueDate"] == "2024-05-14T07:30:00.000Z"
-    assert "status" not in task  # Zoho's default is open (DECISIONS.md)
+    assert "status" not in task  # Zoho's default is open
     assert (task["contactId"], task["ticketId"]) == (CONTACT, TICKET)
     assert task["subject"].endswith(" [rs:ua-1]")
 

@@ -1,5 +1,5 @@
 """The runner in-process against the sandbox: crashes between a request and its commit,
-faults, refusals, ambiguous contacts, dry runs (issue 5 items 8-11)."""
+faults, refusals, ambiguous contacts, dry runs."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from sandbox_fixture import (
 
 from ringodesk_cli.errors import ExitCode
 from ringodesk_cli.sandbox import Sandbox
-from ringodesk_cli.sync.ledger import DELIVERED, FAILED, Ledger
+from ringodesk_cli.sync.ledger import CallState, Ledger
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_a_refused_record_fails_alone_and_is_retried_by_replay_once_fixed(
     ledger = Ledger(harness.ledger_path)
     row = ledger.get_call("f-1")
     ledger.close()
-    assert row is not None and row.state == FAILED
+    assert row is not None and row.state is CallState.FAILED
     assert not by_marker(sandbox.records("calls"), "f-1")
 
     fixed = {"anna_sip": agent_id(sandbox, "taras@sandbox.example")}
@@ -105,7 +105,7 @@ def test_a_refused_record_fails_alone_and_is_retried_by_replay_once_fixed(
     ledger = Ledger(harness.ledger_path)
     row = ledger.get_call("f-1")
     ledger.close()
-    assert row is not None and row.state == DELIVERED
+    assert row is not None and row.state is CallState.DELIVERED
 
 
 def test_an_existing_contact_found_by_mobile_is_reused_and_is_no_new_caller(

@@ -326,19 +326,18 @@ class Harness:
         self.tokens = TokenProvider(accounts, refresh, cache, request_limit=10_000)
 
     def runner(self, ledger: Any, *, dry_run: bool = False) -> Any:
+        """The live runner, or for a dry run the preview that plans without sending."""
+        from ringodesk_cli.sync.preview import Preview
         from ringodesk_cli.sync.runner import Runner
         from ringodesk_cli.zoho.desk import DeskClient
 
         desk = DeskClient(
             self.sb.url, self.tokens, self.sb.org_id, sleep=lambda _s: None, max_attempts=4
         )
+        if dry_run:
+            return Preview(desk=desk, ledger=ledger, policy=self.policy, default_region="UA")
         return Runner(
-            desk=desk,
-            ledger=ledger,
-            policy=self.policy,
-            default_region="UA",
-            concurrency=3,
-            dry_run=dry_run,
+            desk=desk, ledger=ledger, policy=self.policy, default_region="UA", concurrency=3
         )
 
     def sync(
@@ -363,7 +362,7 @@ class Harness:
             if replay:
                 since = replay_start(replay, KYIV, datetime.now(KYIV))
                 runner.add_replay(since.isoformat())
-            return runner.deliver()
+            return runner.finish() if dry_run else runner.deliver()
         except Crashed:
             return None
         finally:
