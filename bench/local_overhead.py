@@ -1,6 +1,6 @@
 """Benchmark (not a test): what ringodesk costs locally, with no network at all.
 
-Issue 6 §1 "Local overhead": `ringodesk sync --dry-run --offline` over a 20,000-row and a
+Local overhead: `ringodesk sync --dry-run --offline` over a 20,000-row and a
 200,000-row export (the standard workload's generator, one file each) against a bare
 `csv.DictReader` pass over the same files, in the same run:
 
@@ -13,7 +13,7 @@ tool must do with the file). Peak RSS is each child's own `ru_maxrss` (wait4). E
 measurement below 100,000 rows is repeated (`--repeat`) and the median reported; larger
 files run once. The dry run needs a profile (senior
 manager, department), so one is activated against a sandbox first; the sync itself reaches no
-server (`--offline`) and writes nothing (DECISIONS.md).
+server (`--offline`) and writes nothing (a dry run never writes).
 
     .venv/bin/python bench/local_overhead.py [--sizes 20000 200000] [--repeat 3]
 """

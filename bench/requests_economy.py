@@ -1,6 +1,6 @@
 """Benchmark (not a test): how many Zoho Desk requests one sync of the standard workload sends.
 
-Issue 6 §1 "Requests": requests sent ÷ lower bound ≤ 1.02, where the lower bound is one call
+Requests: requests sent ÷ lower bound ≤ 1.02, where the lower bound is one call
 activity per call + one contact and one ticket per new caller + one task per missed or
 unlinked call + one contact search per number not known locally (see bench/workload.py).
 Then the same three days are replayed (`sync --replay 3d`) and the same files synced again:
@@ -8,7 +8,8 @@ both must send 0 creating requests.
 
 Counts come from the sandbox (what "Zoho" received, retries included), not from the tool's
 own summary; the summary's counts are kept in the JSON for comparison. The sandbox has no
-latency here and its concurrency limit equals `zoho.concurrency` (DECISIONS.md).
+latency here and its concurrency limit equals `zoho.concurrency` (the benchmarks set the
+tool's concurrency to the sandbox's limit, as a real portal's limit would be).
 
     .venv/bin/python bench/requests_economy.py [--calls 10000] [--seed 1]
 """

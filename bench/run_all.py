@@ -1,4 +1,4 @@
-"""Run every issue-6 benchmark one after the other (never in parallel: they time things) and
+"""Run every benchmark one after the other (never in parallel: they time things) and
 print one summary table. Each script also writes its own JSON to bench/results/.
 
     .venv/bin/python bench/run_all.py            # the full figures (about 15 minutes)
@@ -24,6 +24,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "local_overhead": ([], ["--sizes", "2000", "20000", "--repeat", "1"]),
     "requests_economy": ([], ["--calls", "1000"]),
     "speed": ([], ["--calls", "1000"]),
+    "cpu": ([], ["--calls", "1000"]),
 }
 # Per script: (label, JSON path, target) for the summary.
 FIGURES = {
@@ -39,6 +40,7 @@ FIGURES = {
         ("creating requests, same files again", ("rerun_same_files", "creating"), "0"),
     ],
     "speed": [("wall time ÷ ideal (100 ms, 10 at once)", ("ratio",), "≤ 1.15")],
+    "cpu": [("CPU ms per Zoho request (no latency)", ("cpu_ms_per_request",), "≤ 1.5")],
 }
 
 

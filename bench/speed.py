@@ -1,8 +1,7 @@
 """Benchmark (not a test): wall time of one sync against a Zoho that answers in 100 ms.
 
-Issue 6 §1 "Speed": the sandbox answers every Desk request after 100 ms and serves at most
-10 at once (Zoho's per-portal concurrency limit, zoho-desk-api.md §8); `zoho.concurrency` is
-set to that limit (DECISIONS.md "Benchmarks set zoho.concurrency to the sandbox's limit").
+Speed: the sandbox answers every Desk request after 100 ms and serves at most 10 at once
+(a Zoho portal limits concurrent requests too); `zoho.concurrency` is set to that limit.
 The ideal is the workload's lower-bound request count (bench/workload.py) sent 10 at a time:
 
     ratio = sync wall time ÷ (lower-bound requests × 0.1 s ÷ 10)      target ≤ 1.15

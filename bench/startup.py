@@ -1,6 +1,6 @@
 """Benchmark (not a test): how long `ringodesk` takes to start, against `import requests`.
 
-Issue 6 §1 "Start-up": cron starts the tool often, so `ringodesk --version` may cost at most
+Start-up: cron starts the tool often, so `ringodesk --version` may cost at most
 twice `python -c "import requests"` (the one library every run needs anyway). Both are run
 alternately, `--repeat` times each after one warm-up of each (so both read a warm disk
 cache), and the medians are compared. `-X importtime` of the tool is kept in the JSON: the

@@ -1,14 +1,15 @@
-"""The standard benchmark workload (issue 6, part 1): seeded, so every run sees the same calls.
+"""The standard benchmark workload: seeded, so every run sees the same calls.
 
 10,000 calls over 3 days (today and the two previous days, Europe/Kyiv wall clock), of which
 40% come from repeat callers, 20% are missed inbound calls, 5% are answered inbound calls on
-an unlinked SIP or number (R4c), and 10% of the distinct callers already have a contact in
-Zoho (pre-created in the sandbox before the run). The rest are answered calls on linked SIPs;
-a quarter of the repeat calls are the agent calling the client back (outbound).
+an unlinked SIP or number (the senior manager gets a "link this" task), and 10% of the
+distinct callers already have a contact in Zoho (pre-created in the sandbox before the run).
+The rest are answered calls on linked SIPs; a quarter of the repeat calls are the agent
+calling the client back (outbound).
 
 Every caller's *first* call is inbound, so each new caller gets exactly one ticket under the
-default `integration.tickets = "new-caller"` (DECISIONS.md "What a call creates") and the
-issue's lower bound is exact for this workload:
+default `integration.tickets = "new-caller"` (a ticket for a new caller's first call) and the
+lower bound is exact for this workload:
 
     calls + 2 × new callers (contact + ticket) + missed + unlinked (tasks) + distinct numbers
     (one contact search each: none is known locally before the first run)
@@ -33,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 KYIV = ZoneInfo("Europe/Kyiv")
 OUR_NUMBERS = ("+380443334455", "0443334466")
-# The calls/list CSV header (src/ringodesk_cli/data/sample_calls.csv; ringostat.md §2).
+# The calls/list CSV header (as in src/ringodesk_cli/data/sample_calls.csv).
 COLUMNS = (
     "uniqueid", "calldate", "call_type", "disposition", "caller", "dst", "billsec", "duration",
     "waittime", "employee_fio", "employee_number", "connected_with", "recording", "call_card",
@@ -46,7 +47,7 @@ LINKED = {
     "petro_sip": ("Петро Шевчук", "102", "iryna@sandbox.example"),
     "olena_sip": ("Олена Бондар", "103", "petro@sandbox.example"),
 }
-# Answered on these, nobody is linked: the senior manager gets a "link this" task (R4c).
+# Answered on these, nobody is linked: the senior manager gets a "link this" task.
 UNLINKED = {"reception_sip": ("Рецепція", "109"), "": ("Черговий", "110")}
 SENIOR_MANAGER = "olena@sandbox.example"
 MISSED_DISPOSITIONS = ("NO ANSWER", "BUSY", "VOICEMAIL", "CLIENT NO ANSWER", "FAILED")

@@ -1,13 +1,13 @@
 """The drills' generated Ringostat export and the count that proves "0 duplicates, 0 missing".
 
-The expected records follow DECISIONS.md "What a call creates" (R4-R7), restated here from
+The expected records follow the rules of what a call creates, restated here from
 the generator's own knowledge of each call, not from ringodesk's planner, so that a planner
 or runner bug cannot hide itself:
 - every call: exactly one call activity carrying ``[rs:<uniqueid>]``;
 - every distinct client number: exactly one contact;
 - policy "new-caller": a ticket for an inbound call only when it is the number's first call;
-- a task for a missed inbound call (R4b) and for an answered inbound call on an employee
-  linked to no agent (R4c); none otherwise.
+- a task for a missed inbound call and for an answered inbound call on an employee
+  linked to no agent; none otherwise.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from ringodesk_cli.sandbox import Sandbox
 TIMEZONE = "Europe/Kyiv"
 KYIV = ZoneInfo(TIMEZONE)
 OUR_NUMBER = "+380443334455"
-# Ringostat SIP login -> sandbox agent; reception_sip stays unlinked on purpose (R4c task).
+# Ringostat SIP login -> sandbox agent; reception_sip stays unlinked on purpose (it gets
+# a "link this" task).
 LINKS = {"anna_sip": "taras@sandbox.example", "petro_sip": "iryna@sandbox.example"}
 UNLINKED_SIP = "reception_sip"
 # The columns of a Ringostat calls/list CSV export (src/ringodesk_cli/data/sample_calls.csv).

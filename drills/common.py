@@ -1,4 +1,4 @@
-"""Shared helpers of the reliability drills (issue 6 §2): a sandbox, a profile driven through
+"""Shared helpers of the reliability drills: a sandbox, a profile driven through
 the installed ``ringodesk`` command, and the small tools every drill uses. The generated
 export and the per-id count live in ``callgen``; their names are re-exported here.
 
@@ -44,7 +44,7 @@ __all__ = [
 
 RINGODESK = str(Path(sys.executable).parent / "ringodesk")
 SENIOR = "olena@sandbox.example"
-# Zoho: "new records can take minutes to become searchable" (DECISIONS.md); longer than any
+# Zoho: "new records can take minutes to become searchable"; longer than any
 # drill, so that search never finds what the drill itself created.
 SEARCH_LAG = 600.0
 RUN_TIMEOUT = 120.0  # seconds; any single ringodesk run longer than this is a failure

@@ -1,8 +1,8 @@
-"""Drill (issue 6 §2): a fault storm. 20% of Desk requests answer 429 or 500 or have their
+"""Drill: a fault storm. 20% of Desk requests answer 429 or 500 or have their
 connection dropped, with latency jitter; the sync is rerun until it exits 0 (bounded), and
 then the sandbox holds every record exactly once (0 duplicates, 0 missing).
 
-The sandbox draws each fault before doing any work (zoho-desk-api.md: a 429 or 500 creates
+The sandbox draws each fault before doing any work (at Zoho a 429 or 500 creates
 nothing), so every fault here is safe to retry; ``--after-write`` adds the nasty kind, a
 connection dropped *after* the record was written, which only the ``[rs:]`` reconciliation
 can resolve.
@@ -85,7 +85,7 @@ def _drill(
 ) -> int:
     profile = Profile(sb, root)
     profile.setup()
-    # DECISIONS.md "Search lags behind writes": nothing created during the drill is found by
+    # Zoho's search lags behind its writes: nothing created during the drill is found by
     # search, so reconciliation must rely on the ledger and on list endpoints.
     sb.set_limits(search_lag_seconds=args.search_lag)
     calls = generate_calls(count, seed=args.seed)

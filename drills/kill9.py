@@ -1,4 +1,4 @@
-"""Drill (issue 6 §2): kill -9 the sync at random moments, rerun after each; in the end the
+"""Drill: kill -9 the sync at random moments, rerun after each; in the end the
 sandbox holds every record exactly once (0 duplicates, 0 missing).
 
 Most kills land after a random number of creating requests (the sandbox counts them as it
@@ -81,7 +81,7 @@ def _drill(
 ) -> int:
     profile = Profile(sb, root)
     profile.setup()
-    # DECISIONS.md "Search lags behind writes": nothing created during the drill is found by
+    # Zoho's search lags behind its writes: nothing created during the drill is found by
     # search, so reconciliation must rely on the ledger and on list endpoints.
     sb.set_limits(search_lag_seconds=args.search_lag)
     calls = generate_calls(count, seed=args.seed)

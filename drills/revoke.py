@@ -1,9 +1,9 @@
-"""Drill (issue 6 §2): the Zoho tokens are revoked mid-run -> the sync exits 4 (auth) with
+"""Drill: the Zoho tokens are revoked mid-run -> the sync exits 4 (auth) with
 the rest pending -> re-activate with a new grant code -> ``sync --replay 3d`` (cron's form,
 no file: the ledger's pending calls) -> 0 duplicates, 0 missing.
 
 Revocation is what Zoho does when a user removes the client's access or an admin deletes
-the refresh token (zoho-desk-api.md §1.4): every access token of the client dies at once.
+the refresh token: every access token of the client dies at once.
 The calls are dated today and yesterday in the profile's zone, inside ``--replay 3d``.
 
     .venv/bin/python drills/revoke.py            # 300 calls
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 def _drill(sb: Sandbox, root: Path, count: int, args: argparse.Namespace) -> int:
     profile = Profile(sb, root)
     profile.setup()
-    # DECISIONS.md "Search lags behind writes": nothing created during the drill is found by
+    # Zoho's search lags behind its writes: nothing created during the drill is found by
     # search, so reconciliation must rely on the ledger and on list endpoints.
     sb.set_limits(search_lag_seconds=args.search_lag)
     # Cron's form `sync --replay 3d` reads the inbox; an empty one leaves only the replay.
@@ -110,7 +110,7 @@ def _drill(sb: Sandbox, root: Path, count: int, args: argparse.Namespace) -> int
         f"  sync --replay 3d before re-activating: exit {blocked.code}, "
         f"{_token_requests(sb) - before_blocked} token requests; stopped: {said}"
     )
-    # Not part of the drill's verdict (issue 6 asks for exit 4 -> re-activate -> replay),
+    # Not part of the drill's verdict (the drill asks for exit 4 -> re-activate -> replay),
     # but what cron shows the user until someone re-activates: reported, not failed.
     notes: list[str] = []
     if blocked.code != 4:

@@ -1,4 +1,4 @@
-"""Run every reliability drill (issue 6 §2), one after another, and print a summary.
+"""Run every reliability drill, one after another, and print a summary.
 
     .venv/bin/python drills/run_all.py --short    # CI (.ci/run): a few minutes at most
     .venv/bin/python drills/run_all.py            # full size

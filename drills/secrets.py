@@ -1,4 +1,4 @@
-"""Drill (issue 6 §2): no secret ever reaches an output, a log, the config or the ledger.
+"""Drill: no secret ever reaches an output, a log, the config or the ledger.
 
 Every command runs with ``-v`` (debug logs, tracebacks) and ``--json``, over the happy path
 and over the error paths where secrets leak most easily (a reused grant code, a fault storm

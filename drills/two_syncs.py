@@ -1,4 +1,4 @@
-"""Drill (issue 6 §2): two syncs of the same profile started together (two cron lines, or
+"""Drill: two syncs of the same profile started together (two cron lines, or
 cron plus a person): one does the work, the other exits 7 (busy) at once and sends nothing;
 the totals are exact (0 duplicates, 0 missing).
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import keyring
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 SUPPORT = Path(__file__).parent / "support"
 sys.path.insert(0, str(SUPPORT))
@@ -17,6 +18,15 @@ sys.path.insert(0, str(SUPPORT))
 from file_keyring import MemoryKeyring  # noqa: E402
 
 from ringodesk_cli.redact import forget_all_secrets  # noqa: E402
+
+# Property tests: a fixed, reproducible set of examples in CI (a red CI must mean a bug, not
+# bad luck), random ones locally so that new counter-examples keep being looked for. A failure
+# found locally is kept as an explicit example in its test. `HYPOTHESIS_PROFILE` overrides.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 
 @pytest.fixture(autouse=True)

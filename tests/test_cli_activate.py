@@ -368,3 +368,41 @@ def test_activate_refuses_an_unknown_time_zone_before_spending_the_grant_code(
     assert result.code == 2
     assert "--timezone: 'Kyiv' is not an IANA time zone like Europe/Kyiv" in result.stderr
     assert zoho.request_history == []
+
+
+def test_a_command_that_cannot_get_the_token_lock_exits_busy_with_its_reason(
+    cli, zoho, tmp_path, isolated_home, monkeypatch
+) -> None:
+    import fcntl
+    import os
+
+    from ringodesk_cli.zoho import tokens
+
+    assert cli(*activate_args(tmp_path)).code == 0
+    (cache_file,) = isolated_home.rglob("zoho-token.json")
+    cache_file.unlink()  # the next command must refresh, so it needs the token lock
+    lock_path = cache_file.with_name("zoho-token.json.lock")
+    sent_before = sum(1 for r in zoho.request_history if r.url.startswith(ACCOUNTS))
+
+    class Clock:  # `sleep` moves `monotonic` on: the 90 s wait takes no real time
+        now = 0.0
+
+        @classmethod
+        def monotonic(cls) -> float:
+            return cls.now
+
+        @classmethod
+        def sleep(cls, seconds: float) -> None:
+            cls.now += seconds
+
+    monkeypatch.setattr(tokens, "time", Clock)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        result = cli("agents", "list")
+    finally:
+        os.close(fd)
+    assert result.code == 7, result
+    assert f"another ringodesk process has held {lock_path} for 90 s" in result.stderr
+    assert "another ringodesk run holds the lock" in result.stderr  # the hint
+    assert sum(1 for r in zoho.request_history if r.url.startswith(ACCOUNTS)) == sent_before

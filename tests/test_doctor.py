@@ -1,7 +1,7 @@
 """`ringodesk doctor`: every check passing and failing, the exit code, --json/--quiet/--profile.
 
 Library checks run against small fakes, requests-mock (Zoho) or a real SQLite ledger; the
-command runs in-process, over requests-mock and against the sandbox (issue 6 §3)."""
+command runs in-process, over requests-mock and against the sandbox."""
 
 # The fixture is imported (not yet in conftest), so using it as a parameter reads as F811.
 # ruff: noqa: F811
@@ -26,15 +26,16 @@ from ringodesk_cli.errors import ExitCode
 from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.session import Session
 from ringodesk_cli.settings import Paths, Settings
-from ringodesk_cli.setup.fields import REQUIRED_FIELDS
-from ringodesk_cli.sync.ledger import FAILED, LEDGER_FILE, PENDING, Ledger
+from ringodesk_cli.sync.ledger import CallState, Ledger
 from ringodesk_cli.zoho.desk import DeskClient
 
 ACCOUNTS = "https://accounts.example.test"
 DESK_ROOT = "https://desk.example.test"
 DESK = DESK_ROOT + "/api/v1"
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
-LABELS = REQUIRED_FIELDS
+# The six fields setup creates (seed R2, R10), written out: not read from the product.
+LABELS = ("rs_utm_source", "rs_utm_medium", "rs_utm_campaign", "rs_utm_term", "rs_utm_content",
+          "rs_google_client_id")  # fmt: skip
 
 BASE = f"""[zoho]
 client_id = "1000.CLIENT"
@@ -515,8 +516,8 @@ def test_inbox_check_fails_on_an_unreadable_export(
 # -- ledger and last sync --------------------------------------------------------------------------
 
 
-def _ledger(tmp_path: Path, calls: list[tuple[str, str, str]]) -> Ledger:
-    ledger = Ledger(tmp_path / LEDGER_FILE)
+def _ledger(tmp_path: Path, calls: list[tuple[str, str, CallState]]) -> Ledger:
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
     for rid, started, state in calls:
         ledger.upsert_call(
             ringostat_id=rid,
@@ -535,14 +536,14 @@ def test_ledger_check_passes_without_a_ledger_and_with_fresh_pending_calls(
     tmp_path: Path,
 ) -> None:
     assert doctor.check_ledger(None, NOW).ok
-    ledger = _ledger(tmp_path, [("1", (NOW - timedelta(hours=2)).isoformat(), PENDING)])
+    ledger = _ledger(tmp_path, [("1", (NOW - timedelta(hours=2)).isoformat(), CallState.PENDING)])
     result = doctor.check_ledger(ledger, NOW)
     assert result.ok and "pending 1, failed 0" in result.detail
     assert "oldest pending call 2 h old" in result.detail
 
 
 def test_ledger_check_fails_with_code_6_when_calls_failed(tmp_path: Path) -> None:
-    ledger = _ledger(tmp_path, [("1", NOW.isoformat(), FAILED)])
+    ledger = _ledger(tmp_path, [("1", NOW.isoformat(), CallState.FAILED)])
     result = doctor.check_ledger(ledger, NOW)
     assert not result.ok and result.exit_code == 6 and "failed 1" in result.detail
     assert "--replay 3d" in (result.fix or "")
@@ -551,14 +552,15 @@ def test_ledger_check_fails_with_code_6_when_calls_failed(tmp_path: Path) -> Non
 def test_ledger_check_fails_on_stale_pending_calls_with_a_replay_that_reaches_them(
     tmp_path: Path,
 ) -> None:
-    ledger = _ledger(tmp_path, [("1", (NOW - timedelta(days=4, hours=1)).isoformat(), PENDING)])
+    started = (NOW - timedelta(days=4, hours=1)).isoformat()
+    ledger = _ledger(tmp_path, [("1", started, CallState.PENDING)])
     result = doctor.check_ledger(ledger, NOW)
     assert not result.ok and result.exit_code == 5
     assert "4 days old" in result.detail and "--replay 6d" in (result.fix or "")
 
 
 def test_ledger_check_fails_on_a_damaged_ledger(tmp_path: Path) -> None:
-    path = tmp_path / LEDGER_FILE
+    path = tmp_path / "ledger.sqlite3"
     path.write_bytes(b"this is not a database, just garbage " * 200)
     result = doctor.check_ledger(Ledger(path, readonly=True), NOW)
     assert not result.ok and result.exit_code == 3 and "do not delete it" in (result.fix or "")

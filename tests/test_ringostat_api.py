@@ -26,7 +26,7 @@ from ringodesk_cli.ringostat.api import (
     fields_for,
     parse_calls,
 )
-from ringodesk_cli.ringostat.api_records import SOURCE, records_from_api
+from ringodesk_cli.ringostat.api_records import records_from_api
 from ringodesk_cli.ringostat.exports import read_export
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
 
@@ -391,8 +391,9 @@ def test_json_values_become_strings_like_the_file_reader_makes_them() -> None:
 
 def test_fields_for_adds_mapping_parameters_once_after_the_required_ones() -> None:
     fields = fields_for(["pool_name", "utm_source", " landing "])
-    assert fields[: len(REQUIRED_FIELDS)] == list(REQUIRED_FIELDS)
-    assert fields[len(REQUIRED_FIELDS) :] == ["pool_name", "landing"]
+    assert fields[-2:] == ["pool_name", "landing"]  # after the required ones, in order
+    for name in ("uniqueid", "calldate", "caller", "dst", "utm_source"):
+        assert name in fields[:-2]
     assert len(set(fields)) == len(fields)
 
 
@@ -419,7 +420,7 @@ def test_api_rows_become_records_with_the_api_source_and_row_positions() -> None
     ]
     out = list(records_from_api(rows, timezone=KYIV, default_region="UA"))
     assert isinstance(out[0], CallRecord)
-    assert (out[0].source, out[0].line, out[0].ringostat_id) == (SOURCE, 1, "ua-1")
+    assert (out[0].source, out[0].line, out[0].ringostat_id) == ("ringostat-api", 1, "ua-1")
     assert out[0].started_at == datetime(2024, 5, 14, 6, 10, tzinfo=UTC)
     assert isinstance(out[1], BadRow) and (out[1].line, out[1].field) == (2, "uniqueid")
     assert isinstance(out[2], BadRow)

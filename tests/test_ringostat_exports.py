@@ -230,3 +230,32 @@ def test_file_digest_is_the_sha256_of_the_content(tmp_path: Path) -> None:
     path = write(tmp_path, "x" * 200_000)
     assert file_digest(path) == hashlib.sha256(b"x" * 200_000).hexdigest()
     assert file_digest(DATA / "ringostat_web_en.csv") != file_digest(path)
+
+
+@pytest.mark.parametrize("delimiter", [";", ","])
+def test_a_value_over_the_csv_field_limit_is_a_bad_row_naming_line_and_field(
+    tmp_path: Path, delimiter: str
+) -> None:
+    """The csv module refuses a field over 131,072 characters; the row is reported with its
+    file, line and column (found again in the raw text, quotes and all), and reading goes on.
+    """
+    header = "uniqueid;calldate;call_type;disposition;caller;dst;billsec;duration;landing;utm_term"
+
+    def row(n: int, landing: str, term: str) -> str:
+        cells = [f"ua-{n}", f"2024-05-14 09:1{n}:00", "in", "ANSWERED", "0671234567",
+                 "0443334455", "10", "20", landing, term]  # fmt: skip
+        return delimiter.join(cells)
+
+    huge = '"https://b.example/?q=' + "a" * 140_000 + '"'
+    # Before the huge value, a quoted one holding the delimiter and a doubled quote.
+    tricky = f'"say ""hi""{delimiter} twice"'
+    rows = [row(1, "https://a.example", "x"), row(2, tricky, huge), row(3, "", "y")]
+    lines = [header.replace(";", delimiter), *rows]
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    items = read(path)
+    assert [r.ringostat_id for r in records(items)] == ["ua-1", "ua-3"]
+    (row,) = bad(items)
+    assert (row.source, row.line, row.ringostat_id, row.field) == (str(path), 3, None, "utm_term")
+    assert (
+        str(row) == f"{path}:3: utm_term: longer than the csv module's limit of 131072 characters"
+    )

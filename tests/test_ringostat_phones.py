@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ringodesk_cli.ringostat.phones import same_number, split_sip, to_e164
@@ -98,6 +98,9 @@ def test_every_written_form_of_a_mobile_number_normalises_to_one_e164(
 
 
 @settings(max_examples=400, deadline=None)
+# Found by this test: `+012...` was read as country code 1 (`01` -> 1) by the fast path.
+@example(shape="+", rest="012000000000", region="UA")
+@example(shape="+", rest="0380671234567", region="UA")
 @given(
     shape=st.sampled_from(["+380", "+38", "+1", "+44", "+49", "+7", "0", "380", "00380", "+"]),
     rest=st.text(alphabet="0123456789", min_size=0, max_size=13),
@@ -113,6 +116,15 @@ def test_the_fast_path_agrees_with_the_full_parser(shape: str, rest: str, region
     if fast is None:
         return
     assert fast == _parse_e164(key, region)
+
+
+@pytest.mark.parametrize("raw", ["+012000000000", "+0380671234567"])
+def test_no_country_code_starts_with_zero(raw: str) -> None:
+    from ringodesk_cli.ringostat.phones import _fast_e164
+
+    assert _fast_e164(raw, "UA") is None
+    with pytest.raises(ValueError, match="not a phone number"):
+        to_e164(raw, "UA")
 
 
 def test_the_fast_path_takes_the_usual_shapes() -> None:

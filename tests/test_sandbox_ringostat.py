@@ -201,11 +201,14 @@ def test_the_real_client_gets_an_auth_error_for_a_wrong_key(sb: Sandbox) -> None
     assert caught.value.exit_code == ExitCode.AUTH
 
 
-def test_cron_runs_over_a_moving_clock_see_every_completed_call_exactly_once(
+def test_sandbox_calls_list_over_a_moving_clock_shows_each_call_in_overlapping_windows(
     sb: Sandbox,
 ) -> None:
-    """The sequence the sync is meant to run (window = last fetch - overlap .. now; IN
-    PROGRESS left for later), with the building blocks only: client + records_from_api."""
+    """The sandbox's calls/list stand-in, not the product: over a moving clock, windows that
+    overlap by 15 minutes show every call, and an IN PROGRESS call completed later shows
+    again. The windows and the "seen" bookkeeping are this test's own; the product's cron
+    sequence (its window, its ledger) is tested in test_sync_api_e2e.py
+    (test_cron_sequence_over_a_moving_clock_delivers_every_call_once)."""
     from ringodesk_cli.ringostat.api import fields_for
     from ringodesk_cli.ringostat.api_records import records_from_api
     from ringodesk_cli.ringostat.records import CallRecord, Outcome

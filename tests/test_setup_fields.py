@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from ringodesk_cli.errors import LicenseLimitedError, NotFoundError, ZohoError
-from ringodesk_cli.ringostat.catalogue import RS_LABELS
 from ringodesk_cli.settings import Paths, Settings
 from ringodesk_cli.setup.fields import (
     MODULES,
@@ -99,7 +98,14 @@ def settings() -> Settings:
 
 def test_plan_creates_every_required_field_with_a_text_body_on_an_empty_module() -> None:
     plans = plan_fields("tickets", [SUBJECT])
-    assert [p.label for p in plans] == list(RS_LABELS)
+    assert [p.label for p in plans] == [
+        "rs_utm_source",
+        "rs_utm_medium",
+        "rs_utm_campaign",
+        "rs_utm_term",
+        "rs_utm_content",
+        "rs_google_client_id",
+    ]
     assert {p.action for p in plans} == {"create"}
     assert plans[0].body == {"displayLabel": "rs_utm_source", "type": "Text", "maxLength": 255}
 

@@ -1,5 +1,5 @@
 """`[source] kind = "api"` end to end: the installed `ringodesk` fetches calls/list from the
-sandbox's Ringostat stand-in and delivers to its Zoho Desk stand-in (issue 7 "Must show")."""
+sandbox's Ringostat stand-in and delivers to its Zoho Desk stand-in."""
 
 from __future__ import annotations
 

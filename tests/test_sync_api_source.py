@@ -15,7 +15,7 @@ from ringodesk_cli.sync.api_source import (
     parse_moment,
     plan_window,
 )
-from ringodesk_cli.sync.ledger import WAITING, Ledger
+from ringodesk_cli.sync.ledger import CallState, Ledger
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # 14:00 in Kyiv
@@ -51,7 +51,7 @@ def test_a_call_still_in_progress_pulls_the_start_back_to_it(ledger: Ledger) -> 
         started_at=started.isoformat(),
         client_number="+380671234567",
         content_hash="x",
-        state=WAITING,
+        state=CallState.WAITING,
         record={},
         source="api",
         line=1,
@@ -94,4 +94,4 @@ def test_the_ringostat_command_names_the_same_env_var_as_the_credential_store() 
     from ringodesk_cli.commands.ringostat import ENV_VAR
     from ringodesk_cli.credentials import ENV_VARS
 
-    assert ENV_VARS["ringostat_key"] == ENV_VAR
+    assert ENV_VARS["ringostat_key"] == ENV_VAR == "RINGODESK_RINGOSTAT_KEY"

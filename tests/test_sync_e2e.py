@@ -1,27 +1,28 @@
-"""Issue 5 end to end: the installed `ringodesk sync` against the sandbox on 127.0.0.1,
-asserting the exact records Zoho Desk ends up with (rules R4-R9, DECISIONS.md "What a call
-creates")."""
+"""End to end: the installed `ringodesk sync` against the sandbox on 127.0.0.1, asserting
+the exact records Zoho Desk ends up with: owners, tickets and tasks per call (R4-R7 below),
+what travels with a call (R6), reruns and replays that never send twice (R9)."""
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime, timedelta
+import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from e2e import (
-    KYIV,
     Call,
     Desk,
     agent_id,
     ago,
     by_marker,
     contacts_by_phone,
+    in_utc,
     kill_after_write,
     revoke_after,
     wrap_desk,
     write_export,
+    zoho_utc,
 )
 from sandbox_fixture import (
     desk_session,
@@ -37,8 +38,11 @@ def desk(sandbox: Sandbox, subprocess_env: dict[str, str], tmp_path: Path) -> De
     return Desk(sandbox, subprocess_env, tmp_path)
 
 
-def utc(when: datetime) -> str:
-    return when.replace(tzinfo=KYIV).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+def utc(when: datetime, plus: timedelta = timedelta(0)) -> str:
+    """What Zoho should hold for an export's Kyiv wall-clock time ``when`` plus ``plus``:
+    the deadline is added to the UTC moment, never to the wall-clock time (a DST change in
+    between would shift it by an hour)."""
+    return zoho_utc(in_utc(when) + plus)
 
 
 def one(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -153,7 +157,7 @@ def test_rules_r4_to_r7_give_exact_owners_due_times_fields_and_links(
     task2 = one(by_marker(sb.records("tasks"), "t-2"))
     assert task2["ownerId"] == senior
     assert task2["contactId"] == contact1["id"]
-    assert task2["dueDate"] == utc(calls[1].when + timedelta(minutes=90))
+    assert task2["dueDate"] == utc(calls[1].when, plus=timedelta(minutes=90))
     assert task2["statusType"] == "Open"
 
     # t-3: a new caller's missed call, the export names an agent: still the senior manager
@@ -165,7 +169,7 @@ def test_rules_r4_to_r7_give_exact_owners_due_times_fields_and_links(
     assert task3["ownerId"] == senior
     assert ticket3["contactId"] == call3["contactId"] == task3["contactId"] == contact3["id"]
     assert call3["ticketId"] == task3["ticketId"] == ticket3["id"]
-    assert task3["dueDate"] == utc(calls[2].when + timedelta(minutes=90))
+    assert task3["dueDate"] == utc(calls[2].when, plus=timedelta(minutes=90))
     assert ticket3["subject"].startswith("Missed call from +380 67 111 0003")
 
     # t-4: outbound unanswered: a Missed call owned by the agent who dialled, nothing else
@@ -181,7 +185,31 @@ def test_rules_r4_to_r7_give_exact_owners_due_times_fields_and_links(
     task5 = one(by_marker(sb.records("tasks"), "t-5"))
     assert call5["ownerId"] == task5["ownerId"] == senior
     assert "reception_sip" in task5["subject"]
-    assert task5["dueDate"] == utc(calls[4].when + timedelta(minutes=90))
+    assert task5["dueDate"] == utc(calls[4].when, plus=timedelta(minutes=90))
+
+
+@pytest.mark.parametrize(
+    ("wall", "start", "due"),
+    [
+        # Last Sunday of March: 03:00 EET becomes 04:00 EEST; 4 h after 01:30 EET is 06:30 EEST.
+        ("2026-03-29 01:30:00", "2026-03-28T23:30:00.000Z", "2026-03-29T03:30:00.000Z"),
+        # Last Sunday of October: 04:00 EEST becomes 03:00 EET; 4 h after 02:30 is 05:30 EET.
+        ("2026-10-25 02:30:00", "2026-10-24T23:30:00.000Z", "2026-10-25T03:30:00.000Z"),
+    ],
+)
+def test_a_task_due_across_a_dst_change_is_due_four_real_hours_after_the_call(
+    desk: Desk, tmp_path: Path, wall: str, start: str, due: str
+) -> None:
+    desk.setup(settings={"integration.task_deadline": "4h"})
+    when = datetime.strptime(wall, "%Y-%m-%d %H:%M:%S")
+    assert utc(when) == start and utc(when, plus=timedelta(hours=4)) == due  # the helper agrees
+    export = write_export(
+        tmp_path / "dst.csv", [Call("dst-1", "+380671119001", when, disposition="NO ANSWER")]
+    )
+    result = desk.sync(str(export))
+    assert result.code == 0, result
+    assert one(by_marker(desk.sb.records("calls"), "dst-1"))["startTime"] == start
+    assert one(by_marker(desk.sb.records("tasks"), "dst-1"))["dueDate"] == due
 
 
 @pytest.mark.parametrize(("policy", "tickets"), [("every-inbound", 3), ("never", 0)])
@@ -357,14 +385,21 @@ def test_a_second_concurrent_sync_exits_busy(desk: Desk, tmp_path: Path) -> None
     export = write_export(
         tmp_path / "calls.csv", [Call(f"c-{i}", f"+38067118{i:04d}", ago(30)) for i in range(3)]
     )
-    started = []
-    undo = wrap_desk(desk.sb, lambda method, path, reply: started.append(path))
-    desk.sb.set_faults(latency_ms=300)
+    # The first run's first Desk request is held in the sandbox until the second run has
+    # ended: the first run certainly holds the lock then, however slow the machine.
+    started, release = threading.Event(), threading.Event()
+
+    def hold(method: str, path: str, reply: object) -> None:
+        started.set()
+        release.wait(60)
+
+    undo = wrap_desk(desk.sb, hold)
     first = desk.popen("sync", "--json", str(export))
-    deadline = time.monotonic() + 20
-    while not started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    second = desk.sync(str(export))
+    try:
+        assert started.wait(30), "the first sync sent no request"
+        second = desk.sync(str(export))
+    finally:
+        release.set()
     _out, err = first.communicate(timeout=60)
     undo()
     assert second.code == 7, second
@@ -397,3 +432,65 @@ def test_dry_run_prints_each_record_and_the_total_and_writes_nothing(
     assert desk.creating() == 0
     offline = desk.run("sync", "--dry-run", "--offline", "--json", str(export))
     assert offline.json()["planned"]["POST /calls"] == 2
+
+
+def _state_snapshot(state: Path) -> dict[str, bytes]:
+    """The state dir's files and contents. SQLite's shared-memory index (``-shm``), which a
+    reader of a WAL database may create, is left out; a ``-wal`` must hold no frames."""
+    files = {p.name: p.read_bytes() for p in sorted(state.iterdir()) if p.is_file()}
+    files.pop("ledger.sqlite3-shm", None)
+    if not files.pop("ledger.sqlite3-wal", b""):
+        return files
+    raise AssertionError("the ledger's write-ahead log holds frames")
+
+
+def test_rows_without_an_id_and_unreadable_rows_are_reported_by_dry_runs_and_quarantined_once(
+    desk: Desk, tmp_path: Path
+) -> None:
+    """Each run is its own process: a quarantine key must not depend on anything but the
+    row (no per-process hash seed, no clock)."""
+    desk.setup()
+    export = write_export(
+        tmp_path / "calls.csv",
+        [
+            Call("q-1", "+380671190001", ago(30)),
+            Call("", "+380671190002", ago(25)),  # line 3: no Ringostat id
+            Call("", "+380671190003", ago(24)),  # line 4: no id, the same reason
+            # line 5: a value over the csv module's field-size limit (131,072 characters)
+            Call("q-4", "+380671190004", ago(20), landing="https://x.example/?" + "a" * 140_000),
+            Call("q-5", "+380671190005", ago(10)),
+        ],
+    )
+    expected_bad = [
+        f"{export}:3: uniqueid: the call has no Ringostat id",
+        f"{export}:4: uniqueid: the call has no Ringostat id",
+        f"{export}:5: landing: longer than the csv module's limit of 131072 characters",
+    ]
+    state = Path(desk.env["RINGODESK_HOME"]) / "state" / "default"
+    before = _state_snapshot(state)
+
+    dry = desk.run("sync", "--dry-run", "--json", str(export))
+    assert dry.code == 6, dry
+    assert dry.json()["bad_rows"] == expected_bad
+    assert (dry.json()["quarantined"], dry.json()["planned"]["POST /calls"]) == (3, 2)
+    assert _state_snapshot(state) == before  # no ledger, no lock, nothing
+    assert desk.creating() == 0
+
+    first = desk.sync(str(export))
+    assert first.code == 6, first
+    assert first.json()["bad_rows"] == expected_bad
+    assert (first.json()["quarantined"], first.json()["delivered"]) == (3, 2)
+    for line in expected_bad:
+        assert f"quarantined: {line}" in first.stderr
+    written = _state_snapshot(state)
+
+    dry = desk.run("sync", "--dry-run", "--json", str(export))
+    assert dry.code == 0, dry
+    assert (dry.json()["quarantined"], dry.json()["quarantined_before"]) == (0, 3)
+    assert _state_snapshot(state) == written
+
+    again = desk.sync(str(export))
+    assert again.code == 0, again
+    assert (again.json()["quarantined"], again.json()["quarantined_before"]) == (0, 3)
+    assert again.json()["already_delivered"] == 2
+    assert len(desk.sb.records("calls")) == 2

@@ -1,4 +1,5 @@
-"""The pure planner: what one call creates, and for whom (R4-R7, DECISIONS.md)."""
+"""The pure planner: what one call creates, and for whom (the R4-R7 rules: contact, ticket,
+call activity, task, and their owners)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,8 @@ from ringodesk_cli.ringostat.records import CallRecord, Direction, Employee, Out
 from ringodesk_cli.settings import Paths, Settings
 from ringodesk_cli.sync.planner import (
     CONTACT,
-    FIELD_MAX_LENGTH,
-    SUBJECT_MAX,
     TICKET,
     Policy,
-    marker,
     plan_call,
     policy_from_settings,
     substitute,
@@ -94,9 +92,9 @@ def test_missed_call_is_the_senior_managers_with_a_task_due_after_the_deadline()
     assert name == "task"
     assert task["ownerId"] == SENIOR
     assert task["dueDate"] == "2024-05-14T07:30:00.000Z"
-    assert "status" not in task  # Zoho's default is open (DECISIONS.md)
+    assert "status" not in task  # Zoho's default is open
     assert (task["contactId"], task["ticketId"]) == (CONTACT, TICKET)
-    assert task["subject"].endswith(marker("ua-1"))
+    assert task["subject"].endswith(" [rs:ua-1]")
 
 
 def replace_deadline(deadline: timedelta) -> Policy:
@@ -145,16 +143,51 @@ def test_a_long_utm_is_cut_to_fit_and_kept_whole_in_the_description() -> None:
     long = "x" * 400
     plan = plan_call(record(utm_source=long), POLICY)
     assert plan.ticket is not None
-    assert len(plan.ticket["cf"]["cf_rs_utm_source"]) == FIELD_MAX_LENGTH
+    # The rs_* fields are created with maxLength 255: 254 characters and an ellipsis.
+    assert plan.ticket["cf"]["cf_rs_utm_source"] == "x" * 254 + "…"
     assert long in plan.call["description"]
     assert plan.truncated
 
 
-def test_subjects_keep_the_marker_whole_when_cut() -> None:
-    rid = "ua-" + "9" * 300
-    plan = plan_call(record(rid=rid[:200]), POLICY)
-    assert plan.call["subject"].endswith(marker(rid[:200]))
-    assert len(plan.call["subject"]) <= SUBJECT_MAX
+def test_a_short_subject_is_kept_whole_with_its_marker() -> None:
+    plan = plan_call(record(rid="ua-7"), POLICY)
+    assert plan.call["subject"] == "Inbound call from +380 67 123 4567 (answered) [rs:ua-7]"
+    assert plan.ticket is not None
+    assert plan.ticket["subject"] == "Call from +380 67 123 4567 [rs:ua-7]"
+
+
+@pytest.mark.parametrize("rid_length", [200, 230, 248])
+def test_subjects_cut_to_255_keep_the_marker_whole(rid_length: int) -> None:
+    """Tickets allow 255 characters in a subject (calls and tasks 300): a long Ringostat id
+    makes every subject too long, and the text is cut, never the `[rs:<id>]` marker."""
+    rid = "ua-" + "9" * (rid_length - 3)
+    tag = f" [rs:{rid}]"
+    for outcome, sip in ((Outcome.MISSED, "anna_sip"), (Outcome.ANSWERED, "nobody_sip")):
+        plan = plan_call(record(rid=rid, outcome=outcome, sip=sip), POLICY)
+        assert plan.ticket is not None and len(plan.tasks) == 1
+        subjects = {
+            "ticket": plan.ticket["subject"],
+            "call": plan.call["subject"],
+            "task": plan.tasks[0][1]["subject"],
+        }
+        full = {
+            "ticket": "Missed call from +380 67 123 4567"
+            if outcome is Outcome.MISSED
+            else "Call from +380 67 123 4567",
+            "call": "Inbound call from +380 67 123 4567 "
+            + ("(no answer)" if outcome is Outcome.MISSED else "(answered)"),
+            "task": "Call back +380 67 123 4567"
+            if outcome is Outcome.MISSED
+            else "Link Ringostat employee nobody_sip to a Zoho Desk agent",
+        }
+        for name, subject in subjects.items():
+            assert subject.endswith(tag), (name, subject)
+            text = subject[: -len(tag)]
+            if len(full[name]) + len(tag) > 255:
+                assert len(subject) == 255, (name, subject)  # cut, and only as much as needed
+                assert full[name].startswith(text), (name, subject)
+            else:
+                assert text == full[name], (name, subject)
 
 
 def test_substitute_fills_ids_and_drops_a_reference_to_nothing() -> None:

@@ -1,5 +1,5 @@
 """The runner in-process against the sandbox: crashes between a request and its commit,
-faults, refusals, ambiguous contacts, dry runs (issue 5 items 8-11)."""
+faults, refusals, ambiguous contacts, dry runs."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from sandbox_fixture import (
 
 from ringodesk_cli.errors import ExitCode
 from ringodesk_cli.sandbox import Sandbox
-from ringodesk_cli.sync.ledger import DELIVERED, FAILED, Ledger
+from ringodesk_cli.sync.ledger import CallState, Ledger
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_a_refused_record_fails_alone_and_is_retried_by_replay_once_fixed(
     ledger = Ledger(harness.ledger_path)
     row = ledger.get_call("f-1")
     ledger.close()
-    assert row is not None and row.state == FAILED
+    assert row is not None and row.state is CallState.FAILED
     assert not by_marker(sandbox.records("calls"), "f-1")
 
     fixed = {"anna_sip": agent_id(sandbox, "taras@sandbox.example")}
@@ -105,7 +105,7 @@ def test_a_refused_record_fails_alone_and_is_retried_by_replay_once_fixed(
     ledger = Ledger(harness.ledger_path)
     row = ledger.get_call("f-1")
     ledger.close()
-    assert row is not None and row.state == DELIVERED
+    assert row is not None and row.state is CallState.DELIVERED
 
 
 def test_an_existing_contact_found_by_mobile_is_reused_and_is_no_new_caller(
@@ -261,15 +261,13 @@ def test_a_portal_that_refuses_all_is_searched_by_phone_then_mobile(
 
 
 def test_creates_that_keep_getting_no_answer_stop_the_run(harness: Harness) -> None:
-    from ringodesk_cli.sync.runner import UNKNOWN_STREAK_LIMIT
-
     calls = [Call(f"z-{i}", f"+38067129{i:04d}", ago(40 - i), sip="anna_sip") for i in range(12)]
     undo = drop_after_write(harness.sb, "/api/v1/contacts", times=100)
     summary = harness.sync(calls)
     undo()
     assert summary.exit_code == ExitCode.UNAVAILABLE
     assert summary.stopped is not None
-    assert UNKNOWN_STREAK_LIMIT <= summary.unknown_outcomes < len(calls)
+    assert 5 <= summary.unknown_outcomes < len(calls)  # five in a row without an answer
     again = harness.sync(calls)
     assert again.exit_code == ExitCode.OK, again
     assert len(harness.sb.records("contacts")) == len(calls)  # the lost creates were found
@@ -293,3 +291,115 @@ def test_a_number_whose_first_call_lost_its_contact_waits_so_the_ticket_stays_on
     assert len(tickets) == 1
     assert by_marker(tickets, "w-1") == tickets  # the first inbound call's, as R4 wants
     assert len(harness.sb.records("contacts")) == 1
+
+
+def _make_contact(sb: Sandbox, session: object, name: str, phone: str) -> str:
+    made = session.post(  # type: ignore[attr-defined]
+        f"{sb.url}/api/v1/contacts", json={"lastName": name, "phone": phone}, timeout=5
+    )
+    assert made.ok, made.text
+    sb.advance_time(60)  # distinct modifiedTime for each
+    return str(made.json()["id"])
+
+
+def test_of_several_contacts_with_the_number_the_most_recently_modified_one_gets_the_call(
+    harness: Harness,
+) -> None:
+    sb = harness.sb
+    session = desk_session(sb)
+    oldest, middle, newest = (
+        _make_contact(sb, session, f"Switchboard {n}", "+380671240002") for n in "ABC"
+    )
+    # The oldest contact is edited last: now it is the most recently modified match.
+    edited = session.patch(
+        f"{sb.url}/api/v1/contacts/{oldest}", json={"firstName": "Edited"}, timeout=5
+    )
+    assert edited.ok, edited.text
+    summary = harness.sync([Call("a-2", "+380671240002", ago(20), disposition="NO ANSWER")])
+    assert summary.exit_code == ExitCode.OK, summary
+    assert summary.ambiguous_contacts == 1
+    assert len(sb.records("contacts")) == 3  # never a fourth for a number that has matches
+    assert by_marker(sb.records("calls"), "a-2")[0]["contactId"] == oldest
+    assert by_marker(sb.records("tasks"), "a-2")[0]["contactId"] == oldest
+    assert {middle, newest}.isdisjoint(c["contactId"] for c in sb.records("calls"))
+
+
+def test_the_contact_the_ledger_links_to_a_number_wins_over_a_newer_match(
+    harness: Harness,
+) -> None:
+    sb = harness.sb
+    session = desk_session(sb)
+    linked = _make_contact(sb, session, "First", "+380671240003")
+    assert harness.sync([Call("l-1", "+380671240003", ago(30), sip="anna_sip")]).exit_code == 0
+    assert by_marker(sb.records("calls"), "l-1")[0]["contactId"] == linked
+    newer = _make_contact(sb, session, "Second", "+380671240003")
+    summary = harness.sync([Call("l-2", "+380671240003", ago(20), sip="anna_sip")])
+    assert summary.exit_code == ExitCode.OK, summary
+    assert by_marker(sb.records("calls"), "l-2")[0]["contactId"] == linked != newer
+    assert len(sb.records("contacts")) == 2
+
+
+def test_bad_rows_keep_their_quarantine_key_across_runs(harness: Harness) -> None:
+    """Rows without a Ringostat id are known by file and line; rows with one by the id, so
+    that the row is still recognised when the export has grown above it."""
+    no_id = [Call("", "+380671250101", ago(40)), Call("", "+380671250102", ago(39))]
+    bad_caller = Call("q-9", "+38 (067) 12", ago(38))
+    good = Call("g-1", "+380671250103", ago(37), sip="anna_sip")
+    first = harness.sync([*no_id, bad_caller, good])
+    assert first.exit_code == ExitCode.PARTIAL, first
+    assert (first.read, first.quarantined, first.quarantined_before, first.delivered) == (
+        4,
+        3,
+        0,
+        1,
+    )
+    export = harness.tmp / "export.csv"
+    assert first.bad_rows == [
+        f"{export}:2: uniqueid: the call has no Ringostat id",
+        f"{export}:3: uniqueid: the call has no Ringostat id",
+        f"{export}:4: caller: '+38 (067) 12' is not a phone number",
+    ]
+    second = harness.sync([*no_id, bad_caller, good])
+    assert second.exit_code == ExitCode.OK, second
+    assert (second.quarantined, second.quarantined_before) == (0, 3)
+    assert second.already_delivered == 1
+    # A new call at the top moves the id'ed bad row to line 5: still the same quarantine.
+    newer = Call("g-2", "+380671250104", ago(36), sip="anna_sip")
+    third = harness.sync([newer, bad_caller, good])
+    assert (third.quarantined, third.quarantined_before) == (0, 1), third
+    ledger = Ledger(harness.ledger_path)
+    try:
+        assert ledger.quarantine_count() == 3
+    finally:
+        ledger.close()
+
+
+def test_a_dry_run_over_bad_rows_reports_them_and_writes_nothing(harness: Harness) -> None:
+    calls = [
+        Call("", "+380671250201", ago(40)),
+        Call("dq-2", "+38 (067) 12", ago(39)),
+        Call("dq-3", "+380671250203", ago(38), sip="anna_sip"),
+    ]
+    export = harness.tmp / "export.csv"
+    expected = [
+        f"{export}:2: uniqueid: the call has no Ringostat id",
+        f"{export}:3: caller: '+38 (067) 12' is not a phone number",
+    ]
+    dry = harness.sync(calls, dry_run=True)
+    assert (dry.bad_rows, dry.quarantined, dry.quarantined_before) == (expected, 2, 0)
+    assert dry.read == 3  # bad rows are rows read too
+    assert dry.planned["POST /calls"] == 1
+    assert not harness.ledger_path.exists()
+    assert harness.sb.records("calls") == []
+
+    real = harness.sync(calls)
+    assert (real.bad_rows, real.quarantined) == (expected, 2)
+    written = harness.ledger_path.read_bytes()
+    dry = harness.sync(calls, dry_run=True)
+    assert (dry.bad_rows, dry.quarantined, dry.quarantined_before) == ([], 0, 2)
+    assert harness.ledger_path.read_bytes() == written
+    ledger = Ledger(harness.ledger_path)
+    try:
+        assert ledger.quarantine_count() == 2
+    finally:
+        ledger.close()

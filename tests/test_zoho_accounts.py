@@ -21,7 +21,6 @@ from ringodesk_cli.errors import (
 from ringodesk_cli.redact import redact
 from ringodesk_cli.zoho.accounts import AccountsClient, Authorization, DeviceCode
 from ringodesk_cli.zoho.loopback import RedirectListener, wait_for_redirect
-from ringodesk_cli.zoho.regions import DESK_SCOPES
 
 ACCOUNTS = "https://accounts.zoho.com"
 TOKEN_URL = ACCOUNTS + "/oauth/v2/token"
@@ -34,6 +33,12 @@ THROTTLED = {
     "error": "Access Denied",
     "status": "failure",
 }
+
+# What a profile asks Zoho for, written out (not read from the product).
+SCOPES = (
+    "Desk.basic.READ,Desk.settings.ALL,Desk.tickets.ALL,Desk.contacts.ALL,"
+    "Desk.calls.ALL,Desk.tasks.ALL,Desk.search.READ"
+)
 
 
 class FakeTime:
@@ -89,7 +94,7 @@ def test_authorization_url_asks_for_offline_access_consent_and_state(
     assert query == {
         "response_type": "code",
         "client_id": "client-id-1",
-        "scope": DESK_SCOPES,
+        "scope": SCOPES,
         "redirect_uri": "http://127.0.0.1:8765/callback",
         "access_type": "offline",
         "prompt": "consent",
@@ -263,7 +268,7 @@ def test_start_device_flow_reads_codes_interval_and_lifetime(
     device = client.start_device_flow()
     sent = form(requests_mock.last_request)
     assert sent["grant_type"] == "device_request"
-    assert sent["scope"] == DESK_SCOPES
+    assert sent["scope"] == SCOPES
     assert sent["access_type"] == "offline"
     assert "client_secret" not in sent
     assert device == DeviceCode(

@@ -257,3 +257,125 @@ def test_a_refused_refresh_token_is_remembered_so_later_runs_send_no_token_reque
     )
     fresh = TokenProvider(AccountsClient(url, "1000.C", "s3cret-value"), "1000.alive", cache)
     assert fresh.access_token() == "1000.new"
+
+
+class StuckClock:
+    """Stands in for the `time` module inside tokens.py: `sleep` moves `monotonic` on, so
+    a 90-second wait for the lock takes no real time."""
+
+    def __init__(self, step: float | None = None) -> None:
+        self.now = 5_000.0
+        self.slept = 0.0
+        self.step = step  # each sleep takes this long instead (a loaded machine)
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        seconds = self.step or seconds
+        self.slept += seconds
+        self.now += seconds
+
+    def time(self) -> float:
+        return time.time()
+
+
+def hold_lock(path: Path) -> int:
+    """Another holder of ``path``'s flock (a second open file description conflicts with the
+    first even inside one process, as another process's would)."""
+    import fcntl
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def test_a_token_lock_held_past_the_wait_gives_busy_exit_7_and_sends_nothing(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from ringodesk_cli.errors import BusyError, ExitCode
+    from ringodesk_cli.zoho import tokens
+
+    numbered_tokens(requests_mock)
+    stuck = StuckClock()
+    monkeypatch.setattr(tokens, "time", stuck)
+    fd = hold_lock(cache.lock_path)
+    try:
+        with pytest.raises(BusyError) as caught:
+            provider(cache, clock).access_token()
+    finally:
+        os.close(fd)
+    assert caught.value.exit_code == ExitCode.BUSY == 7
+    assert str(caught.value) == (f"another ringodesk process has held {cache.lock_path} for 90 s")
+    assert 89.9 < stuck.slept < 90.2  # it waited the whole 90 s, polling, then gave up
+    assert requests_mock.call_count == 0
+    # Once the holder is gone the next run refreshes as usual.
+    assert provider(cache, clock).access_token() == "access-1"
+
+
+def test_the_token_lock_file_is_private_and_taking_it_leaks_no_descriptor(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker
+) -> None:
+    import os
+
+    numbered_tokens(requests_mock)
+    assert provider(cache, clock).access_token() == "access-1"
+    assert stat.S_IMODE(cache.lock_path.stat().st_mode) == 0o600
+    # `ringodesk serve` takes the lock for as long as it runs: every time must give back
+    # its descriptor, or the process runs out of them.
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(50):
+        with cache.lock(wait=1):
+            pass
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_the_token_lock_wait_ends_as_soon_as_its_90_seconds_have_passed(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from ringodesk_cli.errors import BusyError
+    from ringodesk_cli.zoho import tokens
+
+    numbered_tokens(requests_mock)
+    stuck = StuckClock(step=30.0)  # three sleeps reach the deadline exactly
+    monkeypatch.setattr(tokens, "time", stuck)
+    fd = hold_lock(cache.lock_path)
+    try:
+        with pytest.raises(BusyError):
+            provider(cache, clock).access_token()
+    finally:
+        os.close(fd)
+    assert stuck.slept == 90.0
+
+
+def test_a_fresh_cached_token_or_a_refused_refresh_token_never_waits_for_the_lock(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process refreshing (holding the lock) must not hold up a run that needs no
+    refresh, nor one that will fail anyway."""
+    import os
+
+    from ringodesk_cli.errors import ZohoAuthError
+    from ringodesk_cli.zoho import tokens
+
+    numbered_tokens(requests_mock)
+    assert provider(cache, clock).access_token() == "access-1"
+    stuck = StuckClock()
+    monkeypatch.setattr(tokens, "time", stuck)
+    fd = hold_lock(cache.lock_path)
+    try:
+        assert provider(cache, clock).access_token() == "access-1"
+        assert stuck.slept == 0
+        cache.write(CacheState(refused=tokens.fingerprint(REFRESH)))
+        with pytest.raises(ZohoAuthError, match="refused this profile's refresh token"):
+            provider(cache, clock).access_token()
+        assert stuck.slept == 0
+    finally:
+        os.close(fd)
+    assert requests_mock.call_count == 1

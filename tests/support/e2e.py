@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,8 +46,22 @@ def local_now() -> datetime:
 
 
 def ago(minutes: float) -> datetime:
-    """A Kyiv wall-clock time ``minutes`` before now (keep it < 48 h: inside `--replay 3d`)."""
-    return local_now() - timedelta(minutes=minutes)
+    """A Kyiv wall-clock time ``minutes`` before now (keep it < 48 h: inside `--replay 3d`),
+    counted in UTC so that a DST change in between does not shift it by an hour."""
+    moment = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=minutes)
+    return moment.astimezone(KYIV).replace(tzinfo=None)
+
+
+def in_utc(wall: datetime) -> datetime:
+    """A Kyiv wall-clock time as an export writes it, as an aware UTC moment. In the hour a
+    DST change repeats, the first occurrence (fold=0), as the product reads calldates."""
+    return wall.replace(tzinfo=KYIV, fold=0).astimezone(UTC)
+
+
+def zoho_utc(moment: datetime) -> str:
+    """An aware moment the way Zoho's fields hold it: ISO 8601 UTC, milliseconds, Z."""
+    assert moment.tzinfo is not None, "a naive time has no place in an expected value"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 @dataclass
@@ -312,19 +326,18 @@ class Harness:
         self.tokens = TokenProvider(accounts, refresh, cache, request_limit=10_000)
 
     def runner(self, ledger: Any, *, dry_run: bool = False) -> Any:
+        """The live runner, or for a dry run the preview that plans without sending."""
+        from ringodesk_cli.sync.preview import Preview
         from ringodesk_cli.sync.runner import Runner
         from ringodesk_cli.zoho.desk import DeskClient
 
         desk = DeskClient(
             self.sb.url, self.tokens, self.sb.org_id, sleep=lambda _s: None, max_attempts=4
         )
+        if dry_run:
+            return Preview(desk=desk, ledger=ledger, policy=self.policy, default_region="UA")
         return Runner(
-            desk=desk,
-            ledger=ledger,
-            policy=self.policy,
-            default_region="UA",
-            concurrency=3,
-            dry_run=dry_run,
+            desk=desk, ledger=ledger, policy=self.policy, default_region="UA", concurrency=3
         )
 
     def sync(
@@ -349,7 +362,7 @@ class Harness:
             if replay:
                 since = replay_start(replay, KYIV, datetime.now(KYIV))
                 runner.add_replay(since.isoformat())
-            return runner.deliver()
+            return runner.finish() if dry_run else runner.deliver()
         except Crashed:
             return None
         finally:

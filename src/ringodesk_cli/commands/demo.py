@@ -13,18 +13,23 @@ import tempfile
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ringodesk_cli.commands.context import AppContext, JsonOpt, QuietOpt, use
 from ringodesk_cli.errors import ExitCode
 
+if TYPE_CHECKING:
+    from ringodesk_cli.sandbox import Sandbox
+    from ringodesk_cli.session import Session
+
 DEMO_PROFILE = "demo"
 DEMO_TIMEZONE = "Europe/Kyiv"
 SENIOR_MANAGER = "olena@sandbox.example"
 # Ringostat SIP logins of the sample export -> sandbox agents (reception_sip stays unlinked
-# on purpose: its answered call shows the senior manager's "link this number" task, R4c).
+# on purpose: an answered call on a SIP linked to no agent gives the senior manager a
+# "link this employee" task, and the demo shows one).
 DEMO_LINKS = {
     "anna_sip": "taras@sandbox.example",
     "petro_sip": "iryna@sandbox.example",
@@ -73,45 +78,21 @@ def _isolated(app: AppContext, home: Path) -> Any:
 
 
 def _run(app: AppContext, home: Path) -> dict[str, Any]:
-    from ringodesk_cli.activation import Activator
-    from ringodesk_cli.commands.sync import run_sync
     from ringodesk_cli.sandbox import SandboxConfig, start_sandbox
     from ringodesk_cli.session import Session
-    from ringodesk_cli.setup.employees import link
-    from ringodesk_cli.setup.fields import ensure_fields, record_fields
+    from ringodesk_cli.sync.service import run_sync
 
     # lenient until the contact index lands
     sandbox = start_sandbox(SandboxConfig(port=0, readings="lenient"))
     try:
         session = Session.open(DEMO_PROFILE, app.paths, insecure=True, warn=None)
-        act = Activator(session)
-        act.configure(
-            region=None,
-            accounts_url=sandbox.url,
-            desk_url=sandbox.url,
-            client_id=sandbox.client_id,
-            redirect_port=None,
-        )
-        act.store_client_secret(sandbox.client_secret)
-        act.sign_in_with_code(sandbox.mint_grant_code())
-        act.choose_org(act.organizations(), None)
-        act.choose_department(act.departments(), None)
-        agents = act.agents()
-        act.choose_senior_manager(agents, SENIOR_MANAGER)
-        act.set_task_deadline("4h")
-        session.settings.set("ringostat.timezone", DEMO_TIMEZONE)
-        for key, agent in DEMO_LINKS.items():
-            link(session.settings, key, agent, agents)
-        report = ensure_fields(session.desk())
-        record_fields(session.settings, report)
-        act.save()
-
+        agents = _activate(session, sandbox)
         sample = home / "sample_calls.csv"
         sample.write_bytes(
             resources.files("ringodesk_cli").joinpath("data/sample_calls.csv").read_bytes()
         )
-        summary = run_sync(app, [sample], replay=None, dry_run=False, offline=False)
-        rerun = run_sync(app, [sample], replay=None, dry_run=False, offline=False)
+        summary = run_sync(session, [sample]).as_dict()
+        rerun = run_sync(session, [sample]).as_dict()
         created = {
             kind: sandbox.records(kind) for kind in ("contacts", "tickets", "calls", "tasks")
         }
@@ -136,6 +117,37 @@ def _run(app: AppContext, home: Path) -> dict[str, Any]:
         "records": created,
         "agents": names,
     }
+
+
+def _activate(session: Session, sandbox: Sandbox) -> list[dict[str, Any]]:
+    """Activates the demo profile against the sandbox, creates the fields, links the
+    employees; returns the sandbox's agents."""
+    from ringodesk_cli.activation import Activator
+    from ringodesk_cli.setup.employees import link
+    from ringodesk_cli.setup.fields import ensure_fields, record_fields
+
+    act = Activator(session)
+    act.configure(
+        region=None,
+        accounts_url=sandbox.url,
+        desk_url=sandbox.url,
+        client_id=sandbox.client_id,
+        redirect_port=None,
+    )
+    act.store_client_secret(sandbox.client_secret)
+    act.sign_in_with_code(sandbox.mint_grant_code())
+    act.choose_org(act.organizations(), None)
+    act.choose_department(act.departments(), None)
+    agents = act.agents()
+    act.choose_senior_manager(agents, SENIOR_MANAGER)
+    act.set_task_deadline("4h")
+    session.settings.set("ringostat.timezone", DEMO_TIMEZONE)
+    for key, agent in DEMO_LINKS.items():
+        link(session.settings, key, agent, agents)
+    report = ensure_fields(session.desk())
+    record_fields(session.settings, report)
+    act.save()
+    return agents
 
 
 def _render(app: AppContext, result: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """`ringodesk doctor`: every check of a profile's setup, each with the fix for its failure.
 
-Issue 6 §3. Each check is a small function returning a :class:`CheckResult`; :func:`run_doctor`
+Each check is a small function returning a :class:`CheckResult`; :func:`run_doctor`
 runs them in order and lets a failure stand in for the checks that need what failed (a
 profile without a token cannot list agents), so each problem is reported once, where it is.
 Library code: nothing here prints.
@@ -9,8 +9,8 @@ Zoho requests are read-only and few (a dozen API credits): the organizations and
 departments, both agent lists, the fields of tickets and contacts, and one search each for
 contacts, tickets, calls and tasks -- the reads sync needs. The agents and fields read for
 the scope check are reused by the later checks. The access token is refreshed only when the
-cached one is near expiry: Zoho allows 10 token requests per 10 minutes (DECISIONS.md "Token
-requests are throttled"); a revoked refresh token still shows, because Zoho revokes its access
+cached one is near expiry: Zoho allows 10 token requests per 10 minutes and refuses more;
+a revoked refresh token still shows, because Zoho revokes its access
 tokens with it and the next Desk request fails with an auth error.
 """
 

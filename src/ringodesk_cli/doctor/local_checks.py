@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ringodesk_cli.errors import ConfigError, ExitCode
 
@@ -137,7 +136,7 @@ def open_ledger(state_dir: Path) -> Ledger | None:
 def check_ledger(ledger: Ledger | None, now: datetime) -> CheckResult:
     import sqlite3
 
-    from ringodesk_cli.sync.ledger import CHANGED, DELIVERED, FAILED, PENDING, WAITING
+    from ringodesk_cli.sync.ledger import CallState
 
     name = "ledger"
     if ledger is None:
@@ -150,14 +149,15 @@ def check_ledger(ledger: Ledger | None, now: datetime) -> CheckResult:
         if not ledger.integrity_ok():
             return failed(name, f"{ledger.path} failed SQLite's quick_check", keep, ExitCode.CONFIG)
         counts = ledger.counts()
-        oldest = ledger.oldest(PENDING)
+        oldest = ledger.oldest(CallState.PENDING)
         quarantined = ledger.quarantine_count()
     except sqlite3.Error as exc:
         return failed(name, f"{ledger.path} cannot be read: {exc}", keep, ExitCode.CONFIG)
-    pending, failures = counts.get(PENDING, 0), counts.get(FAILED, 0)
+    pending, failures = counts.get(CallState.PENDING, 0), counts.get(CallState.FAILED, 0)
     text = (
-        f"delivered {counts.get(DELIVERED, 0)}, pending {pending}, failed {failures}, "
-        f"changed {counts.get(CHANGED, 0)}, in progress {counts.get(WAITING, 0)}, "
+        f"delivered {counts.get(CallState.DELIVERED, 0)}, pending {pending}, "
+        f"failed {failures}, changed {counts.get(CallState.CHANGED, 0)}, "
+        f"in progress {counts.get(CallState.WAITING, 0)}, "
         f"quarantined rows {quarantined}"
     )
     started = _parse_time(oldest) if oldest else None
@@ -194,22 +194,19 @@ _LAST_SYNC_FIX: dict[int, str] = {
 
 
 def check_last_sync(ledger: Ledger | None, now: datetime) -> CheckResult:
+    from ringodesk_cli.sync.summary import LastSync
+
     name = "last-sync"
-    raw = ledger.meta("last_sync") if ledger is not None else None
-    if raw is None:
-        return passed(name, "no sync has run yet")
     try:
-        data: Any = json.loads(raw)
-        code = int(data.get("exit_code", 1))
-    except (ValueError, TypeError, AttributeError):
+        last = LastSync.load(ledger) if ledger is not None else None
+    except ValueError:
         return failed(name, "the last sync's record is unreadable", RERUN_FIX, ExitCode.UNEXPECTED)
-    at = _parse_time(str(data.get("at", "")))
-    when = f"{_age(now - at)} ago ({data['at']})" if at else "at an unknown time"
-    counts = ", ".join(
-        f"{key} {data[key]}"
-        for key in ("read", "new", "delivered", "failed", "quarantined", "pending")
-        if key in data
-    )
+    if last is None:
+        return passed(name, "no sync has run yet")
+    code = last.exit_code
+    at = _parse_time(last.at)
+    when = f"{_age(now - at)} ago ({last.at})" if at else "at an unknown time"
+    counts = ", ".join(f"{key} {value}" for key, value in last.counts().items())
     text = f"{when}: exit {code}; {counts}"
     if code == 0:
         return passed(name, text)

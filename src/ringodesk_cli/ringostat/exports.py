@@ -150,7 +150,8 @@ def _csv_rows(handle: IO[str], source: str, columns: Mapping[str, str]) -> Itera
     header_line = handle.readline()
     delimiter = _delimiter(header_line)
     handle.seek(0)
-    reader = csv.reader(handle, delimiter=delimiter)
+    lines = _LinesTaken(handle)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         headers = next(reader)
     except csv.Error as exc:
@@ -162,13 +163,20 @@ def _csv_rows(handle: IO[str], source: str, columns: Mapping[str, str]) -> Itera
     previous_end = reader.line_num
     while True:
         start = previous_end + 1
+        lines.taken.clear()
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
             previous_end = reader.line_num
-            yield start, BadRow(source, start, None, None, f"the row cannot be read ({exc})")
+            limit = csv.field_size_limit()
+            column = _oversized_column("".join(lines.taken), delimiter, limit)
+            if column is not None and column < width:
+                reason = f"longer than the csv module's limit of {limit} characters"
+                yield start, BadRow(source, start, None, fields[column], reason)
+            else:
+                yield start, BadRow(source, start, None, None, f"the row cannot be read ({exc})")
             continue
         previous_end = reader.line_num
         if not row or all(not cell.strip() for cell in row):
@@ -179,6 +187,48 @@ def _csv_rows(handle: IO[str], source: str, columns: Mapping[str, str]) -> Itera
             yield start, BadRow(source, start, rid, None, reason)
             continue
         yield start, dict(zip(fields, row, strict=False))
+
+
+class _LinesTaken:
+    """The file's lines as the csv reader takes them, keeping those of the current row so
+    that a row the reader refuses can be looked at again (to name the field at fault)."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._handle = handle
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _LinesTaken:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._handle)
+        self.taken.append(line)
+        return line
+
+
+def _oversized_column(text: str, delimiter: str, limit: int) -> int | None:
+    """The index of the first field of ``text`` (one CSV row) longer than ``limit``."""
+    column, size, quoted, i = 0, 0, False, 0
+    while i < len(text):
+        char = text[i]
+        if quoted and char == '"':
+            if text.startswith('""', i):
+                i += 1
+                size += 1
+            else:
+                quoted = False
+        elif quoted:
+            size += 1
+        elif char == '"' and size == 0:
+            quoted = True
+        elif char == delimiter:
+            column, size = column + 1, 0
+        elif char not in "\r\n":
+            size += 1
+        if size > limit:
+            return column
+        i += 1
+    return None
 
 
 def _delimiter(header_line: str) -> str:

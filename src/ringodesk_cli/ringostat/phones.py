@@ -3,11 +3,11 @@
 Ringostat writes numbers however the carrier or the web interface gave them: ``380671234567``,
 ``0671234567``, ``+38 (067) 123-45-67``. Zoho Desk keeps whatever the agent typed. Comparing
 the E.164 forms is the only way to match a caller to a contact without duplicates (HubSpot's
-Ringostat integration duplicates contacts unless numbers are international:
-/work/shared/reference/ringostat.md §4, "Phone-format caveat").
+Ringostat integration duplicates contacts unless numbers are international, as its own
+documentation warns).
 
-On outbound calls ``caller`` may be a SIP account written ``"name" <login>``
-(ringostat.md §1, "Numbers"): that is an employee, never a phone number.
+On outbound calls ``caller`` may be a SIP account written ``"name" <login>``: that is an
+employee, never a phone number.
 """
 
 from __future__ import annotations
@@ -125,11 +125,15 @@ def _fast_e164(key: str, region: str) -> str | None:
     default region ``<national prefix><number>`` or ``<country code><number>`` — checked
     against libphonenumber's
     metadata (the general pattern and possible lengths) without a full parse, which costs
-    ~50 µs a number (issue 6: local overhead). Returns what ``_parse_e164`` would, or
+    ~50 µs a number (the dry run's local overhead). Returns what ``_parse_e164`` would, or
     ``None`` to let it decide (a test holds the two to each other)."""
     try:
         if key.startswith("+"):
             digits = key[1:]
+            if digits.startswith("0"):
+                # No country code starts with 0: `+012...` is not `+1 2...` (libphonenumber
+                # refuses it), so the full parser decides.
+                return None
             for size in (1, 2, 3):
                 head = digits[:size]
                 regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(head)) if head else None

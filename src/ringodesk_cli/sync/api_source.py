@@ -18,7 +18,7 @@ from ringodesk_cli.errors import AuthError, UsageError
 from ringodesk_cli.ringostat.api import RingostatClient, fields_for
 from ringodesk_cli.ringostat.api_records import records_from_api
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
-from ringodesk_cli.sync.ledger import WAITING, Ledger
+from ringodesk_cli.sync.ledger import CallState, Ledger
 
 LAST_FETCH = "ringostat_last_fetch"
 OVERLAP = timedelta(minutes=15)
@@ -64,7 +64,7 @@ def plan_window(
             if last
             else datetime(local_now.year, local_now.month, local_now.day, tzinfo=timezone)
         )
-        waiting = ledger.oldest(WAITING)
+        waiting = ledger.oldest(CallState.WAITING)
         if waiting:
             start = min(start, datetime.fromisoformat(waiting))
         if replay_since is not None:

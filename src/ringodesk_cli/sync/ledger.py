@@ -3,7 +3,8 @@
 Every operation of a call has a deterministic key (``<ringostat id>:<operation>``). It is
 written as ``intended`` before its request and ``done`` with Zoho's id after, so that a crash
 between the two leaves a trace that the next run reconciles against Zoho before it sends
-anything again. Calls stay ``pending`` here for as long as it takes (the outbox of R8/R9).
+anything again. Calls stay ``pending`` here for as long as it takes: the ledger is the
+outbox that a later run (or ``sync --replay``) empties once Zoho answers again.
 """
 
 from __future__ import annotations
@@ -13,23 +14,34 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ringodesk_cli.sync.ledger_records import (
+    CallRow,
+    CallState,
+    ContactRecord,
+    OpKind,
+    OpRecord,
+    OpState,
+)
+
+__all__ = [
+    "BATCH_WRITES",
+    "LEDGER_FILE",
+    "CallRow",
+    "CallState",
+    "ContactRecord",
+    "Ledger",
+    "OpKind",
+    "OpRecord",
+    "OpState",
+]
+
 LEDGER_FILE = "ledger.sqlite3"
+BATCH_WRITES = 500
 
-# Call states.
-PENDING = "pending"
-DELIVERED = "delivered"
-FAILED = "failed"
-WAITING = "waiting"  # still IN PROGRESS at Ringostat: delivered once a later export completes it
-CHANGED = "changed"  # delivered, then seen with new content: the call activity gets a PATCH
-
-# Operation states.
-INTENDED = "intended"
-DONE = "done"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -86,19 +98,6 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@dataclass(frozen=True)
-class CallRow:
-    ringostat_id: str
-    started_at: str
-    client_number: str
-    content_hash: str
-    delivered_hash: str | None
-    state: str
-    record: dict[str, Any]
-    error: str | None
-    attempts: int
-
-
 class Ledger:
     """One SQLite file per profile; safe to share between the runner's threads."""
 
@@ -106,6 +105,8 @@ class Ledger:
         self.path = path
         self.readonly = readonly
         self._lock = threading.RLock()
+        self._batching = 0  # nesting depth of ``batch``
+        self._batched = 0  # writes not yet committed inside a batch
         # A dry run before any sync reads a ledger that does not exist: nothing to look up.
         self.empty = readonly and not path.exists()
         if readonly:
@@ -127,14 +128,45 @@ class Ledger:
 
     def close(self) -> None:
         with self._lock:
+            if not self.readonly and self._db.in_transaction:
+                self._db.commit()
             self._db.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, *, commit: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write. ``commit=False``: it becomes durable with the next committing write
+        (any thread's: they share one connection) or at ``close``."""
         if self.readonly:
             raise RuntimeError("the ledger is open read-only (--dry-run)")
-        with self._lock, self._db:
-            yield self._db
+        with self._lock:
+            try:
+                yield self._db
+            except BaseException:
+                self._db.rollback()
+                raise
+            if self._batching:
+                self._batched += 1
+                commit = self._batched >= BATCH_WRITES
+            if commit:
+                self._db.commit()
+                self._batched = 0
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The writes inside are committed together, every ``BATCH_WRITES`` and at the end:
+        one fsync instead of one per row. For storing what was read: a crash loses at most
+        the rows of the open batch, and those are read again by the next run (a file is
+        remembered as read, and an API fetch as done, only after all its rows are in)."""
+        with self._lock:
+            self._batching += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._batching -= 1
+                if not self._batching and self._db.in_transaction:
+                    self._db.commit()
+                    self._batched = 0
 
     # -- calls ---------------------------------------------------------------------------
     def get_call(self, ringostat_id: str) -> CallRow | None:
@@ -153,7 +185,7 @@ class Ledger:
         started_at: str,
         client_number: str,
         content_hash: str,
-        state: str,
+        state: CallState,
         record: dict[str, Any],
         source: str,
         line: int,
@@ -188,7 +220,7 @@ class Ledger:
     def set_call_state(
         self,
         ringostat_id: str,
-        state: str,
+        state: CallState,
         *,
         error: str | None = None,
         delivered_hash: str | None = None,
@@ -210,7 +242,7 @@ class Ledger:
     def calls_to_retry(self, since_utc: str | None) -> list[CallRow]:
         """Pending, failed or changed calls (not yet delivered), optionally from a time on."""
         query = "SELECT * FROM calls WHERE state IN (?, ?, ?)"
-        args: list[Any] = [PENDING, FAILED, CHANGED]
+        args: list[Any] = [CallState.PENDING, CallState.FAILED, CallState.CHANGED]
         if since_utc is not None:
             query += " AND started_at >= ?"
             args.append(since_utc)
@@ -224,7 +256,7 @@ class Ledger:
             rows = self._db.execute("SELECT state, COUNT(*) FROM calls GROUP BY state").fetchall()
         return {str(r[0]): int(r[1]) for r in rows}
 
-    def oldest(self, state: str) -> str | None:
+    def oldest(self, state: CallState) -> str | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT MIN(started_at) FROM calls WHERE state = ?", (state,)
@@ -232,14 +264,14 @@ class Ledger:
         return str(row[0]) if row and row[0] else None
 
     # -- operations ----------------------------------------------------------------------
-    def op(self, ringostat_id: str, op: str) -> tuple[str, str | None] | None:
+    def op(self, ringostat_id: str, op: OpKind) -> OpRecord | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT state, zoho_id FROM ops WHERE key = ?", (f"{ringostat_id}:{op}",)
             ).fetchone()
-        return (str(row[0]), row[1]) if row else None
+        return OpRecord(OpState(row[0]), row[1]) if row else None
 
-    def intend(self, ringostat_id: str, op: str) -> None:
+    def intend(self, ringostat_id: str, op: OpKind) -> None:
         with self._write() as db:
             db.execute(
                 """INSERT INTO ops (key, ringostat_id, op, state, updated_at)
@@ -247,63 +279,68 @@ class Ledger:
                    ON CONFLICT (key) DO UPDATE SET state = excluded.state,
                        updated_at = excluded.updated_at
                    WHERE ops.state != 'done'""",
-                (f"{ringostat_id}:{op}", ringostat_id, op, INTENDED, _now()),
+                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.INTENDED, _now()),
             )
 
-    def done(self, ringostat_id: str, op: str, zoho_id: str) -> None:
-        with self._write() as db:
+    def done(self, ringostat_id: str, op: OpKind, zoho_id: str) -> None:
+        """Not committed at once: it becomes durable with the call's next committing write
+        (the next operation's ``intend``, or ``set_call_state``), before anything that
+        depends on it is sent. Lost to a crash, it leaves the operation ``intended``, which
+        the next run reconciles through the marker instead of creating it again."""
+        with self._write(commit=False) as db:
             db.execute(
                 """INSERT INTO ops (key, ringostat_id, op, state, zoho_id, updated_at)
                    VALUES (?, ?, ?, ?, ?, ?)
                    ON CONFLICT (key) DO UPDATE SET state = excluded.state,
                        zoho_id = excluded.zoho_id, updated_at = excluded.updated_at""",
-                (f"{ringostat_id}:{op}", ringostat_id, op, DONE, zoho_id, _now()),
+                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now()),
             )
 
-    def ops_of(self, ringostat_id: str) -> dict[str, tuple[str, str | None]]:
+    def ops_of(self, ringostat_id: str) -> dict[OpKind, OpRecord]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT op, state, zoho_id FROM ops WHERE ringostat_id = ?", (ringostat_id,)
             ).fetchall()
-        return {str(r[0]): (str(r[1]), r[2]) for r in rows}
+        return {OpKind(r[0]): OpRecord(OpState(r[1]), r[2]) for r in rows}
 
     def contact_maker(self, contact_id: str) -> str | None:
         """The call whose ``contact`` operation is known to have created ``contact_id``."""
         with self._lock:
             row = self._db.execute(
-                "SELECT ringostat_id FROM ops WHERE op = 'contact' AND state = ? "
-                "AND zoho_id = ? LIMIT 1",
-                (DONE, contact_id),
+                "SELECT ringostat_id FROM ops WHERE op = ? AND state = ? AND zoho_id = ? LIMIT 1",
+                (OpKind.CONTACT, OpState.DONE, contact_id),
             ).fetchone()
         return str(row[0]) if row else None
 
     # -- contacts by number --------------------------------------------------------------
-    def contact(self, number: str) -> tuple[str, str | None] | None:
-        """(state, contact id) for a client number: ``done`` or ``intended``."""
+    def contact(self, number: str) -> ContactRecord | None:
+        """What the ledger knows of a client number's contact."""
         if self.empty:
             return None
         with self._lock:
             row = self._db.execute(
                 "SELECT state, contact_id FROM contacts WHERE number = ?", (number,)
             ).fetchone()
-        return (str(row[0]), row[1]) if row else None
+        return ContactRecord(OpState(row[0]), row[1]) if row else None
 
     def intend_contact(self, number: str) -> None:
-        with self._write() as db:
+        """Committed with the ``intend`` of the call's contact operation that follows it."""
+        with self._write(commit=False) as db:
             db.execute(
                 """INSERT INTO contacts (number, state, updated_at) VALUES (?, ?, ?)
                    ON CONFLICT (number) DO NOTHING""",
-                (number, INTENDED, _now()),
+                (number, OpState.INTENDED, _now()),
             )
 
     def remember_contact(self, number: str, contact_id: str) -> None:
-        with self._write() as db:
+        """Like ``done``: durable with the next committing write."""
+        with self._write(commit=False) as db:
             db.execute(
                 """INSERT INTO contacts (number, contact_id, state, updated_at)
                    VALUES (?, ?, ?, ?)
                    ON CONFLICT (number) DO UPDATE SET contact_id = excluded.contact_id,
                        state = excluded.state, updated_at = excluded.updated_at""",
-                (number, contact_id, DONE, _now()),
+                (number, contact_id, OpState.DONE, _now()),
             )
 
     # -- quarantine, files, meta ---------------------------------------------------------
@@ -370,7 +407,7 @@ def _call_row(row: sqlite3.Row) -> CallRow:
         client_number=row["client_number"],
         content_hash=row["content_hash"],
         delivered_hash=row["delivered_hash"],
-        state=row["state"],
+        state=CallState(row["state"]),
         record=json.loads(row["record"]),
         error=row["error"],
         attempts=int(row["attempts"]),

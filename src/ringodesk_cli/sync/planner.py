@@ -1,10 +1,13 @@
-"""What one Ringostat call creates in Zoho Desk (rules R4-R7), decided without any I/O.
+"""What one Ringostat call creates in Zoho Desk, decided without any I/O.
 
 The planner turns a ``CallRecord`` plus the profile's policy into a ``CallPlan``: who owns
 what, and the exact bodies of the contact, ticket, call activity and task requests. Bodies
 refer to records created earlier in the same plan through the placeholders ``CONTACT`` and
-``TICKET``; the runner substitutes Zoho's ids. DECISIONS.md "What a call creates" is the
-source of every rule here.
+``TICKET``; the runner substitutes Zoho's ids. The rules: a contact per client number; a
+ticket for inbound calls (by default only for a new caller's first call); a call activity for
+every call; a task for a missed inbound call, and for an answered inbound call on a number
+or SIP linked to no agent; missed calls' work belongs to the senior manager, answered calls'
+to the linked agent.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ SUBJECT_MAX = 255  # tickets allow 255, calls and tasks 300 (reference §6-7): k
 
 
 def marker(ringostat_id: str) -> str:
-    """The reconciliation marker put in every subject (DECISIONS.md)."""
+    """The marker put in every subject: a create whose answer was lost is found by it."""
     return f"[rs:{ringostat_id}]"
 
 
@@ -56,7 +59,7 @@ class Policy:
 class CallPlan:
     record: CallRecord
     owner_id: str
-    unlinked: bool  # answered inbound on a number/SIP linked to no employee (R4c)
+    unlinked: bool  # answered inbound on a number/SIP linked to no employee
     contact: dict[str, Any]  # body used when no contact exists for the number
     ticket: dict[str, Any] | None  # None: no ticket for this call under the policy
     ticket_only_if_new: bool  # "new-caller": create the ticket only when the contact is new
@@ -91,7 +94,7 @@ def _wants_ticket(record: CallRecord, policy: Policy) -> bool:
 
 
 def _unlinked(record: CallRecord, linked_agent: str | None) -> bool:
-    """R4c: an inbound call answered on a number or SIP linked to no employee."""
+    """An inbound call answered on a number or SIP linked to no employee."""
     return (
         record.direction is Direction.INBOUND
         and record.outcome is Outcome.ANSWERED
@@ -111,7 +114,7 @@ def international(number: str) -> str:
 
 
 def zoho_time(record_time: Any) -> str:
-    """ISO 8601 UTC with milliseconds and Z, as the OAS pattern requires (reference §8)."""
+    """ISO 8601 UTC with milliseconds and Z, the pattern Zoho Desk's API requires."""
     return str(record_time.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
 
 
@@ -179,11 +182,11 @@ def _subject(text: str, record: CallRecord) -> str:
 
 
 def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
-    """Everything one call creates, with owners per R4, R5 and R7."""
+    """Everything one call creates, and who owns each record."""
     inbound = record.direction is Direction.INBOUND
     answered = record.outcome is Outcome.ANSWERED
     linked_agent = resolve_owner(record.employee, policy.employees)
-    # R4b: a missed call's work is the senior manager's, even when the export names someone.
+    # A missed call's work is the senior manager's, even when the export names someone.
     owner = policy.senior_manager if record.missed else linked_agent or policy.senior_manager
     unlinked = _unlinked(record, linked_agent)
     truncated: list[str] = []

@@ -36,7 +36,7 @@ def plan_sources(
     replay: bool = False,
 ) -> SourcePlan:
     """The files to read. ``replay``: `sync --replay 3d` with no files is the cron form of
-    R9 (re-send what is pending), so with ``source.kind = files`` it reads nothing."""
+    re-sending what is pending, so with ``source.kind = files`` it reads nothing."""
     if files:
         missing = [str(p) for p in files if not p.is_file()]
         if missing:

@@ -1,5 +1,6 @@
-"""The replay window (R9): `--replay 3d` = today and the two previous days, in the profile's
-time zone; a window that is not a whole number of days is a rolling one (12h = last 12 hours)."""
+"""The replay window of `sync --replay`: `3d` = today and the two previous days, in the
+profile's time zone; a window that is not a whole number of days is a rolling one (12h = the
+last 12 hours)."""
 
 from __future__ import annotations
 

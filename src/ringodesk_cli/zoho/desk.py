@@ -96,6 +96,7 @@ class DeskClient:
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._pager = Pager()
+        self._environment: dict[str, Any] | None = None
         # Zoho limits concurrent calls per portal: at most this many requests are on the
         # wire at once, however many threads prepare work (the sync runs more threads than
         # slots so a slot never idles while a thread commits to the ledger).
@@ -198,16 +199,28 @@ class DeskClient:
     ) -> requests.Response:
         # Prepared outside the slot: only the network round trip holds one of Zoho's
         # concurrent-request slots, not requests' bookkeeping (proxies, netrc, encoding).
+        options = self._environment_settings()
         prepared = self.session.prepare_request(
             requests.Request(
                 method, self.api_root + path, params=params, json=body, headers=headers
             )
         )
-        options = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
         if self._slots is None:
             return self.session.send(prepared, timeout=self.timeout, **options)
         with self._slots:
             return self.session.send(prepared, timeout=self.timeout, **options)
+
+    def _environment_settings(self) -> dict[str, Any]:
+        # Proxies, CA bundle and netrc from the environment: read once per client, not per
+        # request (requests scans the whole environment each time).
+        settings = self._environment
+        if settings is None:
+            settings = dict(
+                self.session.merge_environment_settings(self.api_root, {}, None, None, None)
+            )
+            self._environment = settings
+            self.session.trust_env = False  # what it would read per request is read now
+        return settings
 
     def _transport_failure(self, method: str, path: str, exc: Exception) -> Exception:
         message = redact(f"{method} {path}: Zoho Desk could not be reached ({type(exc).__name__})")

@@ -1,9 +1,9 @@
 """Finding in Zoho Desk what already exists: the contact of a number, and a create whose
 answer was lost (by the ``[rs:<id>]`` marker in its subject).
 
-Search lags behind writes (DECISIONS.md "Zoho behaviours that bite"), so a lost create is
-looked for first in lists scoped to a known record (a contact's tickets and calls, a ticket's
-tasks) or in the newest records, and only then by search.
+Zoho's search lags behind its writes (a record created seconds ago may not be found yet),
+so a lost create is looked for first in lists scoped to a known record (a contact's tickets
+and calls, a ticket's tasks) or in the newest records, and only then by search.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 RECENT_LIMIT = 99
 
 
-class ZohoLookup:
-    """Read-only look-ups the runner shares between its threads."""
+class ContactFinder:
+    """Read-only look-ups in Zoho Desk, shared by the runner's threads."""
 
     def __init__(self, desk: DeskClient, default_region: str) -> None:
         self.desk = desk
@@ -37,7 +37,7 @@ class ZohoLookup:
 
     def _has_number(self, contact: dict[str, Any], number: str) -> bool:
         """Zoho matches numbers as free text: a hit counts only when its phone or mobile is
-        ``number`` once normalised (reference §5)."""
+        ``number`` once normalised."""
         return any(
             contact.get(k) and same_number(str(contact[k]), number, self.default_region)
             for k in ("phone", "mobile")
@@ -47,7 +47,7 @@ class ZohoLookup:
         self, op: str, tag: str, contact_id: str, ticket_id: str | None
     ) -> dict[str, Any] | None:
         """An earlier run's lost outcome: list endpoints scoped to the contact (or ticket)
-        first (search lags behind writes, DECISIONS.md), then Zoho's search by subject."""
+        first (search lags behind writes), then Zoho's search by subject."""
         candidates: list[dict[str, Any]] = []
         if op == "ticket":
             candidates = self.desk.list_contact_tickets(contact_id)
@@ -85,9 +85,9 @@ class ZohoLookup:
 
     def contact_by_number(self, number: str) -> str | None:
         """One ``_all`` search for the number's digits, which covers phone and mobile at the
-        cost of one API credit; if Zoho refuses ``_all``, phone then mobile (reference §5 [X],
-        the tolerant path the other way round). Every hit is checked against the normalised
-        number. Several matches: the most recently modified wins."""
+        cost of one API credit; if Zoho refuses ``_all`` (not every portal accepts it), phone
+        then mobile. Every hit is checked against the normalised number. Several matches: the
+        most recently modified wins."""
         digits = _search_digits(number)
         matches: dict[str, dict[str, Any]] = {}
         for found in self._contact_searches(digits):
@@ -127,7 +127,7 @@ def _refused_parameter(exc: ZohoError) -> bool:
 
 def _search_digits(number: str) -> str:
     """The national significant number: its digits are inside every way Zoho may hold the
-    number as free text (``+380671234567``, ``0671234567``; reference §5), whereas the
+    number as free text (``+380671234567``, ``0671234567``), whereas the
     full E.164 digits miss a contact saved in the national format. Hits are verified."""
     try:
         return str(phonenumbers.parse(number, None).national_number)

@@ -1,0 +1,62 @@
+"""How a record read from an export (or from the API) meets the ledger: the rules shared by
+the live run (``runner.Runner``) and the dry run (``preview.Preview``), without any I/O."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+from ringodesk_cli.ringostat.records import BadRow, CallRecord, Outcome
+from ringodesk_cli.sync.ledger import CallRow, CallState
+from ringodesk_cli.sync.summary import Summary
+
+Counter = Literal["new", "waiting", "already_delivered", ""]
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What to do with one record: the state to store (None: store nothing), whether it is
+    sent in this run, whether it was delivered before (its activity gets a PATCH), which
+    summary count it adds to, and whether the ledger held it undelivered (a replay may
+    already include it)."""
+
+    store: CallState | None
+    send: bool
+    changed: bool
+    counter: Counter
+    undelivered: bool = False
+
+    def count(self, summary: Summary) -> None:
+        if self.counter == "new":
+            summary.new += 1
+        elif self.counter == "waiting":
+            summary.waiting += 1
+        elif self.counter == "already_delivered":
+            summary.already_delivered += 1
+
+
+def triage(record: CallRecord, row: CallRow | None, digest: str) -> Triage:
+    """``row``: the ledger's row for the call, if any; ``digest``: the record's content hash
+    (compared with what was delivered)."""
+    if record.outcome is Outcome.IN_PROGRESS:
+        # Not delivered yet: a later export shows it completed.
+        keep = row is None or row.state is CallState.WAITING
+        return Triage(CallState.WAITING if keep else None, False, False, "waiting")
+    if row is None:
+        return Triage(CallState.PENDING, True, False, "new")
+    if row.state is CallState.DELIVERED:
+        if row.delivered_hash == digest:
+            return Triage(None, False, False, "already_delivered")
+        return Triage(CallState.CHANGED, True, True, "")
+    state = row.state if row.state in (CallState.CHANGED, CallState.FAILED) else CallState.PENDING
+    counter: Counter = "new" if row.state is CallState.WAITING else ""
+    return Triage(state, True, state is CallState.CHANGED, counter, undelivered=True)
+
+
+def quarantine_key(bad: BadRow) -> str:
+    """The same bad row read again (in this file or a later copy) has the same key."""
+    if bad.ringostat_id:
+        return f"id:{bad.ringostat_id}:{bad.field}:{bad.reason}"
+    digest = hashlib.sha1(f"{bad.source}:{bad.line}:{bad.reason}".encode()).hexdigest()
+    return f"row:{digest}"

@@ -1,0 +1,77 @@
+"""What the ledger stores and returns: call states, operation kinds and states (their values
+are the strings in the SQLite columns), and the named records its queries return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class CallState(StrEnum):
+    """Where a call stands. The values are what the ``calls.state`` column holds."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    WAITING = "waiting"  # still IN PROGRESS at Ringostat: delivered once an export completes it
+    CHANGED = "changed"  # delivered, then seen with new content: the call activity gets a PATCH
+
+
+class OpState(StrEnum):
+    """An operation is written ``intended`` before its request and ``done`` after it."""
+
+    INTENDED = "intended"
+    DONE = "done"
+
+
+class OpKind(StrEnum):
+    """What an operation creates in Zoho Desk. The values are the ``ops.op`` column's."""
+
+    CONTACT = "contact"
+    TICKET = "ticket"
+    CALL = "call"
+    TASK = "task"
+
+
+@dataclass(frozen=True)
+class OpRecord:
+    """One operation of a call as the ledger knows it."""
+
+    state: OpState
+    zoho_id: str | None
+
+    @property
+    def done_id(self) -> str | None:
+        """Zoho's id when the operation is done, else None."""
+        return self.zoho_id if self.state is OpState.DONE and self.zoho_id else None
+
+    @property
+    def intended(self) -> bool:
+        return self.state is OpState.INTENDED
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    """A client number's contact: ``done`` with its id, or ``intended`` (a create was sent,
+    maybe without an answer)."""
+
+    state: OpState
+    contact_id: str | None
+
+    @property
+    def done_id(self) -> str | None:
+        return self.contact_id if self.state is OpState.DONE and self.contact_id else None
+
+
+@dataclass(frozen=True)
+class CallRow:
+    ringostat_id: str
+    started_at: str
+    client_number: str
+    content_hash: str
+    delivered_hash: str | None
+    state: CallState
+    record: dict[str, Any]
+    error: str | None
+    attempts: int

@@ -1,0 +1,287 @@
+"""One sync run as a library call: `ringodesk sync`, `ringodesk demo` (and a server taking
+records from webhooks) parse their input, call ``run_sync`` and render its ``SyncResult``.
+
+A run holds the profile's run lock (not a dry run), reads its records (export files, the
+inbox, Ringostat's API, or records handed in by the caller), stores them in the ledger,
+delivers them to Zoho Desk (or plans them: ``--dry-run``) and records its outcome for
+`doctor`. Progress is reported through callbacks: the library draws nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from ringodesk_cli.errors import AuthError, RingodeskError, UsageError
+from ringodesk_cli.ringostat.records import BadRow, CallRecord
+from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
+from ringodesk_cli.sync.planner import Policy, policy_from_settings
+from ringodesk_cli.sync.preview import Preview
+from ringodesk_cli.sync.runner import Runner
+from ringodesk_cli.sync.sources import SourcePlan, plan_sources, read_all
+from ringodesk_cli.sync.summary import LastSync, Summary
+
+if TYPE_CHECKING:
+    from ringodesk_cli.session import Session
+    from ringodesk_cli.sync.api_source import Window
+    from ringodesk_cli.zoho.desk import DeskClient
+
+Item = CallRecord | BadRow
+Advance = Callable[[int], None]
+# (label, total or None) -> a context whose value advances the bar by n.
+ProgressFactory = Callable[[str, int | None], AbstractContextManager[Advance]]
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """``replay``: a duration such as ``3d`` (today and the two previous days) or ``12h``;
+    ``since``/``until``: a backfill window for ``source.kind = api``."""
+
+    replay: str | None = None
+    dry_run: bool = False
+    offline: bool = False  # with dry_run: no read-only searches either
+    since: str | None = None
+    until: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.offline and not self.dry_run:
+            raise UsageError("--offline only makes sense with --dry-run")
+        if self.replay:
+            _check_duration(self.replay)
+
+
+@dataclass(frozen=True)
+class SyncHooks:
+    progress: ProgressFactory | None = None  # "Reading exports", "Delivering to Zoho Desk"
+    on_plan: Callable[[CallRecord, list[str]], None] | None = None  # dry run, per record
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    summary: Summary
+    files: list[Path] = field(default_factory=list)
+    unchanged_files: list[Path] = field(default_factory=list)
+    ledger: Path | None = None
+    window: Window | None = None  # what was fetched from Ringostat's API
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.summary.exit_code)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = self.summary.as_dict()
+        data["files"] = [str(p) for p in self.files]
+        data["unchanged_files"] = [str(p) for p in self.unchanged_files]
+        data["ledger"] = str(self.ledger)
+        data["ringostat_window"] = self.window.as_dict() if self.window else None
+        return data
+
+
+def run_sync(
+    session: Session,
+    files: Sequence[Path] = (),
+    options: SyncOptions | None = None,
+    hooks: SyncHooks | None = None,
+    *,
+    records: Iterable[Item] | None = None,
+) -> SyncResult:
+    """One sync run. ``files``: exports named by the user (none: the profile's source);
+    ``records``: records handed in directly (a webhook), read instead of any source.
+    Raises UsageError for bad options, BusyError when another run holds the lock."""
+    opts = options or SyncOptions()
+    hooks = hooks or SyncHooks()
+    settings = session.settings
+    policy = policy_from_settings(settings)  # a config error stops the run before the lock
+    timezone = ZoneInfo(settings.get("ringostat.timezone"))
+    # One "now" for the whole run: the replay window, the API window and the replay itself
+    # must agree, even when the run straddles midnight.
+    now = datetime.now(UTC)
+    replay_from = _replay_start(opts.replay, timezone, now)
+    state_dir = session.state_dir
+    with ExitStack() as stack:
+        if not opts.dry_run:
+            from ringodesk_cli.locks import RunLock
+
+            state_dir.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(RunLock(state_dir, "sync"))
+        ledger = Ledger(state_dir / LEDGER_FILE, readonly=opts.dry_run)
+        stack.callback(ledger.close)
+        run = _Run(session, ledger, policy, opts, hooks, timezone, replay_from, now)
+        return run.run(files, records)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_duration(replay: str) -> None:
+    from ringodesk_cli.durations import parse_duration
+
+    try:
+        parse_duration(replay)
+    except ValueError as exc:
+        raise UsageError(f"--replay: {exc}") from None
+
+
+def _replay_start(replay: str | None, timezone: ZoneInfo, now: datetime) -> datetime | None:
+    from ringodesk_cli.sync.window import replay_start
+
+    return replay_start(replay, timezone, now) if replay else None
+
+
+class _Run:
+    """The steps of one run, sharing its ledger, options and clock."""
+
+    def __init__(
+        self,
+        session: Session,
+        ledger: Ledger,
+        policy: Policy,
+        opts: SyncOptions,
+        hooks: SyncHooks,
+        timezone: ZoneInfo,
+        replay_from: datetime | None,
+        now: datetime,
+    ) -> None:
+        self.session, self.ledger, self.policy = session, ledger, policy
+        self.opts, self.hooks = opts, hooks
+        self.settings = session.settings
+        self.timezone, self.now, self.replay_from = timezone, now, replay_from
+        self.region = str(self.settings.get("ringostat.default_region"))
+
+    def run(self, files: Sequence[Path], records: Iterable[Item] | None) -> SyncResult:
+        desk, desk_error = self._desk()
+        engine = self._engine(desk)
+        sources = self._sources(files, records)
+        window = self._fetch_from_api(engine) if sources.api else None
+        if records is not None:
+            engine.ingest(records)
+        with self._progress("Reading exports", None) as advance:
+            engine.ingest(_counted(self._read(sources.files), advance))
+        if not self.opts.dry_run:
+            for path, digest in sources.digests.items():
+                self.ledger.remember_file(str(path.resolve()), digest)
+        if self.replay_from is not None:
+            engine.add_replay(self.replay_from.isoformat())
+        summary = self._deliver(engine, desk_error)
+        if not self.opts.dry_run:
+            if window is not None:
+                # The fetch itself succeeded and every call is in the ledger: the next plain
+                # run starts here (minus the overlap), whatever happened at Zoho.
+                from ringodesk_cli.sync.api_source import LAST_FETCH
+
+                self.ledger.set_meta(LAST_FETCH, window.end.isoformat())
+            LastSync.of(summary, datetime.now(UTC)).save(self.ledger)
+        return SyncResult(
+            summary=summary,
+            files=list(sources.files),
+            unchanged_files=list(sources.unchanged),
+            ledger=self.ledger.path,
+            window=window,
+        )
+
+    def _desk(self) -> tuple[DeskClient | None, RingodeskError | None]:
+        if self.opts.offline:
+            return None, None
+        try:
+            return self.session.desk(), None
+        except AuthError as exc:
+            return None, exc
+
+    def _engine(self, desk: DeskClient | None) -> Runner | Preview:
+        policy = self.policy
+        if self.opts.dry_run:
+            return Preview(
+                desk=desk,
+                ledger=self.ledger,
+                policy=policy,
+                default_region=self.region,
+                on_plan=self.hooks.on_plan,
+                replay_since=self.replay_from.isoformat() if self.replay_from else None,
+            )
+        return Runner(
+            desk=desk,
+            ledger=self.ledger,
+            policy=policy,
+            default_region=self.region,
+            concurrency=int(self.settings.get("zoho.concurrency")),
+        )
+
+    def _sources(self, files: Sequence[Path], records: Iterable[Item] | None) -> SourcePlan:
+        if records is not None and not files:
+            sources = SourcePlan(files=[])
+        else:
+            sources = plan_sources(
+                list(files),
+                kind=self.settings.get("source.kind"),
+                inbox=self.settings.get("source.inbox"),
+                ledger=self.ledger,
+                replay=bool(self.opts.replay),
+            )
+        if (self.opts.since or self.opts.until) and not sources.api:
+            raise UsageError("--since/--until need source.kind = api (files carry their own dates)")
+        return sources
+
+    def _read(self, files: list[Path]) -> Iterator[Item]:
+        return read_all(
+            files,
+            timezone=self.timezone,
+            default_region=self.region,
+            columns=self.settings.table("source.columns"),
+        )
+
+    def _deliver(self, engine: Runner | Preview, desk_error: RingodeskError | None) -> Summary:
+        if desk_error is not None:
+            # Zoho cannot be reached at all: everything read stays pending in the ledger.
+            engine.summary.stop(desk_error)
+            engine.summary.pending = engine.to_attempt if isinstance(engine, Runner) else 0
+            return engine.summary
+        if isinstance(engine, Preview):
+            return engine.finish()
+        with self._progress("Delivering to Zoho Desk", engine.to_attempt) as advance:
+            engine.on_progress = advance
+            return engine.deliver()
+
+    def _progress(self, label: str, total: int | None) -> AbstractContextManager[Advance]:
+        if self.hooks.progress is None:
+            return nullcontext(_ignore)
+        return self.hooks.progress(label, total)
+
+    def _fetch_from_api(self, engine: Runner | Preview) -> Window:
+        from ringodesk_cli.sync.api_source import fetch_records, parse_moment, plan_window
+
+        opts, tz = self.opts, self.timezone
+        window = plan_window(
+            self.ledger,
+            now=self.now,
+            timezone=tz,
+            replay_since=self.replay_from,
+            since=parse_moment(opts.since, tz, "--since") if opts.since else None,
+            until=parse_moment(opts.until, tz, "--until") if opts.until else None,
+        )
+        engine.ingest(
+            fetch_records(
+                api_url=self.settings.get("ringostat.api_url"),
+                key=self.session.credentials.get("ringostat_key"),
+                window=window,
+                timezone=tz,
+                default_region=self.region,
+                mappings={
+                    **self.settings.table("mapping.ticket"),
+                    **self.settings.table("mapping.contact"),
+                },
+            )
+        )
+        return window
+
+
+def _ignore(_n: int) -> None:
+    return None
+
+
+def _counted(items: Iterable[Item], advance: Advance) -> Iterator[Item]:
+    for item in items:
+        advance(1)
+        yield item
