@@ -303,8 +303,8 @@ class RecordEndpoints:
         return json_reply(self._create("tickets", req, defaults))
 
     def _inline_contact(self, inline: dict[str, Any], now: float) -> str:
-        # A ticket's inline contact is matched by e-mail only (DECISIONS.md "Zoho behaviours
-        # that bite"): a phone-only caller becomes a new contact every time.
+        # A ticket's inline contact is matched by e-mail only (reported by users of Zoho
+        # Desk integrations): a phone-only caller becomes a new contact every time.
         email = (inline.get("email") or "").lower()
         with self.store.lock:
             if email:
@@ -325,7 +325,7 @@ class RecordEndpoints:
                                                       "completedTime": None}))  # fmt: skip
 
     def create_task(self, req: DeskRequest) -> Reply:
-        # Zoho's default task status is open (DECISIONS.md: tasks are sent without status).
+        # Zoho's default task status is open (the product sends tasks without a status).
         return json_reply(self._create("tasks", req, {"status": "Not Started", "ticketId": None,
                                                       "contactId": None, "ownerId": None,
                                                       "dueDate": None, "priority": None,
@@ -333,7 +333,7 @@ class RecordEndpoints:
 
     # ---- searches -----------------------------------------------------------------------
     def _visible(self, kind: str, now: float) -> list[dict[str, Any]]:
-        # New records take a while to become searchable (DECISIONS.md "Search lags").
+        # New records take a while to become searchable (Zoho's search documentation; docs/zoho-readings.md).
         lag = self.search_lag
         with self.store.lock:
             created = self.store.created_at

@@ -1,14 +1,14 @@
-"""A stand-in for Ringostat's calls/list (issue 7), served by the sandbox on its own root:
+"""A stand-in for Ringostat's calls/list, served by the sandbox on its own root:
 ``GET {sandbox url}/calls/list`` (no prefix, as ``https://api.ringostat.net/calls/list``), so
 a profile points ``ringostat.api_url`` at the sandbox URL itself.
 
-Behaviour follows /work/shared/reference/ringostat.md §2; it imports nothing of
+Behaviour follows Ringostat's calls/list documentation; it imports nothing of
 ``ringodesk_cli.ringostat``, so it cannot share the client's assumptions:
 
 * ``Auth-key`` header checked: missing or wrong -> 401 [3P: 401 = bad Auth-key].
 * ``export_type`` json (default) or csv (``;``-separated, header = field names).
 * ``from``/``to`` as ``YYYY-MM-DD HH:MM:SS`` in the project's zone (``cfg.ringostat_timezone``;
-  Ringostat does not document its zone, §7), both inclusive [I]; defaults ``to`` = now and
+  Ringostat does not document its zone), both inclusive [I]; defaults ``to`` = now and
   ``from`` = ``to`` minus 24 h [C].
 * ``fields``: an unknown name -> 400 ``{"error": "incorrect field: NAME"}``. The real status
   for this answer is not documented; the client recognises the text under any status.
