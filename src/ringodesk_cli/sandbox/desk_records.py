@@ -333,7 +333,7 @@ class RecordEndpoints:
 
     # ---- searches -----------------------------------------------------------------------
     def _visible(self, kind: str, now: float) -> list[dict[str, Any]]:
-        # New records take a while to become searchable (Zoho's search documentation; docs/zoho-readings.md).
+        # New records take a while to become searchable (docs/zoho-readings.md).
         lag = self.search_lag
         with self.store.lock:
             created = self.store.created_at
