@@ -42,7 +42,7 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _DAY = 24 * 3600.0
 
 # Field names calls/list accepts: the CRAN `ringostat` package's default list plus the names
-# seen in other public code (ringostat.md §1 "Call-log fields"). Copied, not imported.
+# seen in other public code. Copied, not imported.
 KNOWN_FIELDS = frozenset(
     {
         "caller", "dst", "pool_name", "disposition", "calldate", "category_mark", "duration",
@@ -54,7 +54,7 @@ KNOWN_FIELDS = frozenset(
         "caller_number", "employee_fio", "n_alias", "unique_call",
     }
 )  # fmt: skip
-# What an answer carries when `fields` is not given (the R package's default list, §1).
+# What an answer carries when `fields` is not given (the R package's default list).
 DEFAULT_FIELDS = (
     "caller", "dst", "disposition", "calldate", "duration", "call_type", "billsec",
     "connected_with", "uniqueid", "employee_number", "recording", "call_card",
