@@ -11,10 +11,6 @@ COMMANDS = Path(__file__).resolve().parents[1] / "src" / "ringodesk_cli" / "comm
 MODULES = sorted(COMMANDS.glob("*.py"))
 MAX_LINES = 60
 
-# being split: the sync service takes run_sync's work and the demo calls it
-LONG_FUNCTIONS_ALLOWED = {"sync.py", "demo.py"}
-CROSS_IMPORTS_ALLOWED = {"demo.py": {"sync"}}
-
 
 def function_lengths(path: Path) -> dict[str, int]:
     """Every function's length in lines, its decorators and signature included."""
@@ -53,8 +49,6 @@ def test_the_walk_sees_every_command_module() -> None:
 @pytest.mark.parametrize("path", MODULES, ids=[p.name for p in MODULES])
 def test_no_command_function_is_over_60_lines(path: Path) -> None:
     too_long = {name: n for name, n in function_lengths(path).items() if n > MAX_LINES}
-    if path.name in LONG_FUNCTIONS_ALLOWED:
-        too_long = {}
     assert not too_long, f"move logic into the library: {too_long}"
 
 
@@ -62,5 +56,5 @@ def test_no_command_function_is_over_60_lines(path: Path) -> None:
 def test_command_modules_import_only_the_shared_context(path: Path) -> None:
     if path.name in ("root.py", "__init__.py"):
         return  # root mounts every command; the package file is empty
-    extra = command_imports(path) - CROSS_IMPORTS_ALLOWED.get(path.name, set())
+    extra = command_imports(path)
     assert not extra, f"{path.name} imports commands {sorted(extra)}: share through the library"

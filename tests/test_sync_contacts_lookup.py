@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ringodesk_cli.sync.lookup import ZohoLookup
+from ringodesk_cli.sync.contacts import ContactFinder
 
 
 class SearchOnlyDesk:
@@ -36,7 +36,7 @@ def test_the_most_recently_modified_match_wins_in_any_order(reverse: bool) -> No
         contact("4", "2026-04-01T00:00:00.000Z", phone="+380671234568"),
     ]
     desk = SearchOnlyDesk(hits[::-1] if reverse else hits)
-    lookup = ZohoLookup(desk, "UA")  # type: ignore[arg-type]
+    lookup = ContactFinder(desk, "UA")  # type: ignore[arg-type]
     assert lookup.contact_by_number("+380671234567") == "2"
     assert lookup.ambiguous == 1
     assert len(desk.searches) == 1
@@ -44,7 +44,7 @@ def test_the_most_recently_modified_match_wins_in_any_order(reverse: bool) -> No
 
 def test_a_single_match_is_not_ambiguous_and_a_near_miss_is_no_match() -> None:
     desk = SearchOnlyDesk([contact("9", "2026-01-01T00:00:00.000Z", phone="+380671234567")])
-    lookup = ZohoLookup(desk, "UA")  # type: ignore[arg-type]
+    lookup = ContactFinder(desk, "UA")  # type: ignore[arg-type]
     assert lookup.contact_by_number("+380671234567") == "9"
     assert lookup.ambiguous == 0
     desk.hits = [contact("8", "2026-01-01T00:00:00.000Z", phone="+380671234560")]
