@@ -4,9 +4,10 @@ duplicate appears at any point, and a final rerun ends with 0 duplicates and 0 m
 
 Half the signals land a random time after the run's first Desk request, half after a random
 number of creating requests (so that some fall while a call is half made: contact created,
-call activity not yet). The sandbox notes when each Desk request arrives, so the drill also
-reports the requests that arrived after the signal (the stop lets those already on the wire
-finish; none should start).
+call activity not yet); either way a round uses at most its share of the work left, so the
+moments spread over the whole sync, from its first requests to its last. The sandbox notes
+when each Desk request arrives, so the drill also reports the requests that arrived after the
+signal (the stop lets those already on the wire finish; none should start).
 
     .venv/bin/python drills/sigint.py            # 10 interrupts, 150 calls
     .venv/bin/python drills/sigint.py --short    # 4 interrupts, 40 calls (CI)
@@ -30,6 +31,7 @@ from common import (
     Profile,
     Spawned,
     creating_requests,
+    expected_records,
     generate_calls,
     ledger_story,
     log,
@@ -123,6 +125,9 @@ def _drill(
     sb.set_limits(search_lag_seconds=SEARCH_LAG)  # reconciliation may not lean on search
     calls = generate_calls(count, seed=args.seed)
     export = write_export(root / "calls.csv", calls)
+    exp = expected_records(calls)
+    writes_total = sum(sum(c.values()) for c in (exp.calls, exp.tickets, exp.tasks, exp.contacts))
+    base = creating_requests(sb)
     arrivals = Arrivals(sb)
     sb.set_faults(latency_ms=args.latency_ms)
     rounds: list[Round] = []
@@ -131,8 +136,11 @@ def _drill(
     while sum(r.landed for r in rounds) < wanted and attempts < wanted * 3:
         attempts += 1
         left = wanted - sum(r.landed for r in rounds)
+        # At most this round's share of the writes left, so that later signals still find
+        # work to interrupt.
+        share = max(1, (writes_total - (creating_requests(sb) - base)) // (left + 1))
         run = profile.spawn("sync", str(export))
-        how = _wait_for_moment(sb, run, arrivals, rng, left)
+        how = _wait_for_moment(sb, run, arrivals, rng, share, args.latency_ms / 1000)
         rounds.append(_interrupt(sb, run, arrivals, calls, limit))
         r = rounds[-1]
         log(
@@ -183,9 +191,10 @@ def _drill(
 
 
 def _wait_for_moment(
-    sb: Sandbox, run: Spawned, arrivals: Arrivals, rng: random.Random, left: int
+    sb: Sandbox, run: Spawned, arrivals: Arrivals, rng: random.Random, share: int, latency: float
 ) -> str:
-    """Wait until the run has begun talking to Zoho, then until the drawn moment."""
+    """Wait until the run has begun talking to Zoho, then until the drawn moment: a time
+    (about as long as ``share`` writes take at five at once) or a number of writes."""
     first = arrivals.count()
     deadline = time.monotonic() + 60
     while arrivals.count() == first and run.proc.poll() is None:
@@ -194,11 +203,11 @@ def _wait_for_moment(
         time.sleep(0.005)
     begun = time.monotonic()
     if rng.random() < 0.5:
-        delay = rng.uniform(0.0, 2.5 / left**0.5)
+        delay = rng.uniform(0.0, share * latency / 5)
         while time.monotonic() - begun < delay and run.proc.poll() is None:
             time.sleep(0.005)
         return f"{delay:.2f} s after its first request"
-    step = rng.randint(1, 12)
+    step = rng.randint(1, share)
     goal = creating_requests(sb) + step
     while creating_requests(sb) < goal and run.proc.poll() is None:
         if time.monotonic() - begun > 60:
