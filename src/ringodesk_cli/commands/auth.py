@@ -23,7 +23,7 @@ def status_cmd(
     """Say which secret store is used and whether the Zoho token works.
 
     Exit codes: 0 the token works, 4 not signed in or the token (or the store that keeps it)
-    does not work, 5 Zoho cannot be reached, 3 no such profile.
+    does not work, 5 Zoho cannot be reached, 3 the profile named by --profile does not exist.
     """
     app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     session = app_ctx.session()
