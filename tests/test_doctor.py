@@ -621,7 +621,8 @@ def test_doctor_honours_profile(cli: Any, profile: Path) -> None:
     result = cli("doctor", "--json", "--profile", "other")
     assert result.code == 3
     settings = result.json()[0]  # type: ignore[index]
-    assert settings["name"] == "settings" and "profile other has no settings" in settings["detail"]
+    assert settings["name"] == "settings"
+    assert "no profile named other (profiles: default)" in settings["detail"]
 
 
 def _activate(cli: Any, sb: Sandbox, tmp_path: Path, scopes: str | None = None) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ringodesk_cli.errors import (
     AuthError,
+    Interrupted,
     OutcomeUnknownError,
     RingodeskError,
     ZohoError,
@@ -180,6 +181,11 @@ class Runner:
         )
         return self.summary
 
+    def stop(self) -> None:
+        """No call starts after this; the ones under way stop before their next request
+        (their finished operations are in the ledger, the call stays pending)."""
+        self._stop.set()
+
     def _contact_ready(self, head: CallRecord) -> bool:
         known = self.ledger.contact(head.client_number)
         return known is not None and known.done_id is not None
@@ -222,6 +228,10 @@ class Runner:
             if streak >= UNKNOWN_STREAK_LIMIT:
                 self._halt(exc)
                 raise _Stop from None
+        except Interrupted:
+            # The Desk client was told to stop sending: this call stays pending.
+            self.stop()
+            raise _Stop from None
         except (AuthError, ZohoUnavailableError) as exc:
             self._halt(exc)
             raise _Stop from None

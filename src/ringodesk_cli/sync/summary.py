@@ -40,6 +40,7 @@ class Summary:
     requests: dict[str, int] = field(default_factory=dict)
     planned: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    interrupted: bool = False  # asked to stop: what was not sent stays pending
 
     @property
     def exit_code(self) -> int:
@@ -87,6 +88,7 @@ class Summary:
             "requests": self.requests,
             "planned": self.planned,
             "dry_run": self.dry_run,
+            "interrupted": self.interrupted,
             "exit_code": int(self.exit_code),
         }
 

@@ -27,7 +27,13 @@ from urllib.parse import quote
 
 import requests
 
-from ringodesk_cli.errors import NotFoundError, OutcomeUnknownError, ZohoError, ZohoUnavailableError
+from ringodesk_cli.errors import (
+    Interrupted,
+    NotFoundError,
+    OutcomeUnknownError,
+    ZohoError,
+    ZohoUnavailableError,
+)
 from ringodesk_cli.http_retry import (
     RetryableFailure,
     RetryPolicy,
@@ -101,10 +107,21 @@ class DeskClient:
         # wire at once, however many threads prepare work (the sync runs more threads than
         # slots so a slot never idles while a thread commits to the ledger).
         self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self._stopping: threading.Event | None = None
 
     def limit_in_flight(self, slots: int) -> None:
         """At most ``slots`` requests on the wire at once (set before threads start)."""
         self._slots = threading.BoundedSemaphore(max(1, slots))
+
+    def stop_when(self, event: threading.Event) -> None:
+        """Once ``event`` is set no new request starts: each raises ``Interrupted`` instead
+        (checked when a slot is free, right before sending, and before a retry's wait);
+        the requests already on the wire finish and return their answers."""
+        self._stopping = event
+
+    def _check_stop(self, *_: Any) -> None:
+        if self._stopping is not None and self._stopping.is_set():
+            raise Interrupted("stopped before sending")
 
     # ------------------------------------------------------------------ core
     def request(
@@ -148,7 +165,13 @@ class DeskClient:
             threshold_hits += 1
             return threshold_hits > THRESHOLD_EXCEEDED_RETRIES
 
-        return self.retry.run(attempt, label=f"{method} {path}", logger=log, give_up=give_up)
+        return self.retry.run(
+            attempt,
+            label=f"{method} {path}",
+            logger=log,
+            give_up=give_up,
+            on_retry=self._check_stop,
+        )
 
     def _attempt(
         self,
@@ -162,7 +185,6 @@ class DeskClient:
         headers = {"Authorization": f"Zoho-oauthtoken {token}", "Accept": "application/json"}
         if with_org and self.org_id:
             headers["orgId"] = str(self.org_id)
-        self._count(method, path)
         started = time.monotonic()
         try:
             resp = self._send(method, path, params, body, headers)
@@ -206,8 +228,12 @@ class DeskClient:
             )
         )
         if self._slots is None:
+            self._check_stop()
+            self._count(method, path)
             return self.session.send(prepared, timeout=self.timeout, **options)
         with self._slots:
+            self._check_stop()
+            self._count(method, path)
             return self.session.send(prepared, timeout=self.timeout, **options)
 
     def _environment_settings(self) -> dict[str, Any]:
