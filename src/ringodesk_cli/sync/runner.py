@@ -26,6 +26,7 @@ from ringodesk_cli.errors import (
     ZohoUnavailableError,
 )
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
+from ringodesk_cli.sync.contact_index import ContactIndex
 from ringodesk_cli.sync.contacts import ContactFinder
 from ringodesk_cli.sync.intake import quarantine_key, triage
 from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind, OpState
@@ -70,6 +71,7 @@ class Runner:
     concurrency: int = 5
     on_progress: Callable[[int], None] | None = None
     summary: Summary = field(default_factory=Summary)
+    contact_index: ContactIndex | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -77,7 +79,9 @@ class Runner:
         self._attempt: dict[str, CallRecord] = {}
         self._unknown_streak = 0
         self._finder = (
-            ContactFinder(self.desk, self.default_region) if self.desk is not None else None
+            ContactFinder(self.desk, self.default_region, self.contact_index)
+            if self.desk is not None
+            else None
         )
         self._number_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
@@ -349,6 +353,9 @@ class Runner:
         self.ledger.intend(rid, OpKind.CONTACT)
         created = self.desk.create_contact(dict(plan.contact))
         contact_id = str(created["id"])
+        if self.contact_index is not None:
+            # Indexed at once: later look-ups (this run's, the next run's) find it locally.
+            self.contact_index.add(created, commit=False)
         self.ledger.remember_contact(number, contact_id)
         self.ledger.done(rid, OpKind.CONTACT, contact_id)
         return contact_id, True
