@@ -223,6 +223,14 @@ class ContactIndex:
         with self.ledger.writing() as db:
             db.execute("DELETE FROM contact_index WHERE contact_id = ?", (contact_id,))
 
+    def relink(self, old_ids: list[str], contact_id: str) -> None:
+        """The ledger's number links to contacts merged into ``contact_id`` follow it."""
+        with self.ledger.writing() as db:
+            db.executemany(
+                "UPDATE contacts SET contact_id = ? WHERE contact_id = ?",
+                [(contact_id, old) for old in old_ids],
+            )
+
     def _upsert(self, contacts: Iterable[dict[str, Any]], *, commit: bool = True) -> int:
         rows = [
             (
