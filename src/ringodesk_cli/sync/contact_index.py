@@ -388,7 +388,9 @@ class ContactIndex:
         first record read is still newer than the watermark."""
         total = count if count is not None else self._size()
         first = int(self._meta(FIRST_FROM) or 0)
-        start = max(first, total - PAGE)
+        # A page that ends at the last record whether `from` counts from 0 or 1, and is
+        # short either way, so that one request suffices when little changed.
+        start = max(first, total - PAGE + 2)
         while True:
             rows = self._page(desk, "modifiedTime", start)
             oldest = str(rows[0].get("modifiedTime") or "") if rows else ""
