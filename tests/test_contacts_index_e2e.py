@@ -162,3 +162,37 @@ def test_an_index_build_killed_half_way_resumes_and_duplicates_nothing(
     after = desk.run("contacts", "status", "--json").json()
     assert after["contacts"] == total
     assert after["build_interrupted"] is False
+
+
+def test_a_contact_merged_away_in_zoho_is_looked_up_again_not_a_failed_call(
+    sandbox: Sandbox,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The ledger links a number to a contact that agents then merged into another: the
+    next call's create is refused naming ``contactId``; the number is looked up again in the
+    refreshed index and the call goes to the surviving contact."""
+    from e2e import Harness
+    from sandbox_fixture import desk_session
+
+    from ringodesk_cli.errors import ExitCode
+
+    sandbox.set_readings(**NOT_ABOUT_CONTACTS)
+    harness = Harness(sandbox, tmp_path)
+    first = harness.sync([Call("g-1", "+380671400001", ago(30), sip="anna_sip")])
+    assert first.exit_code == ExitCode.OK, first
+    ours = str(sandbox.records("contacts")[0]["id"])
+    session = desk_session(sandbox)
+    other = session.post(
+        f"{sandbox.url}/api/v1/contacts",
+        json={"lastName": "Typed Again", "phone": "067 140 00 01"},
+        timeout=5,
+    ).json()["id"]
+    merged = session.post(
+        f"{sandbox.url}/api/v1/contacts/{other}/merge", json={"ids": [other, ours]}, timeout=5
+    )
+    assert merged.ok, merged.text
+    second = harness.sync([Call("g-2", "+380671400001", ago(10), sip="anna_sip")])
+    assert second.exit_code == ExitCode.OK, second
+    assert second.failed == 0
+    assert [c["contactId"] for c in by_marker(sandbox.records("calls"), "g-2")] == [str(other)]
+    assert [str(c["id"]) for c in sandbox.records("contacts")] == [str(other)]

@@ -357,6 +357,14 @@ class Ledger:
                 (number, contact_id, OpState.DONE, _now()),
             )
 
+    def forget_contact(self, number: str, contact_id: str) -> None:
+        """Zoho no longer knows ``contact_id`` (merged or deleted): the number is unlinked,
+        and looked up again by the next call that needs it."""
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM contacts WHERE number = ? AND contact_id = ?", (number, contact_id)
+            )
+
     # -- quarantine, files, meta ---------------------------------------------------------
     def quarantine(
         self, key: str, source: str, line: int, ringostat_id: str | None, reason: str

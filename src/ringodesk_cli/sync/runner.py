@@ -243,6 +243,36 @@ class Runner:
 
     # -- the operations ------------------------------------------------------------------
     def _create_all(self, plan: CallPlan) -> None:
+        try:
+            self._create_all_once(plan)
+        except ZohoError as exc:
+            stale = self._stale_contact(exc, plan.record.client_number)
+            if stale is None:
+                raise
+            # Agents merged or deleted the contact since we linked the number to it: look
+            # the number up again (or create its contact), then send. Never a failed call.
+            self._forget_contact(plan.record.client_number, stale)
+            self._create_all_once(plan)
+
+    def _stale_contact(self, exc: ZohoError, number: str) -> str | None:
+        """The contact id linked to ``number`` when ``exc`` says Zoho no longer knows it:
+        a 404 on a create (not a missing endpoint) or a 422 naming ``contactId``."""
+        if isinstance(exc, AuthError | ZohoUnavailableError):
+            return None
+        named = any("contactId" in str(e.get("fieldName") or "") for e in exc.errors)
+        gone = (exc.status == 404 and exc.error_code != "URL_NOT_FOUND") or (
+            exc.status == 422 and named
+        )
+        known = self.ledger.contact(number)
+        return known.done_id if gone and known is not None else None
+
+    def _forget_contact(self, number: str, contact_id: str) -> None:
+        with self._number_lock(number):
+            if self.contact_index is not None:
+                self.contact_index.drop(contact_id)
+            self.ledger.forget_contact(number, contact_id)
+
+    def _create_all_once(self, plan: CallPlan) -> None:
         assert self.desk is not None
         record = plan.record
         contact_id, new_caller = self._ensure_contact(plan)
