@@ -75,6 +75,11 @@ def test_contacts_typed_by_people_get_their_calls_under_either_reading(
     assert sb.request_counts().get("POST /api/v1/contacts", 0) == 0
     for number in ("+380442223344", "+380671112233", "+380935551234"):
         assert len(owners(sb, number)) == 1, number
+    preview = [Call("p-4", "+380507778899", ago(5), sip="anna_sip")]  # "050 777 88 99"
+    dry = desk.sync("--dry-run", str(write_export(tmp_path / "three.csv", preview)))
+    assert dry.code == 0, dry
+    assert "POST /contacts" not in dry.json()["planned"]
+    assert "GET /contacts/search" not in dry.json()["requests"]
     status = desk.run("contacts", "status", "--json")
     assert status.code == 0, status
     data = status.json()

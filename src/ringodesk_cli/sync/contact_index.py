@@ -287,6 +287,8 @@ class ContactIndex:
         if count is not None and count > self.index_max:
             self._search_mode(f"{count} contacts in Zoho, above contacts.index_max")
             return "search"
+        if count is None and self._meta(MODE) == "search" and not rebuild:
+            return "search"  # no count to tell whether Zoho shrank: `--rebuild` retries
         if rebuild or self._meta(MODE) != "index" or self._meta(BUILD_FROM) is not None:
             if total is not None and count is not None:
                 total(count)
