@@ -206,3 +206,40 @@ def test_several_contacts_on_a_number_the_newest_wins_and_counts_ambiguous(
     assert finder.contact_by_number("+380634445566") == "2"
     assert finder.ambiguous == 1
     assert finder.contact_by_number("+380634445567") is None
+
+
+def test_a_refused_merge_is_reported_and_the_other_groups_go_on(ledger: Ledger) -> None:
+    from ringodesk_cli.sync.duplicates import duplicate_groups, merge_groups
+
+    index = ContactIndex(ledger, "UA")
+    people = [
+        ("1", "+380 63 444 55 66", "2025-03-04"), ("2", "063-444-55-66", "2025-03-05"),
+        ("3", "(032) 245-67-89", "2025-03-07"), ("4", "+380322456789", "2025-03-08"),
+    ] + [(str(10 + k), "044 500 00 00", f"2025-04-{k + 1:02d}") for k in range(6)]  # fmt: skip
+    for cid, phone, created in people:
+        index.add({"id": cid, "phone": phone, "createdTime": created, "modifiedTime": created})
+    groups = duplicate_groups(index, shared_max=5)
+    assert [(g.number, len(g.contacts), g.switchboard) for g in groups] == [
+        ("+380322456789", 2, False),
+        ("+380445000000", 6, True),
+        ("+380634445566", 2, False),
+    ]
+    with rm.Mocker() as m:
+        m.post(
+            f"{ROOT}/api/v1/contacts/3/merge",
+            status_code=422,
+            json={"errorCode": "INVALID_DATA", "message": "portal user"},
+        )
+        m.post(f"{ROOT}/api/v1/contacts/1/merge", json={"id": "1", "phone": "063-444-55-66"})
+        outcomes = merge_groups(desk(), index, groups)
+        sent = [(r.path, r.json()) for r in m.request_history]
+    assert sent == [
+        ("/api/v1/contacts/3/merge", {"ids": ["3", "4"]}),
+        ("/api/v1/contacts/1/merge", {"ids": ["1", "2"]}),
+    ]  # into the oldest; the switchboard never
+    assert [(o.survivor, o.merged, bool(o.error)) for o in outcomes] == [
+        ("3", [], True),
+        ("1", ["2"], False),
+    ]
+    assert [c.contact_id for c in index.candidates("+380634445566")] == ["1"]
+    assert len(index.candidates("+380322456789")) == 2
