@@ -34,6 +34,13 @@ def _check_int(value: Any) -> int:
     return int(value)
 
 
+def _check_positive_int(value: Any) -> int:
+    number = _check_int(value)
+    if number < 1:
+        raise ValueError(f"{number} must be 1 or more")
+    return number
+
+
 # Zoho Desk's concurrent calls per organization: Free 5, Express and Standard 10,
 # Professional 15, Enterprise 25 (Zoho Desk's "Working with API credits").
 MAX_CONCURRENCY = 25
@@ -224,6 +231,20 @@ KEYS: dict[str, Key] = {
         Key("ringostat.api_url", _check_url, "https://api.ringostat.net", "Ringostat API root"),
         Key("source.kind", _choice(SOURCE_KINDS), "files", "Where sync reads calls from"),
         Key("source.inbox", _check_str, None, "Folder of export files for kind = inbox"),
+        Key(
+            "contacts.index_max",
+            _check_positive_int,
+            50_000,
+            "Above this many Zoho contacts, callers are found by search, not the local index",
+            kind="int",
+        ),
+        Key(
+            "contacts.shared_max",
+            _check_positive_int,
+            5,
+            "A number shared by more contacts is a switchboard: listed, never merged",
+            kind="int",
+        ),
     )
 }
 

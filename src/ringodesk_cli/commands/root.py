@@ -18,6 +18,7 @@ from ringodesk_cli.commands import activate as activate_cmd
 from ringodesk_cli.commands import agents as agents_cmd
 from ringodesk_cli.commands import auth as auth_cmd
 from ringodesk_cli.commands import config as config_cmd
+from ringodesk_cli.commands import contacts as contacts_cmd
 from ringodesk_cli.commands import demo as demo_cmd
 from ringodesk_cli.commands import doctor as doctor_cmd
 from ringodesk_cli.commands import employees as employees_cmd
@@ -73,6 +74,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(fields_cmd.app, name="fields")
 app.add_typer(employees_cmd.app, name="employees")
 app.add_typer(mapping_cmd.app, name="mapping")
+app.add_typer(contacts_cmd.app, name="contacts")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
 app.command("doctor")(doctor_cmd.doctor)

@@ -13,11 +13,12 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ringodesk_cli.sync.contact_index import SCHEMA as CONTACT_INDEX_SCHEMA
 from ringodesk_cli.sync.ledger_records import (
     CallRow,
     CallState,
@@ -43,7 +44,8 @@ LEDGER_FILE = "ledger.sqlite3"
 BATCH_WRITES = 500
 
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS calls (
     ringostat_id TEXT PRIMARY KEY,
     started_at TEXT NOT NULL,
@@ -92,6 +94,8 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL
 );
 """
+    + CONTACT_INDEX_SCHEMA
+)
 
 
 def _now() -> str:
@@ -150,6 +154,16 @@ class Ledger:
             if commit:
                 self._db.commit()
                 self._batched = 0
+
+    def writing(self, *, commit: bool = True) -> AbstractContextManager[sqlite3.Connection]:
+        """The connection for one write of a table kept by another module (the contact
+        index), with the same commit rules as the ledger's own writes."""
+        return self._write(commit=commit)
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._db
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -341,6 +355,14 @@ class Ledger:
                    ON CONFLICT (number) DO UPDATE SET contact_id = excluded.contact_id,
                        state = excluded.state, updated_at = excluded.updated_at""",
                 (number, contact_id, OpState.DONE, _now()),
+            )
+
+    def forget_contact(self, number: str, contact_id: str) -> None:
+        """Zoho no longer knows ``contact_id`` (merged or deleted): the number is unlinked,
+        and looked up again by the next call that needs it."""
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM contacts WHERE number = ? AND contact_id = ?", (number, contact_id)
             )
 
     # -- quarantine, files, meta ---------------------------------------------------------

@@ -22,8 +22,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ringodesk_cli.errors import AuthError, Interrupted, RingodeskError, UsageError
+from ringodesk_cli.errors import (
+    AuthError,
+    Interrupted,
+    RingodeskError,
+    UsageError,
+    ZohoError,
+    ZohoUnavailableError,
+)
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
+from ringodesk_cli.sync.contact_index import ContactIndex
 from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
 from ringodesk_cli.sync.planner import Policy, policy_from_settings
 from ringodesk_cli.sync.preview import Preview
@@ -225,6 +233,9 @@ class _Run:
 
     def _engine(self, desk: DeskClient | None) -> Runner | Preview:
         policy = self.policy
+        self.index = ContactIndex(
+            self.ledger, self.region, index_max=int(self.settings.get("contacts.index_max"))
+        )
         if self.opts.dry_run:
             return Preview(
                 desk=desk,
@@ -233,6 +244,7 @@ class _Run:
                 default_region=self.region,
                 on_plan=self.hooks.on_plan,
                 replay_since=self.replay_from.isoformat() if self.replay_from else None,
+                contact_index=self.index,
             )
         return Runner(
             desk=desk,
@@ -240,6 +252,7 @@ class _Run:
             policy=policy,
             default_region=self.region,
             concurrency=int(self.settings.get("zoho.concurrency")),
+            contact_index=self.index,
         )
 
     def _sources(self, files: Sequence[Path], records: Iterable[Item] | None) -> SourcePlan:
@@ -277,9 +290,29 @@ class _Run:
             return engine.summary
         if isinstance(engine, Preview):
             return engine.finish()
+        if engine.to_attempt and engine.desk is not None:
+            try:
+                self._refresh_index(engine.desk)
+            except Interrupted:
+                # Asked to stop while the index was refreshed: everything read stays pending.
+                engine.summary.pending = engine.to_attempt
+                return engine.summary
+            except ZohoError as exc:
+                if isinstance(exc, AuthError | ZohoUnavailableError):
+                    engine.summary.stop(exc)
+                    engine.summary.pending = engine.to_attempt
+                    return engine.summary
+                # Any other refusal: the index stays as it was (look-ups fall back to
+                # search while it is not built).
         with self._progress("Delivering to Zoho Desk", engine.to_attempt) as advance:
             engine.on_progress = advance
             return engine.deliver()
+
+    def _refresh_index(self, desk: DeskClient) -> None:
+        """The contact index is brought up to date (built, or a build resumed, on the first
+        run) before any caller is looked up in it."""
+        with self._progress("Indexing Zoho Desk contacts", None) as advance:
+            self.index.sync(desk, progress=advance)
 
     def _progress(self, label: str, total: int | None) -> AbstractContextManager[Advance]:
         if self.hooks.progress is None:
