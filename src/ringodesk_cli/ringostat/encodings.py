@@ -36,10 +36,14 @@ _WORD_1251 = re.compile(b"[" + re.escape(_LETTERS_1251) + b"]{2,}")
 _ASCII = bytes(range(0x80))
 
 # What other files start with, as people save them by mistake under a .csv name.
+_ZIP = "looks like an Excel/zip file: export CSV or JSON"
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"PK\x03\x04", "looks like an Excel/zip file: export CSV or JSON"),
-    (b"PK\x05\x06", "looks like an Excel/zip file: export CSV or JSON"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "looks like an old Excel (.xls) file: export CSV or JSON"),
+    (b"PK\x03\x04", _ZIP),
+    (b"PK\x05\x06", _ZIP),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "looks like an old Excel (.xls) file: export CSV or JSON",
+    ),
     (b"\x1f\x8b", "looks like a gzip archive: unpack it first"),
     (b"%PDF", "looks like a PDF: export CSV or JSON"),
     (b"SQLite format 3\x00", "looks like an SQLite database, not an export"),

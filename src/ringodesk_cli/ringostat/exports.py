@@ -171,6 +171,7 @@ def _check_required(fields: list[str], source: str, headers: list[str]) -> None:
 
 # --- CSV -------------------------------------------------------------------------------------
 
+
 def _csv_rows(
     handle: IO[str], source: str, columns: Mapping[str, str], encoding: FileEncoding
 ) -> Iterator[Row]:
@@ -331,8 +332,8 @@ def json_text(value: Any) -> str:
 def _without_nulls(value: Any) -> Any:
     """``value`` with its nulls and empty strings dropped; None when nothing is left."""
     if isinstance(value, dict):
-        kept = {k: v for k, v in ((k, _without_nulls(v)) for k, v in value.items()) if v is not None}
-        return kept or None
+        pairs = ((k, _without_nulls(v)) for k, v in value.items())
+        return {k: v for k, v in pairs if v is not None} or None
     if isinstance(value, list):
         items = [v for v in (_without_nulls(v) for v in value) if v is not None]
         return items or None

@@ -159,13 +159,14 @@ class _Run:
         if records is not None:
             engine.ingest(records)
         with self._progress("Reading exports", None) as advance:
-            engine.ingest(_counted(self._read(sources.files), advance))
+            engine.ingest(_counted(self._read(sources, engine.summary), advance))
         if not self.opts.dry_run:
             for path, digest in sources.digests.items():
                 self.ledger.remember_file(str(path.resolve()), digest)
         if self.replay_from is not None:
             engine.add_replay(self.replay_from.isoformat())
         summary = self._deliver(engine, desk_error)
+        summary.open_quarantine = self.ledger.quarantine_count()
         if not self.opts.dry_run:
             if window is not None:
                 # The fetch itself succeeded and every call is in the ledger: the next plain
@@ -224,12 +225,15 @@ class _Run:
             raise UsageError("--since/--until need source.kind = api (files carry their own dates)")
         return sources
 
-    def _read(self, files: list[Path]) -> Iterator[Item]:
+    def _read(self, sources: SourcePlan, summary: Summary) -> Iterator[Item]:
         return read_all(
-            files,
+            sources.files,
             timezone=self.timezone,
             default_region=self.region,
             columns=self.settings.table("source.columns"),
+            report=summary,
+            plan=sources,
+            set_aside=not self.opts.dry_run,
         )
 
     def _deliver(self, engine: Runner | Preview, desk_error: RingodeskError | None) -> Summary:
