@@ -372,3 +372,30 @@ def test_a_one_megabyte_field_names_its_field(tmp_path: Path) -> None:
     (row,) = bad(items)
     assert (row.line, row.field) == (2, "employee_fio")
     assert [c.ringostat_id for c in records(items)] == ["b2"]
+
+
+def test_a_byte_cp1251_leaves_undefined_refuses_its_row(tmp_path: Path) -> None:
+    lines = [NAMED, ROW.format(id="c1", name="Анна Коваленко"), ROW.format(id="c2", name="Олег@")]
+    raw = ("\n".join(lines) + "\n").encode("cp1251").replace(b"@", b"\x98")
+    path = tmp_path / "calls.csv"
+    path.write_bytes(raw)
+    items = read(path)
+    assert [c.ringostat_id for c in records(items)] == ["c1"]
+    offset = raw.index(b"\x98")
+    assert bad(items)[0].reason == f"invalid cp1251 at byte {offset} (0x98)"
+
+
+def test_the_offset_of_a_bad_byte_is_exact_after_many_chunks_of_cyrillic(tmp_path: Path) -> None:
+    """Reading goes 64 KiB at a time; a character cut by a chunk's end must not shift it."""
+    lines = [NAMED] + [ROW.format(id=f"m{i}", name="Ганна Ївга " * 9) for i in range(900)]
+    lines.append(ROW.format(id="m-bad", name="Ганна BAD"))
+    raw = ("\n".join(lines) + "\n").encode("utf-8").replace(b"BAD", b"\xc3(")
+    path = tmp_path / "calls.csv"
+    path.write_bytes(raw)
+    assert len(raw) > 3 * 65536
+    items = read(path)
+    (row,) = bad(items)
+    assert (row.ringostat_id, row.line) == ("m-bad", 902)
+    offset = raw.index(b"\xc3(")
+    assert row.reason == f"invalid UTF-8 at byte {offset} (0xC3)"
+    assert len(records(items)) == 900

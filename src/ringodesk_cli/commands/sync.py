@@ -107,8 +107,12 @@ def render_summary(app: AppContext, data: dict[str, Any]) -> None:
         f"updated {data['updated']}, already delivered {data['already_delivered']}, "
         f"failed {data['failed']}, quarantined {data['quarantined']}, "
         f"pending {data['pending']}, in progress {data['waiting_in_progress']}, "
-        f"files failed {len(data['failed_files'])}, empty files {len(data['empty_files'])}, "
-        f"open quarantine {data['open_quarantine']}"
+        f"files failed {len(data['failed_files'])}, empty files {len(data['empty_files'])}"
+        + (
+            ""
+            if data["open_quarantine"] is None
+            else f", open quarantine {data['open_quarantine']}"
+        )
     )
     if data["planned"]:
         out.result("would send: " + ", ".join(f"{k} × {v}" for k, v in data["planned"].items()))

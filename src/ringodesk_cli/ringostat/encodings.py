@@ -132,6 +132,7 @@ class _Scan:
     """Decodes with ``surrogateescape`` and notes every byte that did not decode."""
 
     def __init__(self, encoding: str) -> None:
+        self._encoding = encoding
         self._decoder = codecs.getincrementaldecoder(encoding)("surrogateescape")
         self.bad: list[BadByte] = []
         self.count = 0
@@ -153,7 +154,7 @@ class _Scan:
             self.count += 1
             if len(self.bad) < MAX_BAD_OFFSETS:
                 before = text[position : match.start()]
-                at += len(before.encode("utf-8", "surrogateescape"))
+                at += len(before.encode(self._encoding, "surrogateescape"))
                 self._line += before.count("\n")
                 value = ord(match.group()) - 0xDC00
                 self.bad.append(BadByte(at, self._line, value))
