@@ -99,6 +99,10 @@ def render_summary(app: AppContext, data: dict[str, Any]) -> None:
         out.error(f"quarantined: {line}") if app.quiet else out.warn(f"quarantined: {line}")
     for line in data["failures"]:
         out.error(f"failed: {line}")
+    for line in data["failed_files"]:
+        out.error(f"file failed: {line}")
+    for line in [*data["empty_files"], *data["notices"]]:
+        out.error(line) if app.quiet else out.warn(line)
     if app.json_mode:
         out.json(data)
         return
@@ -118,7 +122,13 @@ def render_summary(app: AppContext, data: dict[str, Any]) -> None:
         f"{head}: read {data['read']}, new {data['new']}, delivered {data['delivered']}, "
         f"updated {data['updated']}, already delivered {data['already_delivered']}, "
         f"failed {data['failed']}, quarantined {data['quarantined']}, "
-        f"pending {data['pending']}, in progress {data['waiting_in_progress']}"
+        f"pending {data['pending']}, in progress {data['waiting_in_progress']}, "
+        f"files failed {len(data['failed_files'])}, empty files {len(data['empty_files'])}"
+        + (
+            ""
+            if data["open_quarantine"] is None
+            else f", open quarantine {data['open_quarantine']}"
+        )
     )
     if data["planned"]:
         out.result("would send: " + ", ".join(f"{k} × {v}" for k, v in data["planned"].items()))

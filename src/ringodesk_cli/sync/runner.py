@@ -108,7 +108,8 @@ class Runner:
                 item.source,
                 item.line,
                 item.ringostat_id,
-                f"{item.field}: {item.reason}",
+                item.reason,
+                field=item.field,
             )
             self.summary.bad_row(str(item), new=new)
             return

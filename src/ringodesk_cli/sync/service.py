@@ -175,6 +175,7 @@ class _Run:
         window, complete = self._read_everything(engine, sources, records)
         summary = self._deliver(engine, desk_error)
         summary.interrupted = self.stop.is_set()
+        summary.open_quarantine = self.ledger.quarantine_count()
         if not self.opts.dry_run:
             if window is not None and complete:
                 # The fetch itself succeeded and every call is in the ledger: the next plain
@@ -204,7 +205,9 @@ class _Run:
             if records is not None:
                 engine.ingest(self._unless_stopped(records))
             with self._progress("Reading exports", None) as advance:
-                engine.ingest(_counted(self._unless_stopped(self._read(sources.files)), advance))
+                engine.ingest(
+                    _counted(self._unless_stopped(self._read(sources, engine.summary)), advance)
+                )
             complete = not self.stop.is_set()
             if complete and not self.opts.dry_run:
                 for path, digest in sources.digests.items():
@@ -270,12 +273,15 @@ class _Run:
             raise UsageError("--since/--until need source.kind = api (files carry their own dates)")
         return sources
 
-    def _read(self, files: list[Path]) -> Iterator[Item]:
+    def _read(self, sources: SourcePlan, summary: Summary) -> Iterator[Item]:
         return read_all(
-            files,
+            sources.files,
             timezone=self.timezone,
             default_region=self.region,
             columns=self.settings.table("source.columns"),
+            report=summary,
+            plan=sources,
+            set_aside=not self.opts.dry_run,
         )
 
     def _deliver(self, engine: Runner | Preview, desk_error: RingodeskError | None) -> Summary:
