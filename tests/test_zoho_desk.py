@@ -563,3 +563,31 @@ def test_waiting_for_a_slot_when_the_stop_comes_sends_nothing(
         with pytest.raises(Interrupted):
             second.result(timeout=5)
     assert requests_mock.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "body"),
+    [
+        ("GET", "/myinfo", None, None),
+        ("GET", "/contacts/search", {"_all": "+380 50 123-45-67", "limit": 50, "x": None}, None),
+        ("GET", "/tickets/search", {"subject": "Дзвінок [rs:a/b&c=d]"}, None),
+        ("POST", "/calls", None, {"subject": "Вхідний ☎", "cf": {"cf_rs_id": "1"}, "n": 1.5}),
+        ("POST", "/fields", {"module": "calls"}, {}),
+        ("PATCH", "/calls/1892000000088017", None, {"duration": "00:01:05"}),
+        ("POST", "/contacts", None, None),
+    ],
+)
+def test_requests_are_prepared_exactly_as_requests_would_prepare_them(
+    client: DeskClient, method: str, path: str, params: dict[str, Any] | None, body: Any
+) -> None:
+    headers = {"Authorization": "Zoho-oauthtoken " + TOKEN_1, "Accept": "application/json"}
+    headers["orgId"] = "20080"
+    client._environment_settings()
+    ours = client._prepare(method, path, params, body, dict(headers))
+    theirs = requests.Session().prepare_request(
+        requests.Request(method, API + path, params=params, json=body, headers=headers)
+    )
+    assert ours.method == theirs.method
+    assert ours.url == theirs.url
+    assert list(ours.headers.items()) == list(theirs.headers.items())  # order included
+    assert ours.body == theirs.body

@@ -16,6 +16,7 @@ readings that Zoho does not settle are listed in ``docs/zoho-readings.md``.
 
 from __future__ import annotations
 
+import json as _json
 import logging
 import random
 import threading
@@ -23,9 +24,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
 from ringodesk_cli.errors import (
     Interrupted,
@@ -103,6 +105,7 @@ class DeskClient:
         self._stats_lock = threading.Lock()
         self._pager = Pager()
         self._environment: dict[str, Any] | None = None
+        self._base_headers: dict[str, str] = {}
         # Zoho limits concurrent calls per portal: at most this many requests are on the
         # wire at once, however many threads prepare work (the sync runs more threads than
         # slots so a slot never idles while a thread commits to the ledger).
@@ -220,32 +223,65 @@ class DeskClient:
         headers: dict[str, str],
     ) -> requests.Response:
         # Prepared outside the slot: only the network round trip holds one of Zoho's
-        # concurrent-request slots, not requests' bookkeeping (proxies, netrc, encoding).
+        # concurrent-request slots, not the bookkeeping.
         options = self._environment_settings()
-        prepared = self.session.prepare_request(
-            requests.Request(
-                method, self.api_root + path, params=params, json=body, headers=headers
-            )
-        )
+        prepared = self._prepare(method, path, params, body, headers)
         if self._slots is None:
             self._check_stop()
             self._count(method, path)
-            return self.session.send(prepared, timeout=self.timeout, **options)
+            return self.session.send(prepared, **options)
         with self._slots:
             self._check_stop()
             self._count(method, path)
-            return self.session.send(prepared, timeout=self.timeout, **options)
+            return self.session.send(prepared, **options)
+
+    def _prepare(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: Any,
+        headers: dict[str, str],
+    ) -> requests.PreparedRequest:
+        """The request ``Session.prepare_request`` would build, byte for byte, without its
+        per-request merging: the session's headers are copied once, the URL is already
+        quoted, there is no auth, no cookie and no hook to apply."""
+        url = self.api_root + path
+        if params:
+            query = urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
+            if query:
+                url = url + "?" + query
+        merged = self._base_headers.copy()
+        merged.update(headers)
+        data: bytes | None = None
+        if body is not None:
+            data = _json.dumps(body, allow_nan=False).encode("utf-8")
+            merged["Content-Length"] = str(len(data))
+            merged.setdefault("Content-Type", "application/json")
+        elif method not in ("GET", "HEAD"):
+            merged["Content-Length"] = "0"
+        prepared = requests.PreparedRequest()
+        prepared.method = method
+        prepared.url = url
+        prepared.headers = CaseInsensitiveDict(merged)
+        prepared.body = data
+        prepared.hooks = {"response": []}
+        return prepared
 
     def _environment_settings(self) -> dict[str, Any]:
         # Proxies, CA bundle and netrc from the environment: read once per client, not per
-        # request (requests scans the whole environment each time).
+        # request (requests scans the whole environment each time). Redirects are followed
+        # and the answer is read whole, as ``Session.request`` does.
         settings = self._environment
         if settings is None:
             settings = dict(
                 self.session.merge_environment_settings(self.api_root, {}, None, None, None)
             )
+            settings["timeout"] = self.timeout
+            settings["allow_redirects"] = True
             self._environment = settings
             self.session.trust_env = False  # what it would read per request is read now
+            self._base_headers = {str(k): str(v) for k, v in self.session.headers.items()}
         return settings
 
     def _transport_failure(self, method: str, path: str, exc: Exception) -> Exception:
