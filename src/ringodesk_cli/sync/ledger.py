@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ringodesk_cli.sync.contact_index import SCHEMA as CONTACT_INDEX_SCHEMA
 from ringodesk_cli.sync.ledger_records import (
     CallRow,
     CallState,
@@ -27,6 +26,12 @@ from ringodesk_cli.sync.ledger_records import (
     OpRecord,
     OpState,
     QuarantinedRow,
+)
+from ringodesk_cli.sync.ledger_schema import (
+    SCHEMA,
+    add_quarantine_field,
+    call_row,
+    quarantined_row,
 )
 
 __all__ = [
@@ -44,61 +49,6 @@ __all__ = [
 
 LEDGER_FILE = "ledger.sqlite3"
 BATCH_WRITES = 500
-
-
-_SCHEMA = (
-    """
-CREATE TABLE IF NOT EXISTS calls (
-    ringostat_id TEXT PRIMARY KEY,
-    started_at TEXT NOT NULL,
-    client_number TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    delivered_hash TEXT,
-    state TEXT NOT NULL,
-    record TEXT NOT NULL,
-    source TEXT,
-    line INTEGER,
-    error TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS calls_state ON calls (state, started_at);
-CREATE TABLE IF NOT EXISTS ops (
-    key TEXT PRIMARY KEY,
-    ringostat_id TEXT NOT NULL,
-    op TEXT NOT NULL,
-    state TEXT NOT NULL,
-    zoho_id TEXT,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ops_call ON ops (ringostat_id);
-CREATE TABLE IF NOT EXISTS contacts (
-    number TEXT PRIMARY KEY,
-    contact_id TEXT,
-    state TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS quarantine (
-    key TEXT PRIMARY KEY,
-    source TEXT NOT NULL,
-    line INTEGER NOT NULL,
-    ringostat_id TEXT,
-    reason TEXT NOT NULL,
-    first_seen TEXT NOT NULL,
-    field TEXT
-);
-CREATE TABLE IF NOT EXISTS files (
-    path TEXT PRIMARY KEY,
-    digest TEXT NOT NULL,
-    read_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"""
-    + CONTACT_INDEX_SCHEMA
-)
 
 
 def _now() -> str:
@@ -122,15 +72,15 @@ class Ledger:
                 self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             else:
                 self._db = sqlite3.connect(":memory:", check_same_thread=False)
-                self._db.executescript(_SCHEMA)
+                self._db.executescript(SCHEMA)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a row marked done must survive a power cut, or the next run re-creates it.
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-            _add_quarantine_field(self._db)
+            self._db.executescript(SCHEMA)
+            add_quarantine_field(self._db)
             path.chmod(0o600)
         self._db.row_factory = sqlite3.Row
 
@@ -194,7 +144,7 @@ class Ledger:
             row = self._db.execute(
                 "SELECT * FROM calls WHERE ringostat_id = ?", (ringostat_id,)
             ).fetchone()
-        return _call_row(row) if row else None
+        return call_row(row) if row else None
 
     def upsert_call(
         self,
@@ -267,7 +217,7 @@ class Ledger:
         query += " ORDER BY started_at"
         with self._lock:
             rows = self._db.execute(query, args).fetchall()
-        return [_call_row(r) for r in rows]
+        return [call_row(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -398,7 +348,7 @@ class Ledger:
             rows = self._db.execute(
                 "SELECT rowid AS id, * FROM quarantine ORDER BY first_seen, rowid"
             ).fetchall()
-        return [_quarantined_row(r) for r in rows]
+        return [quarantined_row(r) for r in rows]
 
     def drop_quarantined(self, ids: list[int] | None) -> int:
         """Forget quarantined rows by id (None: all of them); the number dropped."""
@@ -450,39 +400,3 @@ class Ledger:
         with self._lock:
             row = self._db.execute("PRAGMA quick_check").fetchone()
         return bool(row) and str(row[0]) == "ok"
-
-
-def _add_quarantine_field(db: sqlite3.Connection) -> None:
-    """Ledgers written before quarantined rows kept their field: add the column."""
-    columns = {str(r[1]) for r in db.execute("PRAGMA table_info(quarantine)")}
-    if "field" not in columns:
-        db.execute("ALTER TABLE quarantine ADD COLUMN field TEXT")
-        db.commit()
-
-
-def _quarantined_row(row: sqlite3.Row) -> QuarantinedRow:
-    # A read-only look at a ledger from before the column (``in`` on a Row tests values).
-    field = row["field"] if "field" in row.keys() else None  # noqa: SIM118
-    return QuarantinedRow(
-        id=int(row["id"]),
-        source=row["source"],
-        line=int(row["line"]),
-        ringostat_id=row["ringostat_id"],
-        field=field,
-        reason=row["reason"],
-        first_seen=row["first_seen"],
-    )
-
-
-def _call_row(row: sqlite3.Row) -> CallRow:
-    return CallRow(
-        ringostat_id=row["ringostat_id"],
-        started_at=row["started_at"],
-        client_number=row["client_number"],
-        content_hash=row["content_hash"],
-        delivered_hash=row["delivered_hash"],
-        state=CallState(row["state"]),
-        record=json.loads(row["record"]),
-        error=row["error"],
-        attempts=int(row["attempts"]),
-    )
