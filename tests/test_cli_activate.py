@@ -254,7 +254,8 @@ class Scripted:
 
 
 def test_interactive_wizard_asks_only_what_flags_and_profile_leave_open(zoho) -> None:
-    from ringodesk_cli.activation import ActivationRequest, activate
+    from ringodesk_cli.activation import ActivationRequest
+    from ringodesk_cli.activation_wizard import activate
     from ringodesk_cli.session import Session
 
     talk = Scripted()
@@ -281,7 +282,8 @@ def test_interactive_wizard_asks_only_what_flags_and_profile_leave_open(zoho) ->
 
 
 def test_non_interactive_wizard_without_a_manager_stops_before_using_the_code(zoho) -> None:
-    from ringodesk_cli.activation import ActivationRequest, activate
+    from ringodesk_cli.activation import ActivationRequest
+    from ringodesk_cli.activation_wizard import activate
     from ringodesk_cli.errors import UsageError
     from ringodesk_cli.session import Session
 
@@ -293,7 +295,8 @@ def test_non_interactive_wizard_without_a_manager_stops_before_using_the_code(zo
 
 
 def test_wizard_does_not_ask_for_the_data_center_when_both_hosts_are_given(zoho) -> None:
-    from ringodesk_cli.activation import ActivationRequest, activate
+    from ringodesk_cli.activation import ActivationRequest
+    from ringodesk_cli.activation_wizard import activate
     from ringodesk_cli.session import Session
 
     talk = Scripted()
@@ -324,7 +327,8 @@ class Typo(Scripted):
 def test_wizard_re_asks_a_time_zone_it_does_not_know_and_offers_kyiv_on_a_utc_system(
     zoho, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ringodesk_cli.activation import ActivationRequest, activate
+    from ringodesk_cli.activation import ActivationRequest
+    from ringodesk_cli.activation_wizard import activate
     from ringodesk_cli.session import Session
 
     monkeypatch.setenv("TZ", "UTC")

@@ -108,7 +108,7 @@ def activate(
     Re-activating a profile keeps its field ids, employee links and mappings.
     """
     from ringodesk_cli.activation import ActivationRequest
-    from ringodesk_cli.activation import activate as run_wizard
+    from ringodesk_cli.activation_wizard import activate as run_wizard
 
     app = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     app.no_input = app.no_input or no_input
