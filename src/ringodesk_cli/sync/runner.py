@@ -38,6 +38,7 @@ from ringodesk_cli.sync.planner import (
     plan_call,
     substitute,
 )
+from ringodesk_cli.sync.reconcile import Reconciler
 from ringodesk_cli.sync.record_json import from_json, to_json
 from ringodesk_cli.sync.summary import Summary
 
@@ -79,12 +80,20 @@ class Runner:
         self._finder = (
             ContactFinder(self.desk, self.default_region) if self.desk is not None else None
         )
+        self._reconciler = (
+            Reconciler(self.desk, self.default_region) if self.desk is not None else None
+        )
         self._number_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     @property
     def finder(self) -> ContactFinder:
         assert self._finder is not None, "look-ups need a Desk client"
         return self._finder
+
+    @property
+    def reconciler(self) -> Reconciler:
+        assert self._reconciler is not None, "look-ups need a Desk client"
+        return self._reconciler
 
     # -- ingest --------------------------------------------------------------------------
     def ingest(self, items: Iterable[CallRecord | BadRow]) -> None:
@@ -254,7 +263,7 @@ class Runner:
             # No longer a new caller (another call made the contact meanwhile): adopt a
             # ticket a lost POST may have created, but never create one now.
             tag = marker(record.ringostat_id)
-            found = self.finder.lost_create(OpKind.TICKET, tag, contact_id, None)
+            found = self.reconciler.lost_create(OpKind.TICKET, tag, contact_id, None)
             if found is not None:
                 ids[TICKET] = str(found["id"])
                 self.ledger.done(record.ringostat_id, OpKind.TICKET, str(found["id"]))
@@ -285,7 +294,7 @@ class Runner:
         if known is not None and known.done_id:
             return known.done_id
         if known is not None and known.intended:
-            found = self.finder.lost_create(op, marker(rid), contact_id, body.get("ticketId"))
+            found = self.reconciler.lost_create(op, marker(rid), contact_id, body.get("ticketId"))
             if found is not None:
                 found_id = str(found["id"])
                 if op is OpKind.CALL:
@@ -338,7 +347,7 @@ class Runner:
         if found is None and known is not None:
             # An intent without a result: a run crashed after (maybe) POSTing this contact.
             # Zoho's search lags behind its writes, so look among the newest contacts too.
-            found = self.finder.recent_contact(number)
+            found = self.reconciler.recent_contact(number)
         if found is not None:
             self.ledger.remember_contact(number, found)
             if mine is not None:
