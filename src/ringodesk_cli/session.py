@@ -95,8 +95,11 @@ class Session:
         org_id = self.settings.get("zoho.org_id")
         if require_org and not org_id:
             raise AuthError("this profile has no Zoho Desk organization")
+        from ringodesk_cli.zoho.answers import ANSWERS_FILE_NAME, KnownAnswers
+
         _, desk_url = self.urls()
-        return DeskClient(desk_url, self.token_provider(), org_id)
+        answers = KnownAnswers(self.state_dir / ANSWERS_FILE_NAME)
+        return DeskClient(desk_url, self.token_provider(), org_id, answers=answers)
 
     def require(self, name: str) -> str:
         """The value of a setting that must be set (``Settings.require``)."""

@@ -329,10 +329,18 @@ class Harness:
         """The live runner, or for a dry run the preview that plans without sending."""
         from ringodesk_cli.sync.preview import Preview
         from ringodesk_cli.sync.runner import Runner
+        from ringodesk_cli.zoho.answers import ANSWERS_FILE_NAME, KnownAnswers
         from ringodesk_cli.zoho.desk import DeskClient
 
+        # What Zoho answered once (paging base, refused keys) is kept in the state, as the
+        # session does for a profile.
         desk = DeskClient(
-            self.sb.url, self.tokens, self.sb.org_id, sleep=lambda _s: None, max_attempts=4
+            self.sb.url,
+            self.tokens,
+            self.sb.org_id,
+            sleep=lambda _s: None,
+            max_attempts=4,
+            answers=KnownAnswers(self.tmp / ANSWERS_FILE_NAME),
         )
         if dry_run:
             return Preview(desk=desk, ledger=ledger, policy=self.policy, default_region="UA")

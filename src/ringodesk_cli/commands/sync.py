@@ -104,6 +104,11 @@ def render_summary(app: AppContext, data: dict[str, Any]) -> None:
         f"failed {data['failed']}, quarantined {data['quarantined']}, "
         f"pending {data['pending']}, in progress {data['waiting_in_progress']}"
     )
+    if data.get("cf_values_dropped"):
+        out.warn(
+            f"cf values dropped: {data['cf_values_dropped']} (refused by Zoho; each record was"
+            " sent without it and the value kept in its description)"
+        )
     if data["planned"]:
         out.result("would send: " + ", ".join(f"{k} × {v}" for k, v in data["planned"].items()))
     if data["requests"]:

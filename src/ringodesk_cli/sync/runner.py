@@ -38,7 +38,7 @@ from ringodesk_cli.sync.planner import (
     plan_call,
     substitute,
 )
-from ringodesk_cli.sync.reconcile import Reconciler
+from ringodesk_cli.sync.reconcile import Reconciler, stale_fields
 from ringodesk_cli.sync.record_json import from_json, to_json
 from ringodesk_cli.sync.summary import Summary
 
@@ -81,7 +81,9 @@ class Runner:
             ContactFinder(self.desk, self.default_region) if self.desk is not None else None
         )
         self._reconciler = (
-            Reconciler(self.desk, self.default_region) if self.desk is not None else None
+            Reconciler(self.desk, self.default_region, self.policy.department_id)
+            if self.desk is not None
+            else None
         )
         self._number_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
@@ -181,6 +183,7 @@ class Runner:
                 future.result()
         self.summary.requests = dict(sorted(self.desk.stats.items()))
         self.summary.ambiguous_contacts = self.finder.ambiguous
+        self.summary.cf_values_dropped = sum(self.desk.dropped_cf.values())
         self.summary.pending = sum(
             1
             for rid in self._attempt
@@ -299,8 +302,9 @@ class Runner:
                 found_id = str(found["id"])
                 if op is OpKind.CALL:
                     # The lost POST may have carried older content (the call was seen again
-                    # since, e.g. with its recording): bring the activity up to date.
-                    stale = {k: body[k] for k in _CALL_UPDATE_KEYS if found.get(k) != body.get(k)}
+                    # since, e.g. with its recording): bring the activity up to date, comparing
+                    # only what the list returned.
+                    stale = stale_fields(found, body, _CALL_UPDATE_KEYS)
                     if stale:
                         self.desk.update_call(found_id, stale)
                 self.ledger.done(rid, op, found_id)
