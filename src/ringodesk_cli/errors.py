@@ -170,8 +170,8 @@ class OutcomeUnknownError(ZohoUnavailableError):
     """A create (POST) was sent but no answer came back (read timeout, dropped connection,
     500/502/504): Zoho may or may not have created the record.
 
-    We do not resend such a POST: search lags behind writes (DECISIONS.md "Zoho behaviours
-    that bite"), so a blind resend can create a second call activity or ticket that no
+    We do not resend such a POST: Zoho's search lags behind writes
+    (docs/zoho-readings.md), so a blind resend can create a second call activity or ticket that no
     reconciliation would find. The caller keeps the operation pending and reconciles it.
     """
 

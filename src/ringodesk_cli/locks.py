@@ -7,8 +7,8 @@ pid-file lock would). The holder writes its pid into the file only so the busy m
 name it. The file itself is never deleted: unlinking a lock file lets a third process lock
 a fresh inode while the second still holds the old one.
 
-DECISIONS.md ("Token requests are throttled") also relies on this lock so that two cron
-runs never refresh the Zoho token at once.
+Zoho throttles token requests (10 per 10 minutes per refresh token), so the token refresh
+also relies on this lock: two cron runs never refresh the Zoho token at once.
 """
 
 from __future__ import annotations

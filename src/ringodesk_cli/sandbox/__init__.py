@@ -1,8 +1,9 @@
-"""A local, strict stand-in for Zoho Accounts and Zoho Desk (issue 3).
+"""A local, strict stand-in for Zoho Accounts and Zoho Desk.
 
 It imports nothing of ``ringodesk_cli.zoho``: a stand-in that shares the client's
-assumptions cannot catch the client's mistakes. Behaviour follows Zoho's OpenAPI files and
-/work/shared/reference/zoho-desk-api.md; each module cites the section it follows.
+assumptions cannot catch the client's mistakes. Behaviour follows Zoho's OpenAPI files
+(zohodesk-oas) and Zoho Desk's API documentation; where they leave a behaviour open, the
+sandbox has a setting for each reading (docs/zoho-readings.md).
 
     from ringodesk_cli.sandbox import SandboxConfig, start_sandbox
     sb = start_sandbox(SandboxConfig(port=0))

@@ -1,12 +1,12 @@
-"""Desk endpoints for records: contacts, tickets, call activities and tasks, their lists and
-their searches (Contact.json, Ticket.json, Call.json, Task.json, Search.json)."""
+"""Desk endpoints for records: contacts, tickets, call activities and tasks and their lists
+(Contact.json, Ticket.json, Call.json, Task.json); searches are in ``desk_search``."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ringodesk_cli.sandbox.config import SandboxConfig, resolve_readings
+from ringodesk_cli.sandbox.desk_search import SearchEndpoints
 from ringodesk_cli.sandbox.replies import (
     ApiError,
     DeskRequest,
@@ -22,10 +22,8 @@ from ringodesk_cli.sandbox.store import Store, iso
 from ringodesk_cli.sandbox.validation import id_param, paging, single, validate_body
 
 # List caps from the OAS `limit` parameters: calls, tasks and contacts 99 (Call.json,
-# Task.json, Contact.json), tickets not given there (100, §8); searches have no maximum in
-# Search.json, 100 is assumed.
+# Task.json, Contact.json); tickets are not capped there, 100 is assumed.
 LIST_CAPS = {"calls": 99, "tasks": 99, "contacts": 99, "tickets": 100}
-SEARCH_CAP = 100
 CLOSED_CALL = ("Completed", "Missed", "Canceled")
 _REF_KIND = {"contactId": "contacts", "ticketId": "tickets"}
 
@@ -61,25 +59,6 @@ def _sorted(
     return ordered[::-1] if descending else ordered
 
 
-def _digits(text: Any) -> str:
-    return re.sub(r"\D", "", str(text or ""))
-
-
-def pattern_match(query: str, text: Any) -> bool:
-    """The strict reading of a search value (the OAS's ``searchStr`` wording): a bare value
-    matches the whole field text, ``*x*`` contains, ``x*`` starts with, ``*x`` ends with;
-    case-insensitive, no digit normalisation."""
-    q = query.lower()
-    t = str(text or "").lower()
-    if len(q) >= 2 and q.startswith("*") and q.endswith("*"):
-        return q[1:-1] in t
-    if q.endswith("*"):
-        return t.startswith(q[:-1])
-    if q.startswith("*"):
-        return t.endswith(q[1:])
-    return t == q
-
-
 # cf values under the OAS reading: at most 100 characters, none of these characters.
 CF_MAX = 100
 CF_FORBIDDEN = frozenset("=&%+#();")
@@ -89,19 +68,15 @@ MERGE_SOURCE_FIELDS = frozenset(
      "description", "type", "title", "firstName", "accountId", "twitter", "phone", "street",
      "email"}
 )  # fmt: skip
-_CONTACT_NAME_FIELDS = ("firstName", "lastName", "email", "phone", "mobile")
 
 
-class RecordEndpoints:
+class RecordEndpoints(SearchEndpoints):
     def __init__(self, store: Store, cfg: SandboxConfig) -> None:
         self.store = store
         self.cfg = cfg
         self.search_lag = cfg.search_lag_seconds
         # Replaced whole (never mutated) when the admin API changes a reading.
         self.readings = resolve_readings(cfg.readings)
-
-    def reading(self, name: str) -> str:
-        return self.readings[name]
 
     # ---- shared checks ------------------------------------------------------------------
     def _check_refs(self, module: str, body: dict[str, Any]) -> None:
@@ -303,8 +278,8 @@ class RecordEndpoints:
         return json_reply(self._create("tickets", req, defaults))
 
     def _inline_contact(self, inline: dict[str, Any], now: float) -> str:
-        # A ticket's inline contact is matched by e-mail only (DECISIONS.md "Zoho behaviours
-        # that bite"): a phone-only caller becomes a new contact every time.
+        # A ticket's inline contact is matched by e-mail only (reported by users of Zoho
+        # Desk integrations): a phone-only caller becomes a new contact every time.
         email = (inline.get("email") or "").lower()
         with self.store.lock:
             if email:
@@ -325,108 +300,11 @@ class RecordEndpoints:
                                                       "completedTime": None}))  # fmt: skip
 
     def create_task(self, req: DeskRequest) -> Reply:
-        # Zoho's default task status is open (DECISIONS.md: tasks are sent without status).
+        # Zoho's default task status is open (the product sends tasks without a status).
         return json_reply(self._create("tasks", req, {"status": "Not Started", "ticketId": None,
                                                       "contactId": None, "ownerId": None,
                                                       "dueDate": None, "priority": None,
                                                       "description": None}))  # fmt: skip
-
-    # ---- searches -----------------------------------------------------------------------
-    def _visible(self, kind: str, now: float) -> list[dict[str, Any]]:
-        # New records take a while to become searchable (DECISIONS.md "Search lags").
-        lag = self.search_lag
-        with self.store.lock:
-            created = self.store.created_at
-            return [
-                r
-                for r in self.store.records[kind].values()
-                if now - created.get(r["id"], 0.0) >= lag
-            ]
-
-    def _found(self, req: DeskRequest, items: list[dict[str, Any]]) -> Reply:
-        offset, limit = paging(req.params, SEARCH_CAP)
-        items = sorted(items, key=lambda r: r.get("modifiedTime") or "", reverse=True)
-        page = items[offset : offset + limit]
-        # Search.json: {"data": [...], "count": N}; 204 when nothing matched.
-        return json_reply({"data": page, "count": len(items)}) if page else Reply(204)
-
-    def _text_match(self, query: str | None, text: Any) -> bool:
-        """A text search value (subject, email, lastName) under the current reading."""
-        if query is None:
-            return True
-        if self.reading("search") == "exact":
-            return pattern_match(query, text)
-        return query.replace("*", "").lower() in str(text or "").lower()
-
-    def search(self, kind: str) -> Any:
-        def handler(req: DeskRequest) -> Reply:
-            subject = single(req.params, "subject")
-            rec_id = id_param(req.params, "id")
-            dep = id_param(req.params, "departmentId")
-            contact = id_param(req.params, "contactId")
-            status = single(req.params, "status")
-            found = [
-                r
-                for r in self._visible(kind, req.now)
-                if self._text_match(subject, r.get("subject"))
-                and rec_id in (None, r["id"])
-                and dep in (None, r.get("departmentId"))
-                and contact in (None, r.get("contactId"))
-                and status in (None, r.get("status"))
-            ]
-            return self._found(req, found)
-
-        return handler
-
-    def search_contacts(self, req: DeskRequest) -> Reply:
-        """Strict reading (``search=exact``): every value matches a whole field's text unless
-        it carries ``*`` wildcards, with no digit normalisation. Lenient (``search=digits``):
-        a phone/mobile query matches every number that *contains* its digits, as does an
-        ``_all`` value of three digits or more. Either way callers must verify what they get."""
-        every = req.params.get("_all", [])
-        if any(len(a) < 3 or len(a) > 1000 for a in every):
-            raise invalid_param("_all")
-        for name in ("phone", "mobile"):
-            if len(req.params.get(name, [])) > 30:
-                raise invalid_param(name)
-        rec_id = id_param(req.params, "id")
-        email = single(req.params, "email")
-        last = single(req.params, "lastName")
-        exact = self.reading("search") == "exact"
-
-        def number_match(name: str, record: dict[str, Any]) -> bool:
-            values = req.params.get(name, [])
-            if exact:
-                return not values or any(pattern_match(q, record.get(name)) for q in values)
-            queries = [_digits(q) for q in values]
-            return not queries or any(q and q in _digits(record.get(name)) for q in queries)
-
-        def all_match(record: dict[str, Any]) -> bool:
-            for q in every:
-                if exact:
-                    if not any(pattern_match(q, record.get(k)) for k in _CONTACT_NAME_FIELDS):
-                        return False
-                    continue
-                text = " ".join(str(record.get(k) or "") for k in _CONTACT_NAME_FIELDS).lower()
-                digits = _digits(q)
-                numbers = _digits(record.get("phone")) + " " + _digits(record.get("mobile"))
-                if q.replace("*", "").lower() not in text and not (
-                    len(digits) >= 3 and digits in numbers
-                ):
-                    return False
-            return True
-
-        found = [
-            r
-            for r in self._visible("contacts", req.now)
-            if number_match("phone", r)
-            and number_match("mobile", r)
-            and all_match(r)
-            and rec_id in (None, r["id"])
-            and self._text_match(email, r.get("email"))
-            and self._text_match(last, r.get("lastName"))
-        ]
-        return self._found(req, found)
 
     # ---- contacts: count and merge ------------------------------------------------------
     def count_contacts(self, req: DeskRequest) -> Reply:

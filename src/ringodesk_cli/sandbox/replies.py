@@ -24,8 +24,7 @@ def json_reply(body: Any, status: int = 200) -> Reply:
 
 
 def list_reply(items: list[dict[str, Any]]) -> Reply:
-    # Lists and searches answer 204 with no body when empty (OAS responses; DECISIONS.md
-    # "Empty answers").
+    # Lists and searches answer 204 with no body when empty (Zoho's OpenAPI responses).
     return Reply(200, {"data": items}) if items else Reply(204)
 
 

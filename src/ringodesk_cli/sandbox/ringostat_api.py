@@ -1,14 +1,14 @@
-"""A stand-in for Ringostat's calls/list (issue 7), served by the sandbox on its own root:
+"""A stand-in for Ringostat's calls/list, served by the sandbox on its own root:
 ``GET {sandbox url}/calls/list`` (no prefix, as ``https://api.ringostat.net/calls/list``), so
 a profile points ``ringostat.api_url`` at the sandbox URL itself.
 
-Behaviour follows /work/shared/reference/ringostat.md §2; it imports nothing of
+Behaviour follows Ringostat's calls/list documentation; it imports nothing of
 ``ringodesk_cli.ringostat``, so it cannot share the client's assumptions:
 
 * ``Auth-key`` header checked: missing or wrong -> 401 [3P: 401 = bad Auth-key].
 * ``export_type`` json (default) or csv (``;``-separated, header = field names).
 * ``from``/``to`` as ``YYYY-MM-DD HH:MM:SS`` in the project's zone (``cfg.ringostat_timezone``;
-  Ringostat does not document its zone, §7), both inclusive [I]; defaults ``to`` = now and
+  Ringostat does not document its zone), both inclusive [I]; defaults ``to`` = now and
   ``from`` = ``to`` minus 24 h [C].
 * ``fields``: an unknown name -> 400 ``{"error": "incorrect field: NAME"}``. The real status
   for this answer is not documented; the client recognises the text under any status.
@@ -42,7 +42,7 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _DAY = 24 * 3600.0
 
 # Field names calls/list accepts: the CRAN `ringostat` package's default list plus the names
-# seen in other public code (ringostat.md §1 "Call-log fields"). Copied, not imported.
+# seen in other public code. Copied, not imported.
 KNOWN_FIELDS = frozenset(
     {
         "caller", "dst", "pool_name", "disposition", "calldate", "category_mark", "duration",
@@ -54,7 +54,7 @@ KNOWN_FIELDS = frozenset(
         "caller_number", "employee_fio", "n_alias", "unique_call",
     }
 )  # fmt: skip
-# What an answer carries when `fields` is not given (the R package's default list, §1).
+# What an answer carries when `fields` is not given (the R package's default list).
 DEFAULT_FIELDS = (
     "caller", "dst", "disposition", "calldate", "duration", "call_type", "billsec",
     "connected_with", "uniqueid", "employee_number", "recording", "call_card",

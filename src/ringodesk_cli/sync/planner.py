@@ -27,12 +27,12 @@ from ringodesk_cli.setup.employees import resolve_owner
 CONTACT = "$contact"
 TICKET = "$ticket"
 
-# The six default fields (R2, R10): label -> where the value comes from.
+# The six rs_* fields every ticket and contact gets: label -> the Ringostat parameter.
 DEFAULT_FIELDS: dict[str, str] = {f.label: f.parameter for f in RS_FIELDS}
 # The rs_* fields' maxLength; a longer value is cut to fit and kept whole in the description,
 # so a long UTM never quarantines a call.
 FIELD_MAX_LENGTH = TEXT_MAX_LENGTH
-SUBJECT_MAX = 255  # tickets allow 255, calls and tasks 300 (reference §6-7): keep the lower
+SUBJECT_MAX = 255  # Zoho: ticket subjects allow 255, call and task subjects 300; keep the lower
 
 
 def marker(ringostat_id: str) -> str:
