@@ -195,6 +195,12 @@ class Desk:
         return sum(v for k, v in self.sb.request_counts().items() if k.startswith("PATCH"))
 
 
+def keeps_call_descriptions(sb: Sandbox) -> bool:
+    """Whether the sandbox keeps ``description`` on calls and tasks (the reading
+    ``call_task_description``); under the strict reading ringodesk sends them without."""
+    return sb.readings["call_task_description"] == "accepted"
+
+
 def by_marker(records: list[dict[str, Any]], ringostat_id: str) -> list[dict[str, Any]]:
     tag = f"[rs:{ringostat_id}]"
     return [r for r in records if tag in str(r.get("subject") or "")]
