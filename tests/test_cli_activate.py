@@ -217,12 +217,20 @@ class Scripted:
     def __init__(self, interactive: bool = True) -> None:
         self.interactive = interactive
         self.asked: list[str] = []
+        self.told: list[str] = []
         self.offered: dict[str, list[str]] = {}
 
     def ask(self, question: str, default: str | None = None) -> str:
         self.asked.append(question)
-        answers = {"Zoho data center": "eu", "Task processing deadline": "3h"}
+        answers = {
+            "Zoho data center": "eu",
+            "Task processing deadline": "3h",
+            "Time zone of Ringostat's call times": "Europe/Warsaw",
+        }
         return answers.get(question, "1000.CLIENT")
+
+    def tell(self, message: str) -> None:
+        self.told.append(message)
 
     def choose(self, title, items, key, label=None) -> str:  # type: ignore[no-untyped-def]
         self.asked.append(title)
@@ -258,6 +266,7 @@ def test_interactive_wizard_asks_only_what_flags_and_profile_leave_open(zoho) ->
         "Department",  # one organization: nothing to choose
         "Senior manager (owns missed-call work)",
         "Task processing deadline",
+        "Time zone of Ringostat's call times",
     ]
     assert talk.offered["Senior manager (owns missed-call work)"] == ["101", "102"]  # active
     assert (result.department["id"], result.senior_manager["id"]) == ("9002", "102")
@@ -281,6 +290,84 @@ def test_non_interactive_wizard_without_a_manager_stops_before_using_the_code(zo
     with pytest.raises(UsageError, match="no senior manager"):
         activate(session, request, Scripted(interactive=False))
     assert zoho.request_history == []  # the single-use grant code was not spent
+
+
+def test_wizard_does_not_ask_for_the_data_center_when_both_hosts_are_given(zoho) -> None:
+    from ringodesk_cli.activation import ActivationRequest, activate
+    from ringodesk_cli.session import Session
+
+    talk = Scripted()
+    request = ActivationRequest(accounts_url=ACCOUNTS, desk_url=DESK, client_id="1000.CLIENT")
+    activate(Session.open("default", Paths.discover()), request, talk)
+    assert "Zoho data center" not in talk.asked
+    assert Settings.load("default", Paths.discover()).raw("zoho.region") is None
+
+    only_one = Scripted()
+    request = ActivationRequest(accounts_url=ACCOUNTS, client_id="1000.CLIENT")
+    activate(Session.open("other", Paths.discover()), request, only_one)
+    assert only_one.asked[0] == "Zoho data center"  # the Desk host still follows from it
+
+
+class Typo(Scripted):
+    """Answers the time-zone question with a typo first, then the offered default."""
+
+    def ask(self, question: str, default: str | None = None) -> str:
+        if question.startswith("Time zone") and not self.told:
+            self.asked.append(question)
+            return "Europe/Kiev2"
+        if question.startswith("Time zone"):
+            self.asked.append(question)
+            return default or ""
+        return super().ask(question, default)
+
+
+def test_wizard_re_asks_a_time_zone_it_does_not_know_and_offers_kyiv_on_a_utc_system(
+    zoho, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ringodesk_cli.activation import ActivationRequest, activate
+    from ringodesk_cli.session import Session
+
+    monkeypatch.setenv("TZ", "UTC")
+    talk = Typo()
+    result = activate(Session.open("default", Paths.discover()), ActivationRequest(), talk)
+    assert talk.asked.count("Time zone of Ringostat's call times") == 2
+    assert "'Europe/Kiev2' is not an IANA time zone" in talk.told[0]
+    assert result.timezone == "Europe/Kyiv"
+    assert "system zone is UTC" in result.timezone_reason
+    assert Settings.load("default", Paths.discover()).raw("ringostat.timezone") == "Europe/Kyiv"
+
+
+@pytest.mark.parametrize(
+    ("system", "flag", "chosen", "reason"),
+    [
+        ("UTC", None, "Europe/Kyiv", "the system zone is UTC"),
+        ("Etc/UTC", None, "Europe/Kyiv", "the system zone is Etc/UTC"),
+        ("Europe/Warsaw", None, "Europe/Warsaw", "the system zone"),
+        ("UTC", "America/New_York", "America/New_York", "--timezone"),
+    ],
+)
+def test_activate_says_which_time_zone_it_chose_and_saves_it(
+    cli, zoho, tmp_path, monkeypatch: pytest.MonkeyPatch, system, flag, chosen, reason
+) -> None:
+    monkeypatch.setenv("TZ", system)
+    extra = ("--timezone", flag) if flag else ()
+    result = cli(*activate_args(tmp_path, *extra))
+    assert result.code == 0, result.stderr
+    assert f"time zone       {chosen} ({reason}" in result.stdout
+    assert Settings.load("default", Paths.discover()).raw("ringostat.timezone") == chosen
+    # Re-activating keeps the profile's zone whatever the system says.
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    again = cli(*activate_args(tmp_path, "--json"))
+    assert again.json()["timezone"] == {"name": chosen, "reason": "kept from the profile"}
+
+
+def test_activate_refuses_an_unknown_time_zone_before_spending_the_grant_code(
+    cli, zoho, tmp_path
+) -> None:
+    result = cli(*activate_args(tmp_path, "--timezone", "Kyiv"))
+    assert result.code == 2
+    assert "--timezone: 'Kyiv' is not an IANA time zone like Europe/Kyiv" in result.stderr
+    assert zoho.request_history == []
 
 
 def test_a_command_that_cannot_get_the_token_lock_exits_busy_with_its_reason(

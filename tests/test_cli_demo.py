@@ -30,6 +30,12 @@ def test_demo_runs_the_whole_job_and_exits_zero(subprocess_env: dict[str, str]) 
     assert first["delivered"] == data["created"]["calls"] == 23
     assert data["second_run"] == {"read": 25, "delivered": 0, "already_delivered": 23}
     assert data["created"]["tasks"] >= 1
+    # 0442223344 is a contact an agent typed "+380 (44) 222-33-44": matched, not created.
+    matched = data["matched_existing"]
+    assert [(m["contact"], m["typed_in_zoho"]) for m in matched] == [
+        ("Oksana Hnatiuk", "+380 (44) 222-33-44")
+    ]
+    assert "[rs:ua-20240514-0014]" in matched[0]["call"]
     assert data["kept_folder"] is None
 
 
@@ -59,4 +65,5 @@ def test_human_output_shows_markers_and_the_quarantined_row(subprocess_env: dict
     assert done.returncode == 0, done.stderr
     assert "[rs:ua-20240514-0002]" in done.stdout
     assert "quarantined as designed" in done.stdout
+    assert "matched existing contact Oksana Hnatiuk (+380 (44) 222-33-44)" in done.stdout
     assert "plain file" not in done.stderr

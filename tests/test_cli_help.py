@@ -70,3 +70,15 @@ def test_version_is_answered_without_importing_typer_or_the_commands() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.splitlines() == [f"ringodesk {__version__}", "0 []"]
+
+
+def test_fields_help_counts_six_on_each_module_and_twelve_in_all() -> None:
+    from ringodesk_cli.ringostat.catalogue import RS_FIELDS
+    from ringodesk_cli.setup.fields import MODULES
+
+    assert (len(RS_FIELDS), len(MODULES)) == (6, 2)  # the wording below states these numbers
+    fields = dict(COMMANDS)[("fields",)]
+    assert "six on each of tickets and contacts (12 in all)" in (fields.help or "")
+    for name in ("create", "check"):
+        text = " ".join((fields.commands[name].help or "").split())
+        assert "six" in text and "each of tickets and contacts" in text and "12" in text, name

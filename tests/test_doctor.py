@@ -566,6 +566,32 @@ def test_ledger_check_fails_on_a_damaged_ledger(tmp_path: Path) -> None:
     assert not result.ok and result.exit_code == 3 and "do not delete it" in (result.fix or "")
 
 
+def test_quarantine_check_warns_with_6_while_recent_rows_are_quarantined(tmp_path: Path) -> None:
+    assert doctor.check_quarantine(None, NOW).ok
+    ledger = _ledger(tmp_path, [])
+    assert doctor.check_quarantine(ledger, datetime.now(UTC)).ok
+    ledger.quarantine("k", "export.csv", 7, "ua-1", "not a date", field="calldate")
+    now = datetime.now(UTC)
+    result = doctor.check_quarantine(ledger, now)
+    assert not result.ok and result.exit_code == 6
+    assert "1 quarantined row(s), 1 first seen in the last 3 days: export.csv:7" in result.detail
+    assert "`ringodesk quarantine list`" in (result.fix or "")
+    later = doctor.check_quarantine(ledger, now + timedelta(days=3, minutes=1))
+    assert later.ok and "1 quarantined row(s), 0 first seen" in later.detail
+
+
+def test_inbox_check_reports_files_set_aside_as_unreadable(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    (inbox / ".failed").mkdir(parents=True)
+    (inbox / "good.csv").write_text("x")
+    (inbox / ".failed" / "calls.csv").write_bytes(b"PK\x03\x04")
+    (inbox / ".failed" / "calls.csv.reason.txt").write_text("looks like an Excel/zip file")
+    result = doctor.check_inbox(_inbox_settings(tmp_path, inbox))
+    assert not result.ok and result.exit_code == 6
+    assert "1 file(s) in" in result.detail and "calls.csv" in result.detail
+    assert "reason.txt" not in result.detail and "reason.txt" in (result.fix or "")
+
+
 def _last_sync(tmp_path: Path, **data: Any) -> Ledger:
     ledger = _ledger(tmp_path, [])
     ledger.set_meta(
@@ -581,7 +607,9 @@ def test_last_sync_check_passes_before_any_sync_and_after_a_clean_one(tmp_path: 
     assert result.ok and "5 min ago" in result.detail and "delivered 3" in result.detail
 
 
-@pytest.mark.parametrize(("code", "fix"), [(5, "--replay 3d"), (4, "activate"), (6, "failed")])
+@pytest.mark.parametrize(
+    ("code", "fix"), [(5, "--replay 3d"), (4, "activate"), (6, "ringodesk quarantine list")]
+)
 def test_last_sync_check_fails_with_the_last_syncs_code(
     tmp_path: Path, code: int, fix: str
 ) -> None:
@@ -605,7 +633,8 @@ def test_doctor_prints_a_line_per_check_with_the_fix_and_exits_with_its_code(
     failing = next(i for i, line in enumerate(lines) if line.startswith("FAIL  token"))
     assert "fix: run `ringodesk activate` (a password change" in lines[failing + 1]
     assert any(line.startswith("skip  organization") for line in lines)
-    assert lines[-1] == "5 of 12 checks passed"  # settings, credentials, inbox, ledger, last-sync
+    # settings, credentials, inbox, ledger, quarantine, last-sync
+    assert lines[-1] == "6 of 13 checks passed"
 
 
 def test_doctor_quiet_prints_only_the_failures_on_stderr(
@@ -621,7 +650,8 @@ def test_doctor_honours_profile(cli: Any, profile: Path) -> None:
     result = cli("doctor", "--json", "--profile", "other")
     assert result.code == 3
     settings = result.json()[0]  # type: ignore[index]
-    assert settings["name"] == "settings" and "profile other has no settings" in settings["detail"]
+    assert settings["name"] == "settings"
+    assert "no profile named other (profiles: default)" in settings["detail"]
 
 
 def _activate(cli: Any, sb: Sandbox, tmp_path: Path, scopes: str | None = None) -> None:

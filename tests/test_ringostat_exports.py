@@ -51,10 +51,12 @@ def test_calls_list_json_array_is_read_with_numbers_and_nulls_as_text() -> None:
     assert calls[2].missed and calls[2].disposition == "CLIENT NO ANSWER"
 
 
-def test_json_bad_item_is_reported_on_the_line_it_starts() -> None:
+def test_json_bad_item_is_named_by_index_id_and_the_line_it_starts() -> None:
     (row,) = bad(read(DATA / "ringostat_calls.json"))
+    assert row.item == 2
     assert str(row).endswith(
-        "ringostat_calls.json:42: calldate: '2024-13-01 10:00' is not a date like "
+        "ringostat_calls.json: item 2 (id ua-bad-date, line 42): calldate: "
+        "'2024-13-01 10:00' is not a date like "
         "2024-05-01 10:00:00 (or 01.05.2024 10:00:00)"
     )
     assert row.ringostat_id == "ua-bad-date"
@@ -197,7 +199,7 @@ def test_bad_rows_carry_file_line_field_and_the_rest_is_read(tmp_path: Path) -> 
         ("BadRow", 6),
         ("BadRow", 8),
         ("BadRow", 9),
-        ("CallRecord", 10),
+        ("BadRow", 10),
     ]
     reasons = {b.line: (b.ringostat_id, b.field) for b in bad(items)}
     assert reasons == {
@@ -206,7 +208,9 @@ def test_bad_rows_carry_file_line_field_and_the_rest_is_read(tmp_path: Path) -> 
         6: ("a4", "calldate"),
         8: ("a6", "disposition"),
         9: ("a7", None),
+        10: ("a8", None),
     }
+    assert bad(items)[-1].reason == "5 values for 8 columns (a value or a ';' missing?)"
     assert (
         str(bad(items)[2]) == f"{path}:6: calldate: '2024-13-01 10:00' is not a date like "
         "2024-05-01 10:00:00 (or 01.05.2024 10:00:00)"
@@ -259,3 +263,139 @@ def test_a_value_over_the_csv_field_limit_is_a_bad_row_naming_line_and_field(
     assert (
         str(row) == f"{path}:3: utm_term: longer than the csv module's limit of 131072 characters"
     )
+
+
+# -- encodings decided per file, bad input refused per row or per file -----------------------
+ROW = "{id};2024-05-14 10:00:00;in;ANSWERED;0671234567;0443334455;5;9;{name}"
+NAMED = HEADER + ";employee_fio"
+
+
+def test_a_few_bad_bytes_in_utf8_quarantine_their_rows_and_the_rest_stays_utf8(
+    tmp_path: Path,
+) -> None:
+    lines = [NAMED, ROW.format(id="u1", name="Анна Коваленко"), ROW.format(id="u2", name="X"),
+             ROW.format(id="u3", name="Петро")]  # fmt: skip
+    raw = ("\n".join(lines) + "\n").encode("utf-8")
+    broken = raw.replace(b";X\n", b";Ol\xffga\n")
+    path = tmp_path / "calls.csv"
+    path.write_bytes(broken)
+    assert detect_encoding(path) == "utf-8"
+    items = read(path)
+    names = [c.extra["employee_fio"] for c in records(items)]
+    assert names == ["Анна Коваленко", "Петро"]  # not cp1251 mojibake
+    (row,) = bad(items)
+    offset = broken.index(b"\xff")
+    assert (row.line, row.ringostat_id, row.field) == (3, "u2", "employee_fio")
+    assert row.reason == f"invalid UTF-8 at byte {offset} (0xFF)"
+    assert str(row) == f"{path}:3: employee_fio: invalid UTF-8 at byte {offset} (0xFF)"
+
+
+def test_cp1251_only_when_the_file_is_cp1251_throughout(tmp_path: Path) -> None:
+    lines = [NAMED, ROW.format(id="c1", name="Анна Коваленко"),
+             ROW.format(id="c2", name="Сергій Їжак")]  # fmt: skip
+    path = write(tmp_path, "\n".join(lines) + "\n", encoding="cp1251")
+    assert detect_encoding(path) == "cp1251"
+    assert [c.extra["employee_fio"] for c in records(read(path))] == [
+        "Анна Коваленко",
+        "Сергій Їжак",
+    ]
+
+
+def test_latin1_bytes_are_not_mistaken_for_cp1251(tmp_path: Path) -> None:
+    """Stray high bytes that form no Cyrillic words: the rows are refused, not garbled."""
+    lines = [NAMED, ROW.format(id="l1", name="Jürgen"), ROW.format(id="l2", name="Bob")]
+    path = write(tmp_path, "\n".join(lines) + "\n", encoding="latin-1")
+    assert detect_encoding(path) == "utf-8"
+    items = read(path)
+    assert [c.ringostat_id for c in records(items)] == ["l2"]
+    assert bad(items)[0].reason.startswith("invalid UTF-8 at byte")
+
+
+def test_a_bad_byte_in_the_header_refuses_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_bytes(b"uniqueid;call\xffdate\n")
+    with pytest.raises(InputError, match=r"header row holds invalid UTF-8 at byte 13"):
+        read(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40, "looks like an Excel/zip file: export CSV"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, r"old Excel \(\.xls\)"),
+        (bytes(range(256)) * 4, r"not a text file \(binary content at byte 0\)"),
+        (b"uniqueid;calldate\n\x01\x02\x03\x04\x05garbage\x06\x07", "not a text file"),
+    ],
+)
+def test_a_file_that_is_no_text_export_is_refused_with_what_it_looks_like(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as caught:
+        read(path)
+    assert "[source.columns]" not in (caught.value.hint or "")
+
+
+def test_a_folder_is_named_as_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="a folder, not an export file"):
+        read(tmp_path)
+
+
+def test_json_null_is_an_empty_value_also_inside_objects(tmp_path: Path) -> None:
+    call = {"uniqueid": "n1", "calldate": "2024-05-14 10:00:00", "call_type": "in",
+            "disposition": "ANSWERED", "caller": "0671234567", "dst": None,
+            "recording": {"url": None}, "utm_source": None, "tags": ["a", None]}  # fmt: skip
+    (record,) = records(read(write(tmp_path, json.dumps([call]), "c.json")))
+    assert record.recording_url is None
+    assert record.our_number is None and "utm_source" not in record.utm
+    assert record.extra["tags"] == '["a"]'
+
+
+def test_json_unpaired_surrogate_escape_is_refused(tmp_path: Path) -> None:
+    call = {"uniqueid": "s1", "calldate": "2024-05-14 10:00:00", "call_type": "in",
+            "disposition": "ANSWERED", "caller": "0671234567", "dst": ""}  # fmt: skip
+    text = json.dumps([call, {**call, "uniqueid": "s2"}]).replace(
+        '"s2", "calldate"', '"s2", "note": "\\udc80", "calldate"'
+    )
+    items = read(write(tmp_path, text, "c.json"))
+    assert [c.ringostat_id for c in records(items)] == ["s1"]
+    (row,) = bad(items)
+    assert (row.item, row.ringostat_id, row.field) == (1, "s2", "note")
+    assert "unpaired surrogate" in row.reason
+
+
+def test_a_one_megabyte_field_names_its_field(tmp_path: Path) -> None:
+    big = "x" * 1_000_000
+    lines = [NAMED, ROW.format(id="b1", name=big), ROW.format(id="b2", name="ok")]
+    items = read(write(tmp_path, "\n".join(lines) + "\n"))
+    (row,) = bad(items)
+    assert (row.line, row.field) == (2, "employee_fio")
+    assert [c.ringostat_id for c in records(items)] == ["b2"]
+
+
+def test_a_byte_cp1251_leaves_undefined_refuses_its_row(tmp_path: Path) -> None:
+    lines = [NAMED, ROW.format(id="c1", name="Анна Коваленко"), ROW.format(id="c2", name="Олег@")]
+    raw = ("\n".join(lines) + "\n").encode("cp1251").replace(b"@", b"\x98")
+    path = tmp_path / "calls.csv"
+    path.write_bytes(raw)
+    items = read(path)
+    assert [c.ringostat_id for c in records(items)] == ["c1"]
+    offset = raw.index(b"\x98")
+    assert bad(items)[0].reason == f"invalid cp1251 at byte {offset} (0x98)"
+
+
+def test_the_offset_of_a_bad_byte_is_exact_after_many_chunks_of_cyrillic(tmp_path: Path) -> None:
+    """Reading goes 64 KiB at a time; a character cut by a chunk's end must not shift it."""
+    lines = [NAMED] + [ROW.format(id=f"m{i}", name="Ганна Ївга " * 9) for i in range(900)]
+    lines.append(ROW.format(id="m-bad", name="Ганна BAD"))
+    raw = ("\n".join(lines) + "\n").encode("utf-8").replace(b"BAD", b"\xc3(")
+    path = tmp_path / "calls.csv"
+    path.write_bytes(raw)
+    assert len(raw) > 3 * 65536
+    items = read(path)
+    (row,) = bad(items)
+    assert (row.ringostat_id, row.line) == ("m-bad", 902)
+    offset = raw.index(b"\xc3(")
+    assert row.reason == f"invalid UTF-8 at byte {offset} (0xC3)"
+    assert len(records(items)) == 900

@@ -106,3 +106,56 @@ def test_serve_seeds_people_unless_told_not_to(tmp_path: Path) -> None:
         assert len(desk["records"]["contacts"]) == expected
         custom = [f["apiName"] for f in desk["fields"]["contacts"] if f["isCustomField"]]
         assert custom == (["cf_landing_page", "cf_call_score"] if expected else [])
+
+
+def test_the_printed_activate_command_works_as_given_without_a_keyring(
+    subprocess_env: dict[str, str],
+) -> None:
+    """Copied from `sandbox serve`'s output and run by a shell on a machine with no keyring."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    bin_dir = str(Path(sys.executable).parent)
+    env = subprocess_env | {
+        "PATH": bin_dir + os.pathsep + subprocess_env.get("PATH", ""),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "PYTHONUNBUFFERED": "1",
+    }
+    serve = subprocess.Popen(
+        [f"{bin_dir}/ringodesk", "sandbox", "serve", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert serve.stdout is not None
+        printed: list[str] = []
+        while not printed or not printed[-1].startswith("Press Ctrl-C"):
+            line = serve.stdout.readline()
+            assert line, "sandbox serve ended early"
+            printed.append(line)
+        agents = next(line for line in printed if line.strip().startswith("agents"))
+        assert "olena@sandbox.example" in agents and "taras@sandbox.example" in agents
+        command = next(line.strip() for line in printed if "ringodesk activate" in line)
+        assert "--senior-manager olena@sandbox.example" in command
+        activated = subprocess.run(
+            command, shell=True, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert activated.returncode == 0, activated
+        assert "Olena Kovalenko" in activated.stdout
+        # The profile is usable afterwards, without the flag (cron's case).
+        listed = subprocess.run(
+            [f"{bin_dir}/ringodesk", "agents", "list", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.returncode == 0, listed
+        assert "taras@sandbox.example" in listed.stdout
+    finally:
+        serve.send_signal(signal.SIGINT)
+        serve.communicate(timeout=30)

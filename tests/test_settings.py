@@ -182,3 +182,35 @@ def test_require_all_names_every_missing_key_and_counts_an_empty_string_as_unset
     settings.set("zoho.org_id", "42")
     settings.set("zoho.department_id", "7")
     settings.require_all(keys)  # all set: no error
+
+
+@pytest.mark.parametrize(("value", "ok"), [(1, True), (25, True), (0, False), (26, False)])
+def test_concurrency_is_one_to_twenty_five(value: int, ok: bool) -> None:
+    path = write_profile(f"[zoho]\nregion = 'eu'\nconcurrency = {value}\n")
+    if ok:
+        assert Settings.load("default", Paths.discover()).get("zoho.concurrency") == value
+        return
+    with pytest.raises(ConfigError) as caught:
+        Settings.load("default", Paths.discover())
+    assert caught.value.message.startswith(f"{path}:3: zoho.concurrency: {value} is not 1-25")
+    assert "at most 25" in caught.value.message
+
+
+def test_an_unknown_named_profile_lists_the_existing_ones() -> None:
+    from ringodesk_cli.errors import AuthError
+    from ringodesk_cli.settings import profiles, require_profile
+
+    paths = Paths.discover()
+    with pytest.raises(ConfigError) as caught:
+        require_profile("nosuch", paths)
+    assert caught.value.message == "no profile named nosuch (profiles: none yet)"
+    assert "ringodesk activate --profile nosuch" in (caught.value.hint or "")
+    write_profile("", "work")
+    write_profile("", "night")
+    assert profiles(paths) == ["night", "work"]
+    with pytest.raises(ConfigError, match=r"^no profile named nosuch \(profiles: night, work\)$"):
+        require_profile("nosuch", paths)
+    require_profile("work", paths)  # exists: nothing raised
+    # The default profile, never named, is a machine that was never activated (exit 4).
+    with pytest.raises(AuthError, match=r"no profile named default \(profiles: night, work\)"):
+        require_profile("default", paths, named=False)

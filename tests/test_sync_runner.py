@@ -190,17 +190,18 @@ def test_a_partly_delivered_call_seen_with_new_content_gets_its_activity_updated
 def test_a_create_refused_by_revoked_tokens_does_not_make_a_second_new_caller_ticket(
     harness: Harness,
 ) -> None:
-    """A's contact POST is refused (tokens revoked after its search); B, of the same
-    number, then creates the contact and the new caller's ticket; A's replay adds none."""
-    searches = []
+    """A's contact POST is refused (tokens revoked after the contact index's listing); B, of
+    the same number, then creates the contact and the new caller's ticket; A's replay adds
+    none."""
+    listings = []
 
-    def revoke_on_second_search(method: str, path: str, reply: object) -> None:
-        if path == "/api/v1/contacts/search":
-            searches.append(path)
-            if len(searches) == 1:  # one `_all` search per unknown number
+    def revoke_after_listing(method: str, path: str, reply: object) -> None:
+        if method == "GET" and path == "/api/v1/contacts":
+            listings.append(path)
+            if len(listings) == 1:
                 harness.sb.revoke_all_tokens()
 
-    undo = wrap_desk(harness.sb, revoke_on_second_search)
+    undo = wrap_desk(harness.sb, revoke_after_listing)
     a = Call("n-a", "+380671260001", ago(30), sip="anna_sip")
     assert harness.sync([a]).exit_code == ExitCode.AUTH
     undo()
@@ -215,7 +216,7 @@ def test_a_create_refused_by_revoked_tokens_does_not_make_a_second_new_caller_ti
     ]
 
 
-def test_an_unknown_number_costs_one_contact_search(harness: Harness) -> None:
+def test_an_unknown_number_costs_no_contact_search_with_the_index(harness: Harness) -> None:
     calls = [
         Call("s-1", "+380671270001", ago(30), sip="anna_sip"),
         Call("s-2", "+380671270002", ago(20), disposition="NO ANSWER"),
@@ -223,41 +224,34 @@ def test_an_unknown_number_costs_one_contact_search(harness: Harness) -> None:
     ]
     summary = harness.sync(calls)
     assert summary.exit_code == ExitCode.OK, summary
-    assert summary.requests["GET /contacts/search"] == 2
+    assert "GET /contacts/search" not in summary.requests
+    assert len(harness.sb.records("contacts")) == 2
 
 
-def test_a_portal_that_refuses_all_is_searched_by_phone_then_mobile(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
+def test_above_the_index_limit_a_number_is_searched_by_phone_then_mobile(
+    harness: Harness,
 ) -> None:
-    from ringodesk_cli.errors import InvalidDataError
-    from ringodesk_cli.zoho.desk import DeskClient
-
+    """More contacts than ``contacts.index_max``: no listing, a wildcard search of ``phone``
+    then ``mobile`` (never ``_all``), the hit verified against the normalised number."""
     sb = harness.sb
-    # A contact known only by its mobile, written in the national format.
-    made = desk_session(sb).post(
-        f"{sb.url}/api/v1/contacts",
-        json={"lastName": "Mobile Only", "mobile": "067 127 0009"},
-        timeout=5,
-    )
-    assert made.status_code in (200, 201), made.text
-    plain = DeskClient.search_contacts
-
-    def no_all(self: DeskClient, **kw: str) -> list[dict[str, object]]:
-        if kw.get("all_"):
-            raise InvalidDataError(
-                "The value passed for the '_all' query parameter is invalid.",
-                status=422,
-                error_code="UNPROCESSABLE_ENTITY",
-            )
-        return plain(self, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(DeskClient, "search_contacts", no_all)
+    harness.index_max = 1
+    for last, mobile in (("Mobile Only", "0671270009"), ("Other", "0671270010")):
+        made = desk_session(sb).post(
+            f"{sb.url}/api/v1/contacts", json={"lastName": last, "mobile": mobile}, timeout=5
+        )
+        assert made.status_code in (200, 201), made.text
+        if last == "Mobile Only":
+            wanted = made.json()["id"]
+    seen: list[str] = []
+    undo = wrap_desk(sb, lambda m, p, r: seen.append(f"{m} {p}"))
     summary = harness.sync([Call("m-1", "+380671270009", ago(5), sip="anna_sip")])
+    undo()
     assert summary.exit_code == ExitCode.OK, summary
     assert summary.requests["GET /contacts/search"] == 2  # phone (no hit), then mobile (hit)
-    assert len(sb.records("contacts")) == 1  # the mobile-only contact was reused
+    assert "GET /api/v1/contacts" not in seen  # no listing above the limit
+    assert len(sb.records("contacts")) == 2  # the mobile-only contact was reused
     call = by_marker(sb.records("calls"), "m-1")[0]
-    assert call["contactId"] == made.json()["id"]
+    assert call["contactId"] == wanted
 
 
 def test_creates_that_keep_getting_no_answer_stop_the_run(harness: Harness) -> None:

@@ -426,3 +426,12 @@ def test_listener_times_out_with_a_hint() -> None:
 def test_listener_on_a_busy_port_is_a_config_error() -> None:
     with RedirectListener(0, "s") as first, pytest.raises(ConfigError, match="cannot listen"):
         RedirectListener(first.port, "s")
+
+
+def test_listener_answers_before_wait_while_the_browser_still_runs() -> None:
+    # `webbrowser` waits for a $BROWSER program, and that program waits for this answer: the
+    # listener must serve from the moment it exists, not only once wait() is called.
+    with RedirectListener(0, "good-state") as listener:
+        answer = requests.get(listener.redirect_uri + "?code=1000.c&state=good-state", timeout=5)
+        assert answer.status_code == 200
+        assert listener.wait(timeout=1).code == "1000.c"

@@ -484,3 +484,97 @@ def test_refused_connection_counts_as_never_sent() -> None:
         requests.post(f"http://127.0.0.1:{port}/api/v1/calls", timeout=2)
     assert never_sent(info.value)
     assert not never_sent(requests.ReadTimeout("sent, no answer"))
+
+
+# ---------------------------------------------------------------- stopping
+def test_once_told_to_stop_no_request_starts_and_none_is_counted(
+    client: DeskClient, requests_mock: Any
+) -> None:
+    from ringodesk_cli.errors import Interrupted
+
+    stop = threading.Event()
+    client.stop_when(stop)
+    requests_mock.get(API + "/myinfo", json={"id": "1"})
+    assert client.myinfo() == {"id": "1"}
+    stop.set()
+    with pytest.raises(Interrupted):
+        client.myinfo()
+    assert requests_mock.call_count == 1
+    assert client.stats == {"GET /myinfo": 1}
+
+
+def test_a_stop_during_a_request_lets_it_finish_but_cuts_its_retries_short(
+    client: DeskClient, sleeps: Sleeps, requests_mock: Any
+) -> None:
+    from ringodesk_cli.errors import Interrupted
+
+    stop = threading.Event()
+    client.stop_when(stop)
+
+    def busy(request: Any, context: Any) -> dict[str, Any]:
+        stop.set()  # the signal lands while this request is on the wire
+        context.status_code = 503
+        return {"errorCode": "SERVICE_UNAVAILABLE", "message": "busy"}
+
+    requests_mock.get(API + "/myinfo", json=busy)
+    with pytest.raises(Interrupted):
+        client.myinfo()
+    assert requests_mock.call_count == 1  # answered, then no retry and no wait for one
+    assert sleeps == []
+
+
+def test_waiting_for_a_slot_when_the_stop_comes_sends_nothing(
+    tokens: FakeTokens, requests_mock: Any
+) -> None:
+    from ringodesk_cli.errors import Interrupted
+
+    client = DeskClient(HOST, tokens, "20080", max_in_flight=1)
+    stop = threading.Event()
+    client.stop_when(stop)
+    release = threading.Event()
+
+    def slow(request: Any, context: Any) -> dict[str, Any]:
+        release.wait(5)
+        return {"id": "1"}
+
+    requests_mock.get(API + "/myinfo", json=slow)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(client.myinfo)
+        while requests_mock.call_count == 0:
+            threading.Event().wait(0.01)
+        second = pool.submit(client.myinfo)  # waits for the one slot
+        threading.Event().wait(0.1)
+        stop.set()
+        release.set()
+        assert first.result(timeout=5) == {"id": "1"}  # in flight: finished
+        with pytest.raises(Interrupted):
+            second.result(timeout=5)
+    assert requests_mock.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "body"),
+    [
+        ("GET", "/myinfo", None, None),
+        ("GET", "/contacts/search", {"_all": "+380 50 123-45-67", "limit": 50, "x": None}, None),
+        ("GET", "/tickets/search", {"subject": "Дзвінок [rs:a/b&c=d]"}, None),
+        ("POST", "/calls", None, {"subject": "Вхідний ☎", "cf": {"cf_rs_id": "1"}, "n": 1.5}),
+        ("POST", "/fields", {"module": "calls"}, {}),
+        ("PATCH", "/calls/1892000000088017", None, {"duration": "00:01:05"}),
+        ("POST", "/contacts", None, None),
+    ],
+)
+def test_requests_are_prepared_exactly_as_requests_would_prepare_them(
+    client: DeskClient, method: str, path: str, params: dict[str, Any] | None, body: Any
+) -> None:
+    headers = {"Authorization": "Zoho-oauthtoken " + TOKEN_1, "Accept": "application/json"}
+    headers["orgId"] = "20080"
+    client._environment_settings()
+    ours = client._prepare(method, path, params, body, dict(headers))
+    theirs = requests.Session().prepare_request(
+        requests.Request(method, API + path, params=params, json=body, headers=headers)
+    )
+    assert ours.method == theirs.method
+    assert ours.url == theirs.url
+    assert list(ours.headers.items()) == list(theirs.headers.items())  # order included
+    assert ours.body == theirs.body

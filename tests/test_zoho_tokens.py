@@ -379,3 +379,35 @@ def test_a_fresh_cached_token_or_a_refused_refresh_token_never_waits_for_the_loc
     finally:
         os.close(fd)
     assert requests_mock.call_count == 1
+
+
+def test_the_cache_file_is_read_again_only_after_it_changed(
+    cache: TokenCache, clock: Clock, requests_mock: rm.Mocker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    numbered_tokens(requests_mock)
+    tokens = provider(cache, clock)
+    assert tokens.access_token() == "access-1"
+    reads: list[Path] = []
+    real_read = TokenCache.read
+
+    def counted(self: TokenCache) -> CacheState:
+        reads.append(self.path)
+        return real_read(self)
+
+    monkeypatch.setattr(TokenCache, "read", counted)
+    for _ in range(5):
+        assert tokens.access_token() == "access-1"
+    assert len(reads) <= 1  # the state written by the refresh is read once, then kept
+    reads.clear()
+    # Another process replaces the cached token: the next call sees it.
+    other = TokenCache(cache.path)
+    other.write(CacheState("from-another-run", clock.now + 3600, ACCOUNTS, _owner(), ()))
+    assert tokens.access_token() == "from-another-run"
+    assert tokens.access_token() == "from-another-run"
+    assert len(reads) == 1
+    # ... and when it invalidates it, the next call refreshes instead of using the old one.
+    reads.clear()
+    TokenProvider(
+        AccountsClient(ACCOUNTS, "client-id", "client-secret", clock=clock), REFRESH, other
+    ).invalidate("from-another-run")
+    assert tokens.access_token() == "access-2"

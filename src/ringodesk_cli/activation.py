@@ -17,6 +17,7 @@ from ringodesk_cli.durations import parse_duration
 from ringodesk_cli.errors import AuthError, UsageError
 from ringodesk_cli.ringostat.key import store_checked_key
 from ringodesk_cli.session import Session
+from ringodesk_cli.setting_keys import KEYS, suggested_timezone
 from ringodesk_cli.setup.employees import agent_label, agent_name, is_active, resolve_agent
 from ringodesk_cli.zoho.accounts import AccountsClient, Authorization, DeviceCode, TokenSet
 from ringodesk_cli.zoho.desk import DeskClient
@@ -39,6 +40,8 @@ class ActivationResult:
     department: dict[str, Any]
     senior_manager: dict[str, Any]
     task_deadline: str
+    timezone: str
+    timezone_reason: str  # why this zone: "--timezone", "kept", "the system zone", ...
     agents: int
     signed_in: str  # "grant-code", "device", "browser", "stored-token"
     credential_store: str
@@ -60,6 +63,7 @@ class ActivationResult:
                 "name": agent_label(self.senior_manager),
             },
             "task_deadline": self.task_deadline,
+            "timezone": {"name": self.timezone, "reason": self.timezone_reason},
             "agents": self.agents,
             "signed_in": self.signed_in,
             "credential_store": self.credential_store,
@@ -84,7 +88,15 @@ class Activator:
         desk_url: str | None,
         client_id: str | None,
         redirect_port: int | None,
+        timezone: str | None = None,
     ) -> None:
+        if timezone:
+            # Checked before signing in: a grant code is single-use.
+            try:
+                KEYS[TIMEZONE_KEY].check(timezone)
+            except ValueError as exc:
+                raise UsageError(f"--timezone: {exc}") from None
+            self.settings.set(TIMEZONE_KEY, timezone)
         if region:
             if region not in DATA_CENTERS:
                 raise UsageError(
@@ -257,6 +269,29 @@ class Activator:
             self.settings.set("integration.task_deadline", value)
         return str(self.settings.get("integration.task_deadline"))
 
+    def choose_timezone(self, talk: Conversation, given: bool) -> tuple[str, str]:
+        """``ringostat.timezone`` and why it is that: given by flag, kept from the profile,
+        or suggested (the system zone; Kyiv on a UTC system), asked when interactive."""
+        if given:
+            return str(self.settings.get(TIMEZONE_KEY)), "--timezone"
+        kept = self.settings.raw(TIMEZONE_KEY)
+        if kept is not None:
+            return str(kept), "kept from the profile"
+        zone, reason = suggested_timezone()
+        while talk.interactive:
+            answer = talk.ask("Time zone of Ringostat's call times", default=zone).strip()
+            if answer == zone:
+                break
+            try:
+                KEYS[TIMEZONE_KEY].check(answer)
+            except ValueError as exc:
+                talk.tell(str(exc))
+                continue
+            self.settings.set(TIMEZONE_KEY, answer)
+            return answer, "answered"
+        self.settings.set(TIMEZONE_KEY, zone)
+        return zone, reason
+
     def save(self) -> None:
         self.settings.save()
 
@@ -283,6 +318,7 @@ def _names(items: list[dict[str, Any]], label: str) -> str:
 
 MANAGER_KEY = "integration.senior_manager"
 DEADLINE_KEY = "integration.task_deadline"
+TIMEZONE_KEY = "ringostat.timezone"
 
 
 @dataclass
@@ -299,6 +335,7 @@ class ActivationRequest:
     department: str | None = None
     senior_manager: str | None = None
     task_deadline: str | None = None
+    timezone: str | None = None
 
 
 class Conversation(Protocol):
@@ -308,6 +345,10 @@ class Conversation(Protocol):
 
     def ask(self, question: str, default: str | None = None) -> str:
         """A free-text answer."""
+        ...
+
+    def tell(self, message: str) -> None:
+        """Say something to the person (e.g. why an answer was refused)."""
         ...
 
     def choose(
@@ -371,6 +412,7 @@ def activate(session: Session, request: ActivationRequest, talk: Conversation) -
     if talk.interactive and not deadline and settings.raw(DEADLINE_KEY) is None:
         deadline = talk.ask("Task processing deadline", default="4h")
     deadline = act.set_task_deadline(deadline)
+    timezone, timezone_reason = act.choose_timezone(talk, given=bool(request.timezone))
     key = talk.ringostat_key()
     if key is not None:
         store_checked_key(session, key)
@@ -385,6 +427,8 @@ def activate(session: Session, request: ActivationRequest, talk: Conversation) -
         department=department,
         senior_manager=manager,
         task_deadline=deadline,
+        timezone=timezone,
+        timezone_reason=timezone_reason,
         agents=len(agents),
         signed_in=signed_in,
         credential_store=str(session.credentials.describe().get("store")),
@@ -394,7 +438,12 @@ def activate(session: Session, request: ActivationRequest, talk: Conversation) -
 
 def _configure(act: Activator, request: ActivationRequest, talk: Conversation) -> None:
     region, client_id = request.region, request.client_id
-    if talk.interactive and not region and not act.settings.raw("zoho.region"):
+    settings = act.settings
+    # Both hosts given (flags, environment or the profile): the data center decides nothing.
+    hosts_known = bool(request.accounts_url or settings.get("zoho.accounts_url")) and bool(
+        request.desk_url or settings.get("zoho.desk_url")
+    )
+    if talk.interactive and not region and not hosts_known and not settings.raw("zoho.region"):
         region = talk.ask("Zoho data center", default="com")
     if talk.interactive and not client_id and not act.settings.get("zoho.client_id"):
         client_id = talk.ask("OAuth client id (api-console.zoho.com)")
@@ -404,6 +453,7 @@ def _configure(act: Activator, request: ActivationRequest, talk: Conversation) -
         desk_url=request.desk_url,
         client_id=client_id,
         redirect_port=request.redirect_port,
+        timezone=request.timezone,
     )
 
 

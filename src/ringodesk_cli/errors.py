@@ -86,6 +86,11 @@ class CredentialStoreError(RingodeskError):
     )
 
 
+class Interrupted(RingodeskError):
+    """The run was asked to stop (Ctrl-C, SIGTERM): this request was not sent. The sync
+    catches it; the caller that asked decides the exit code."""
+
+
 class AuthError(RingodeskError):
     """Authentication is missing or broken: the user must (re-)activate."""
 

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import sys
 import traceback
+from typing import TYPE_CHECKING
 
 from ringodesk_cli import __version__
 from ringodesk_cli.errors import ExitCode, RingodeskError
 from ringodesk_cli.redact import redact
+
+if TYPE_CHECKING:
+    from ringodesk_cli.interrupts import Interrupts
+
+_SIGINT_EXIT = 130
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -25,20 +31,39 @@ def invoke(argv: list[str] | None = None) -> int:
         # Answered before Typer and the commands are imported: cheap for scripts and cron.
         print(f"ringodesk {__version__}")
         return ExitCode.OK
+    from ringodesk_cli.interrupts import Interrupts
+
+    # Taken before the heavier imports: a Ctrl-C or SIGTERM at any later moment is ours.
+    interrupts = Interrupts()
+    interrupts.install()
+    try:
+        return _run_app(args, interrupts)
+    finally:
+        interrupts.restore()
+
+
+def _run_app(args: list[str], interrupts: Interrupts) -> int:
     from ringodesk_cli.commands.context import AppContext
     from ringodesk_cli.commands.root import app
     from ringodesk_cli.environment import Environment
 
-    state = AppContext(Environment.from_process())
+    state = AppContext(Environment.from_process(), interrupts=interrupts)
     try:
-        # Standalone mode: Typer prints usage errors itself and exits with 2.
+        # Standalone mode: Typer prints usage errors itself and exits with 2 (and turns a
+        # KeyboardInterrupt into exit 130).
         app(args=args, prog_name="ringodesk", obj=state)
     except SystemExit as exc:
         code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else ExitCode.UNEXPECTED)
+        code = code if isinstance(code, int) else (0 if code is None else ExitCode.UNEXPECTED)
+        if code == _SIGINT_EXIT and interrupts.exit_code and not interrupts.asked_to_stop:
+            # A command that cannot stop gracefully was interrupted (Typer made it exit
+            # 130): say so, and tell SIGTERM (143) from Ctrl-C (130).
+            print(f"aborted ({interrupts.name})", file=sys.stderr)
+            return interrupts.exit_code
+        return code
     except KeyboardInterrupt:
-        print("aborted", file=sys.stderr)
-        return 130
+        print(f"aborted ({interrupts.name or 'SIGINT'})", file=sys.stderr)
+        return interrupts.exit_code or _SIGINT_EXIT
     except RingodeskError as exc:
         if state.verbose:
             print(redact(traceback.format_exc()), file=sys.stderr)

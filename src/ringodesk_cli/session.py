@@ -62,10 +62,7 @@ class Session:
 
     # -- clients -------------------------------------------------------------------------
     def client_id(self) -> str:
-        client_id = self.settings.get("zoho.client_id")
-        if not client_id:
-            raise AuthError("this profile has no Zoho client id")
-        return str(client_id)
+        return self.settings.require("zoho.client_id")
 
     def accounts(self, client_secret: str | None = None) -> AccountsClient:
         from ringodesk_cli.zoho.accounts import AccountsClient
@@ -92,9 +89,11 @@ class Session:
     def desk(self, *, require_org: bool = True) -> DeskClient:
         from ringodesk_cli.zoho.desk import DeskClient
 
+        # A missing setting is a configuration error (exit 3) naming the key, not a sign-in
+        # problem: `config unset zoho.org_id` needs `config set`, not a new password.
+        if require_org:
+            self.settings.require("zoho.org_id")
         org_id = self.settings.get("zoho.org_id")
-        if require_org and not org_id:
-            raise AuthError("this profile has no Zoho Desk organization")
         from ringodesk_cli.zoho.answers import ANSWERS_FILE_NAME, KnownAnswers
 
         _, desk_url = self.urls()

@@ -41,6 +41,22 @@ def _check_positive_int(value: Any) -> int:
     return number
 
 
+# Zoho Desk's concurrent calls per organization: Free 5, Express and Standard 10,
+# Professional 15, Enterprise 25 (Zoho Desk's "Working with API credits").
+MAX_CONCURRENCY = 25
+
+
+def _check_concurrency(value: Any) -> int:
+    number = _check_int(value)
+    if not 1 <= number <= MAX_CONCURRENCY:
+        raise ValueError(
+            f"{number} is not 1-{MAX_CONCURRENCY}: Zoho Desk serves at most {MAX_CONCURRENCY} "
+            "requests of one organization at once (Enterprise; Free 5, Standard 10, "
+            "Professional 15)"
+        )
+    return number
+
+
 def _check_port(value: Any) -> int:
     number = _check_int(value)
     if not 1 <= number <= 65535:
@@ -128,6 +144,24 @@ def system_timezone() -> str:
     return "UTC"
 
 
+# Ringostat projects in Ukraine write call times in Kyiv time; a server's UTC is almost
+# never the zone of its exports.
+RINGOSTAT_TIMEZONE = "Europe/Kyiv"
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal",
+                        "Etc/Zulu", "Zulu", "GMT", "Etc/GMT", "Etc/GMT0", "Etc/GMT+0",
+                        "Etc/GMT-0", "Etc/Greenwich", "Greenwich"})  # fmt: skip
+
+
+def suggested_timezone() -> tuple[str, str]:
+    """The zone to offer for ``ringostat.timezone`` and why: the system zone, or
+    Europe/Kyiv when the system runs on UTC."""
+    system = system_timezone()
+    if system in _UTC_NAMES:
+        why = f"the system zone is {system}; Ringostat projects keep Kyiv time"
+        return RINGOSTAT_TIMEZONE, why
+    return system, "the system zone"
+
+
 KEYS: dict[str, Key] = {
     k.name: k
     for k in (
@@ -151,9 +185,9 @@ KEYS: dict[str, Key] = {
         Key("zoho.department_id", _check_id, None, "Department that tickets, calls, tasks go to"),
         Key(
             "zoho.concurrency",
-            _check_positive_int,
+            _check_concurrency,
             5,
-            "Requests in flight at once (Free edition allows 5)",
+            f"Requests in flight at once, 1-{MAX_CONCURRENCY} (Free edition allows 5)",
             kind="int",
         ),
         Key(
@@ -197,6 +231,20 @@ KEYS: dict[str, Key] = {
         Key("ringostat.api_url", _check_url, "https://api.ringostat.net", "Ringostat API root"),
         Key("source.kind", _choice(SOURCE_KINDS), "files", "Where sync reads calls from"),
         Key("source.inbox", _check_str, None, "Folder of export files for kind = inbox"),
+        Key(
+            "contacts.index_max",
+            _check_positive_int,
+            50_000,
+            "Above this many Zoho contacts, callers are found by search, not the local index",
+            kind="int",
+        ),
+        Key(
+            "contacts.shared_max",
+            _check_positive_int,
+            5,
+            "A number shared by more contacts is a switchboard: listed, never merged",
+            kind="int",
+        ),
     )
 }
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ringodesk_cli.errors import ConfigError
+from ringodesk_cli.errors import AuthError, ConfigError
 from ringodesk_cli.setting_keys import KEYS as KEYS  # KEYS, TABLES: also imported from here
 from ringodesk_cli.setting_keys import TABLES as TABLES
 from ringodesk_cli.setting_keys import system_timezone
@@ -71,6 +71,36 @@ def resolve_profile(name: str | None, env: Mapping[str, str] | None = None) -> s
             f"profile name {profile!r} may use only letters, digits, '.', '_' and '-'"
         )
     return profile
+
+
+def profiles(paths: Paths) -> list[str]:
+    """The names of the profiles that have a settings file, sorted."""
+    try:
+        files = paths.config_dir.glob("*.toml")
+        return sorted(p.stem for p in files if _PROFILE_NAME.match(p.stem) and p.is_file())
+    except OSError:
+        return []
+
+
+def require_profile(profile: str, paths: Paths, *, named: bool = True) -> None:
+    """Nothing when ``profile`` has a settings file. Else a ``ConfigError`` (exit 3) naming
+    the existing profiles when the profile was ``named`` (a mistyped ``--profile`` must not
+    read as an empty profile), or an ``AuthError`` (exit 4: run activate) for the default
+    profile of a machine where it was never activated."""
+    if paths.config_file(profile).is_file():
+        return
+    known = profiles(paths)
+    message = f"no profile named {profile} (profiles: {', '.join(known) or 'none yet'})"
+    create = f"`ringodesk activate --profile {profile}` creates it"
+    if not named:
+        raise AuthError(
+            message,
+            hint="pass --profile NAME, or run `ringodesk activate` to create this one"
+            if known
+            else "run `ringodesk activate`",
+        )
+    hint = f"use --profile with one of them, or {create}" if known else create
+    raise ConfigError(message, hint=hint)
 
 
 def line_of(text: str, dotted: str) -> int | None:

@@ -308,6 +308,7 @@ class Harness:
         self.tmp = tmp
         self.ledger_path = tmp / "ledger.sqlite3"
         self.generation = 0
+        self.index_max = 50_000  # contacts.index_max
         self.policy = Policy(
             senior_manager=agent_id(sb, SENIOR),
             department_id=sb.department_id,
@@ -332,7 +333,9 @@ class Harness:
         self.tokens = TokenProvider(accounts, refresh, cache, request_limit=10_000)
 
     def runner(self, ledger: Any, *, dry_run: bool = False) -> Any:
-        """The live runner, or for a dry run the preview that plans without sending."""
+        """The live runner, or for a dry run the preview that plans without sending; both
+        with the contact index over ``ledger``."""
+        from ringodesk_cli.sync.contact_index import ContactIndex
         from ringodesk_cli.sync.preview import Preview
         from ringodesk_cli.sync.runner import Runner
         from ringodesk_cli.zoho.answers import ANSWERS_FILE_NAME, KnownAnswers
@@ -348,11 +351,16 @@ class Harness:
             max_attempts=4,
             answers=KnownAnswers(self.tmp / ANSWERS_FILE_NAME),
         )
+        index = ContactIndex(ledger, "UA", index_max=self.index_max)
         if dry_run:
-            return Preview(desk=desk, ledger=ledger, policy=self.policy, default_region="UA")
+            return Preview(
+                desk=desk, ledger=ledger, policy=self.policy, default_region="UA",
+                contact_index=index,
+            )  # fmt: skip
         return Runner(
-            desk=desk, ledger=ledger, policy=self.policy, default_region="UA", concurrency=3
-        )
+            desk=desk, ledger=ledger, policy=self.policy, default_region="UA", concurrency=3,
+            contact_index=index,
+        )  # fmt: skip
 
     def sync(
         self,
@@ -376,7 +384,11 @@ class Harness:
             if replay:
                 since = replay_start(replay, KYIV, datetime.now(KYIV))
                 runner.add_replay(since.isoformat())
-            return runner.finish() if dry_run else runner.deliver()
+            if dry_run:
+                return runner.finish()
+            if runner.to_attempt:
+                runner.contact_index.sync(runner.desk)  # as the sync service does
+            return runner.deliver()
         except Crashed:
             return None
         finally:

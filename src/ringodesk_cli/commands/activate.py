@@ -68,6 +68,13 @@ SeniorManagerOpt = Annotated[str | None, typer.Option(help="Senior manager: agen
 TaskDeadlineOpt = Annotated[
     str | None, typer.Option(help="Task processing deadline, e.g. 4h or 90m.")
 ]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="IANA zone of Ringostat's call times, e.g. Europe/Kyiv. Default: the system "
+        "zone, or Europe/Kyiv when the system runs on UTC."
+    ),
+]
 InsecureStorageOpt = Annotated[
     bool,
     typer.Option("--insecure-storage", help="Keep secrets in a 0600 file when no keyring works."),
@@ -89,6 +96,7 @@ def activate(
     department: DepartmentOpt = None,
     senior_manager: SeniorManagerOpt = None,
     task_deadline: TaskDeadlineOpt = None,
+    timezone: TimezoneOpt = None,
     no_input: NoInputOpt = False,
     insecure_storage: InsecureStorageOpt = False,
     json_mode: JsonOpt = False,
@@ -105,7 +113,7 @@ def activate(
     app = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     app.no_input = app.no_input or no_input
     app.insecure_storage = app.insecure_storage or insecure_storage
-    session = app.session()
+    session = app.session(new_profile=True)
     request = ActivationRequest(
         region=region,
         accounts_url=accounts_url,
@@ -117,6 +125,7 @@ def activate(
         department=department,
         senior_manager=senior_manager,
         task_deadline=task_deadline,
+        timezone=timezone,
     )
     talk = _Terminal(app, grant_code, client_secret_file, ringostat_key_file)
     _render(app, session, run_wizard(session, request, talk))
@@ -142,6 +151,9 @@ class _Terminal:
 
     def ask(self, question: str, default: str | None = None) -> str:
         return str(typer.prompt(question, default=default))
+
+    def tell(self, message: str) -> None:
+        self._out.warn(message)
 
     def choose(
         self,
@@ -220,6 +232,7 @@ def _render(app: AppContext, session: Session, result: ActivationResult) -> None
     out.result(f"  department      {data['department']['name']} ({data['department']['id']})")
     out.result(f"  senior manager  {data['senior_manager']['name']}")
     out.result(f"  task deadline   {result.task_deadline}")
+    out.result(f"  time zone       {result.timezone} ({result.timezone_reason})")
     out.result(f"  agents loaded   {result.agents}")
     out.result(f"  secrets kept in {data['credential_store']}")
     for warning in result.warnings:

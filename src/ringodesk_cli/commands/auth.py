@@ -20,7 +20,11 @@ def status_cmd(
     quiet: QuietOpt = False,
     profile: ProfileOpt = None,
 ) -> None:
-    """Say which secret store is used and whether the Zoho token works (exit 4 if not)."""
+    """Say which secret store is used and whether the Zoho token works.
+
+    Exit codes: 0 the token works, 4 not signed in or the token (or the store that keeps it)
+    does not work, 5 Zoho cannot be reached, 3 the profile named by --profile does not exist.
+    """
     app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     session = app_ctx.session()
     store = session.credentials.describe()
@@ -43,7 +47,10 @@ def status_cmd(
         data["token"] = "broken"
         data["error"] = str(exc)
         data["hint"] = exc.hint
-        code = exc.exit_code if exc.exit_code != ExitCode.UNEXPECTED else ExitCode.AUTH
+        # Anything that keeps the token from working means "not signed in" (a keyring that
+        # cannot be read, a setting activate writes), except Zoho being out of reach.
+        unreachable = exc.exit_code == ExitCode.UNAVAILABLE
+        code = ExitCode.UNAVAILABLE if unreachable else ExitCode.AUTH
     if app_ctx.json_mode:
         app_ctx.output.json(data)
     else:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ringodesk_cli.environment import PROFILE_VAR, Environment
+from ringodesk_cli.interrupts import Interrupts
 from ringodesk_cli.render import Output
-from ringodesk_cli.settings import Paths, Settings
+from ringodesk_cli.settings import Paths, Settings, require_profile
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -77,6 +78,8 @@ class AppContext:
     output: Output = field(default_factory=Output)
     insecure_storage: bool = False
     storage_warnings: bool = True  # the demo's throw-away profile needs no plain-file warning
+    # SIGINT/SIGTERM of the process (installed by the entry point; inert otherwise).
+    interrupts: Interrupts = field(default_factory=Interrupts)
 
     def apply_root_options(
         self, *, profile: str | None, verbose: int, quiet: bool, json_mode: bool, no_input: bool
@@ -104,9 +107,14 @@ class AppContext:
     def settings(self) -> Settings:
         return Settings.load(self.profile, self.paths)
 
-    def session(self) -> Session:
+    def session(self, *, new_profile: bool = False) -> Session:
+        """The profile's session; unless ``new_profile`` (``activate`` creates profiles), a
+        profile without a settings file is a ``ConfigError`` naming the existing ones."""
         from ringodesk_cli.session import Session
 
+        if not new_profile:
+            named = bool(self.profile_name or self.env.get(PROFILE_VAR))
+            require_profile(self.profile, self.paths, named=named)
         warn = self.output.warn if self.storage_warnings else None
         return Session.open(
             self.profile,

@@ -83,10 +83,12 @@ def _run(app: AppContext, home: Path) -> dict[str, Any]:
     from ringodesk_cli.sync.service import run_sync
 
     # lenient until the contact index lands
-    sandbox = start_sandbox(SandboxConfig(port=0, readings="lenient"))
+    # Seeded with contacts typed by people: the sample's caller 0442223344 is one of them.
+    sandbox = start_sandbox(SandboxConfig(port=0, readings="lenient", seed_people=True))
     try:
         session = Session.open(DEMO_PROFILE, app.paths, insecure=True, warn=None)
         agents = _activate(session, sandbox)
+        existing = {str(c["id"]): c for c in sandbox.records("contacts")}
         sample = home / "sample_calls.csv"
         sample.write_bytes(
             resources.files("ringodesk_cli").joinpath("data/sample_calls.csv").read_bytes()
@@ -94,7 +96,8 @@ def _run(app: AppContext, home: Path) -> dict[str, Any]:
         summary = run_sync(session, [sample]).as_dict()
         rerun = run_sync(session, [sample]).as_dict()
         created = {
-            kind: sandbox.records(kind) for kind in ("contacts", "tickets", "calls", "tasks")
+            kind: [r for r in sandbox.records(kind) if str(r["id"]) not in existing]
+            for kind in ("contacts", "tickets", "calls", "tasks")
         }
         names = {str(a["id"]): a.get("name") or a.get("emailId") for a in agents}
     finally:
@@ -114,9 +117,27 @@ def _run(app: AppContext, home: Path) -> dict[str, Any]:
         "first_run": summary,
         "second_run": {k: rerun[k] for k in ("read", "delivered", "already_delivered")},
         "created": {k: len(v) for k, v in created.items()},
+        "matched_existing": _matched(created["calls"], existing),
         "records": created,
         "agents": names,
     }
+
+
+def _matched(calls: list[dict[str, Any]], existing: dict[str, Any]) -> list[dict[str, Any]]:
+    """Calls that went to a contact already in Zoho, with the number as it was typed there."""
+    return [
+        {
+            "call": c.get("subject"),
+            "contact_id": str(c["contactId"]),
+            "contact": " ".join(
+                str(existing[str(c["contactId"])].get(k) or "") for k in ("firstName", "lastName")
+            ).strip(),
+            "typed_in_zoho": existing[str(c["contactId"])].get("phone")
+            or existing[str(c["contactId"])].get("mobile"),
+        }
+        for c in calls
+        if str(c.get("contactId")) in existing
+    ]
 
 
 def _activate(session: Session, sandbox: Sandbox) -> list[dict[str, Any]]:
@@ -185,6 +206,8 @@ def _render(app: AppContext, result: dict[str, Any]) -> None:
         ],
         title=f"{len(records['tasks'])} tasks",
     )
+    for m in result["matched_existing"]:
+        out.result(f"  matched existing contact {m['contact']} ({m['typed_in_zoho']}): {m['call']}")
     created = result["created"]
     out.result(
         f"created {created['contacts']} contacts, {created['tickets']} tickets, "

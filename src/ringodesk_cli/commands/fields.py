@@ -1,4 +1,5 @@
-"""`ringodesk fields create|list|check`: the six rs_* custom fields."""
+"""`ringodesk fields create|list|check`: the six rs_* custom fields on each of tickets and
+contacts (12 in all)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ from ringodesk_cli.setup.fields import (
     record_fields,
 )
 
-app = typer.Typer(help="The six rs_* custom fields on tickets and contacts.", no_args_is_help=True)
+app = typer.Typer(
+    help="The rs_* custom fields: six on each of tickets and contacts (12 in all).",
+    no_args_is_help=True,
+)
 
 
 class Module(StrEnum):
@@ -52,7 +56,10 @@ def create_cmd(
     quiet: QuietOpt = False,
     profile: ProfileOpt = None,
 ) -> None:
-    """Make sure the 12 fields exist (reusing existing ones) and record their apiNames."""
+    """Create the six rs_* fields on each of tickets and contacts (12 in all).
+
+    Existing ones are reused; their apiNames are recorded in the profile.
+    """
     app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     session = app_ctx.session()
     report = ensure_fields(session.desk(), dry_run=dry_run)
@@ -139,7 +146,10 @@ def check_cmd(
     quiet: QuietOpt = False,
     profile: ProfileOpt = None,
 ) -> None:
-    """Check the 12 fields exist as single-line text and are recorded (exit 3 if not)."""
+    """Check the 12 rs_* fields: six on each of tickets and contacts.
+
+    Each must exist as single-line text and be recorded in the profile (exit 3 if not).
+    """
     app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     session = app_ctx.session()
     problems = check_fields(session.desk(), session.settings)
@@ -149,6 +159,9 @@ def check_cmd(
         for problem in problems:
             app_ctx.output.result(problem.message)
     else:
-        app_ctx.output.result("all 12 rs_* fields exist as single-line text and are recorded")
+        app_ctx.output.result(
+            "all 12 rs_* fields (six on each of tickets and contacts) exist as single-line "
+            "text and are recorded"
+        )
     if problems:
         raise typer.Exit(ExitCode.CONFIG)

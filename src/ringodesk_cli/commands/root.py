@@ -18,12 +18,14 @@ from ringodesk_cli.commands import activate as activate_cmd
 from ringodesk_cli.commands import agents as agents_cmd
 from ringodesk_cli.commands import auth as auth_cmd
 from ringodesk_cli.commands import config as config_cmd
+from ringodesk_cli.commands import contacts as contacts_cmd
 from ringodesk_cli.commands import demo as demo_cmd
 from ringodesk_cli.commands import doctor as doctor_cmd
 from ringodesk_cli.commands import employees as employees_cmd
 from ringodesk_cli.commands import fields as fields_cmd
 from ringodesk_cli.commands import manager as manager_cmd
 from ringodesk_cli.commands import mapping as mapping_cmd
+from ringodesk_cli.commands import quarantine as quarantine_cmd
 from ringodesk_cli.commands import ringostat as ringostat_cmd
 from ringodesk_cli.commands import sandbox as sandbox_cmd
 from ringodesk_cli.commands import sync as sync_cmd
@@ -73,11 +75,13 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(fields_cmd.app, name="fields")
 app.add_typer(employees_cmd.app, name="employees")
 app.add_typer(mapping_cmd.app, name="mapping")
+app.add_typer(contacts_cmd.app, name="contacts")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
 app.command("doctor")(doctor_cmd.doctor)
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(ringostat_cmd.app, name="ringostat")
+app.add_typer(quarantine_cmd.app, name="quarantine")
 
 
 def _version(value: bool) -> None:

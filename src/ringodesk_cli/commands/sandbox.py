@@ -140,10 +140,18 @@ def _serve(sb: Sandbox, *, as_json: bool, state: Path | None, serve_seconds: flo
 def _connection(sb: Sandbox, secret_file: Path) -> dict[str, Any]:
     """How to reach the sandbox and point a profile at it (a fresh grant code included)."""
     code = sb.mint_grant_code()
+    agents = [
+        {"id": str(a["id"]), "email": a["emailId"], "name": a.get("name", "")}
+        for a in sb.records("agents")
+        if a.get("status") == "ACTIVE"
+    ]
+    # Runs as printed: a senior manager is required without prompts, and the sandbox's
+    # throw-away secrets may go to a file on a machine without a keyring.
     activate = [
         "ringodesk", "activate", "--accounts-url", sb.url, "--desk-url", sb.url,
         "--client-id", sb.client_id, "--client-secret-file", str(secret_file),
-        "--grant-code", code, "--no-input",
+        "--grant-code", code, "--senior-manager", agents[0]["email"],
+        "--insecure-storage", "--no-input",
     ]  # fmt: skip
     return {
         "accounts_url": sb.url,
@@ -155,6 +163,7 @@ def _connection(sb: Sandbox, secret_file: Path) -> dict[str, Any]:
         "client_secret_file": str(secret_file),
         "org_id": sb.org_id,
         "department_id": sb.department_id,
+        "agents": agents,
         "grant_code": code,
         "activate": shlex.join(activate),
         # The calls/list stand-in (source.kind = "api") lives on the same root.
@@ -175,6 +184,7 @@ def _print_connection(info: dict[str, Any], *, as_json: bool, state: Path | None
     typer.echo(f"  client id      {info['client_id']}")
     typer.echo(f"  client secret  {info['client_secret']}  (also in {info['client_secret_file']})")
     typer.echo(f"  organization   {info['org_id']}, department {info['department_id']}")
+    typer.echo("  agents         " + ", ".join(a["email"] for a in info["agents"]))
     typer.echo(
         f"  Ringostat      calls/list on {url}, Auth-key {info['ringostat_key']}"
         f" (ringodesk config set ringostat.api_url {url})"

@@ -51,18 +51,27 @@ def sync(
     Safe to re-run: what was delivered is never sent again.
     Cron: ringodesk sync --replay 3d --quiet
 
+    Ctrl-C (or SIGTERM) stops cleanly: no new request starts, those in flight finish and
+    are recorded, the summary is printed; a second one stops at once.
+
     Exit codes: 0 ok, 3 config, 4 auth (calls stay pending),
     5 Zoho unavailable or a create without an answer (pending),
-    6 rows failed or quarantined, 7 another run is busy.
+    6 rows failed or quarantined, 7 another run is busy,
+    130 interrupted by Ctrl-C, 143 by SIGTERM (what was not sent stays pending).
     """
     from ringodesk_cli.sync.service import SyncOptions, run_sync
 
     app = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     options = SyncOptions(replay=replay, dry_run=dry_run, offline=offline, since=since, until=until)
-    result = run_sync(app.session(), files or [], options, hooks_for(app, dry_run=dry_run))
-    render_summary(app, result.as_dict())
-    if result.exit_code:
-        raise typer.Exit(result.exit_code)
+    hooks = hooks_for(app, dry_run=dry_run)
+    with app.interrupts.graceful() as stop:
+        result = run_sync(app.session(), files or [], options, hooks, stop=stop)
+    data = result.as_dict()
+    data["signal"] = app.interrupts.name if result.summary.interrupted else None
+    render_summary(app, data)
+    code = app.interrupts.exit_code if result.summary.interrupted else result.exit_code
+    if code:
+        raise typer.Exit(code)
 
 
 def hooks_for(app: AppContext, *, dry_run: bool) -> SyncHooks:
@@ -90,6 +99,10 @@ def render_summary(app: AppContext, data: dict[str, Any]) -> None:
         out.error(f"quarantined: {line}") if app.quiet else out.warn(f"quarantined: {line}")
     for line in data["failures"]:
         out.error(f"failed: {line}")
+    for line in data["failed_files"]:
+        out.error(f"file failed: {line}")
+    for line in [*data["empty_files"], *data["notices"]]:
+        out.error(line) if app.quiet else out.warn(line)
     if app.json_mode:
         out.json(data)
         return
@@ -97,12 +110,25 @@ def render_summary(app: AppContext, data: dict[str, Any]) -> None:
         out.error(f"stopped: {data['stopped']}", data.get("hint"))
     elif data["unknown_outcomes"]:
         out.error(f"{data['unknown_outcomes']} create(s) got no answer from Zoho", data.get("hint"))
-    head = "dry run: nothing sent, nothing written" if data["dry_run"] else "sync done"
+    if data.get("interrupted"):
+        out.error(
+            f"interrupted by {data.get('signal') or 'a stop request'}"
+            + ("" if data["dry_run"] else f": {data['pending']} call(s) stay pending"),
+            None if data["dry_run"] else "the next `ringodesk sync` sends them, nothing twice",
+        )
+    state = "interrupted" if data.get("interrupted") else "done"
+    head = "dry run: nothing sent, nothing written" if data["dry_run"] else f"sync {state}"
     out.result(
         f"{head}: read {data['read']}, new {data['new']}, delivered {data['delivered']}, "
         f"updated {data['updated']}, already delivered {data['already_delivered']}, "
         f"failed {data['failed']}, quarantined {data['quarantined']}, "
-        f"pending {data['pending']}, in progress {data['waiting_in_progress']}"
+        f"pending {data['pending']}, in progress {data['waiting_in_progress']}, "
+        f"files failed {len(data['failed_files'])}, empty files {len(data['empty_files'])}"
+        + (
+            ""
+            if data["open_quarantine"] is None
+            else f", open quarantine {data['open_quarantine']}"
+        )
     )
     if data.get("cf_values_dropped"):
         out.warn(

@@ -20,6 +20,7 @@ from ringodesk_cli.doctor.local_checks import (
     check_inbox,
     check_last_sync,
     check_ledger,
+    check_quarantine,
     check_settings,
     open_ledger,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "check_manager",
     "check_mapping",
     "check_organization",
+    "check_quarantine",
     "check_scopes",
     "check_settings",
     "check_token",

@@ -76,7 +76,7 @@ def check_credentials(session: Session) -> CheckResult:
 
 
 def check_inbox(settings: Settings) -> CheckResult:
-    from ringodesk_cli.sync.sources import EXPORT_SUFFIXES
+    from ringodesk_cli.sync.sources import EXPORT_SUFFIXES, FAILED_DIR, failed_inbox_files
 
     name = "inbox"
     kind = settings.get("source.kind")
@@ -121,6 +121,16 @@ def check_inbox(settings: Settings) -> CheckResult:
             + _listing(unreadable),
             f"give this user read permission on the files in {folder}",
             ExitCode.CONFIG,
+        )
+    aside = failed_inbox_files(folder)
+    if aside:
+        return failed(
+            name,
+            f"{len(aside)} file(s) in {folder / FAILED_DIR} could not be read as exports: "
+            + _listing([p.name for p in aside]),
+            f"each one's reason is in {FAILED_DIR}/<name>.reason.txt: fix or re-export the "
+            f"file, move it back into {folder} and delete the note",
+            ExitCode.PARTIAL,
         )
     return passed(name, f"{folder}: {len(entries)} export files, all readable")
 
@@ -188,8 +198,8 @@ _LAST_SYNC_FIX: dict[int, str] = {
     ExitCode.AUTH: "run `ringodesk activate`; the calls stay pending until then",
     ExitCode.UNAVAILABLE: "nothing was lost: `ringodesk sync --replay 3d` delivers the pending "
     "calls once Zoho answers",
-    ExitCode.PARTIAL: "run `ringodesk sync --replay 3d` to see the failed and quarantined rows; "
-    "fix those rows in the export",
+    ExitCode.PARTIAL: "`ringodesk quarantine list` shows the quarantined rows and `ringodesk "
+    "sync --replay 3d` retries failed calls; a file that failed is named in sync's output",
 }
 
 
@@ -212,3 +222,26 @@ def check_last_sync(ledger: Ledger | None, now: datetime) -> CheckResult:
         return passed(name, text)
     exit_code = ExitCode(code) if code in {int(c) for c in ExitCode} else ExitCode.UNEXPECTED
     return failed(name, text, _LAST_SYNC_FIX.get(code, RERUN_FIX), exit_code)
+
+
+def check_quarantine(ledger: Ledger | None, now: datetime) -> CheckResult:
+    """Warns while rows first seen in the last three days are in quarantine: a cron run
+    reports a row once, so without this it would sit there unseen."""
+    from ringodesk_cli.sync.quarantine import RECENT, recent
+
+    name = "quarantine"
+    if ledger is None:
+        return passed(name, "no ledger yet: nothing quarantined")
+    rows = ledger.quarantined_rows()
+    fresh = recent(rows, now)
+    text = f"{len(rows)} quarantined row(s), {len(fresh)} first seen in the last {RECENT.days} days"
+    if fresh:
+        shown = [f"{r.source}:{r.line}" for r in fresh]
+        return failed(
+            name,
+            f"{text}: {_listing(shown)}",
+            "`ringodesk quarantine list` shows each row's reason; fix the export and sync it "
+            "again, then `ringodesk quarantine drop ID`",
+            ExitCode.PARTIAL,
+        )
+    return passed(name, text)

@@ -18,6 +18,7 @@ from ringodesk_cli.doctor.local_checks import (
     check_inbox,
     check_last_sync,
     check_ledger,
+    check_quarantine,
     check_settings,
     open_ledger,
 )
@@ -46,7 +47,7 @@ from ringodesk_cli.doctor.zoho_checks import (
 # fmt: off
 CHECKS: tuple[str, ...] = (
     "settings", "credentials", "token", "organization", "scopes", "fields", "senior-manager",
-    "agents", "mappings", "inbox", "ledger", "last-sync",
+    "agents", "mappings", "inbox", "ledger", "quarantine", "last-sync",
 )
 # fmt: on
 
@@ -156,10 +157,12 @@ def _ledger_checks(state_dir: Path, results: dict[str, CheckResult], now: dateti
         results["ledger"] = failed(
             "ledger", f"cannot open the ledger in {state_dir}: {exc}", RERUN_FIX, ExitCode.CONFIG
         )
+        results["quarantine"] = blocked("quarantine", results["ledger"])
         results["last-sync"] = blocked("last-sync", results["ledger"])
         return
     try:
         results["ledger"] = _guard("ledger", lambda: check_ledger(ledger, now))
+        results["quarantine"] = _guard("quarantine", lambda: check_quarantine(ledger, now))
         results["last-sync"] = _guard("last-sync", lambda: check_last_sync(ledger, now))
     finally:
         if ledger is not None:

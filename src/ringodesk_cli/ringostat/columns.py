@@ -1,8 +1,8 @@
 """Header aliases: the labels of call logs saved from Ringostat's web interface -> API names.
 
 The exact column headers of the web export are **not documented** anywhere public
-(/work/shared/reference/ringostat.md §1 and §7: "the column headers of the UI CSV/XLSX
-export were not found"). The labels below are our best reading of the call-log page and the
+(Ringostat's documentation lists no column headers for the UI's CSV/XLSX export). The labels
+below are our best reading of the call-log page and the
 call-card page (HC en/articles/6416694: date, type, status, call duration, waiting time,
 total duration, caller/destination, answering agent) in Russian, Ukrainian and English. A
 header we do not know is kept under its own name, and the profile's `[source.columns]`

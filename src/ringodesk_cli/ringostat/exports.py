@@ -1,28 +1,28 @@
 """Readers for Ringostat call-log files: calls/list CSV and JSON, and web-interface exports.
 
-Formats (/work/shared/reference/ringostat.md §2): calls/list CSV is ``;``-separated with API
-field names as headers; calls/list JSON is a top-level array of objects keyed by field names.
-Exports saved from the web interface carry localised headers (see ``columns``), may be
-``,``-separated, and come in UTF-8 (with or without a BOM) or, from older Windows tools, in
-cp1251.
+Formats: calls/list CSV is ``;``-separated with API field names as headers; calls/list JSON
+is a top-level array of objects keyed by field names. Exports saved from the web interface
+carry localised headers (see ``columns``), may be ``,``-separated, and come in UTF-8 (with or
+without a BOM) or, from older Windows tools, in cp1251 (decided per file: ``encodings``).
 
 Everything streams: a file is read a chunk or a row at a time, so memory stays flat however
-large the export (issue 5, item 1).
+large the export.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from ringodesk_cli.errors import InputError
 from ringodesk_cli.ringostat.columns import resolve_headers
+from ringodesk_cli.ringostat.encodings import SURROGATE, FileEncoding, detect
 from ringodesk_cli.ringostat.records import BadRow, CallRecord, RowError, record_from_fields
 
 _CHUNK = 1 << 16
@@ -48,24 +48,9 @@ def file_digest(path: Path) -> str:
 
 
 def detect_encoding(path: Path) -> str:
-    """``utf-8-sig`` with a BOM; ``utf-8`` when every byte decodes; else ``cp1251``.
-
-    The whole file is checked (streamed), because a UTF-8 file may be pure ASCII for
-    thousands of rows before its first Cyrillic name.
-    """
-    with path.open("rb") as handle:
-        head = handle.read(3)
-        if head == codecs.BOM_UTF8:
-            return "utf-8-sig"
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            decoder.decode(head)
-            for chunk in iter(lambda: handle.read(_CHUNK), b""):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1251"
-    return "utf-8"
+    """``utf-8-sig`` with a BOM, ``cp1251`` for a file that is cp1251 throughout, else
+    ``utf-8`` (rows holding bytes that do not decode are refused one by one)."""
+    return detect(path).name
 
 
 def read_export(
@@ -78,13 +63,53 @@ def read_export(
     """Yield a ``CallRecord`` or a ``BadRow`` for every call in ``path``, in file order.
 
     ``columns`` is the profile's ``[source.columns]`` (export header -> API field name). A file
-    that cannot be read, or lacks a required column, raises ``InputError`` before the first
-    record; a bad row becomes a ``BadRow`` and reading goes on.
+    that cannot be read as an export (no text, no array, a required column missing) raises
+    ``InputError``, before the first record unless it breaks further on (broken JSON); a bad
+    row becomes a ``BadRow`` and reading goes on.
     """
     source = str(path)
+    for row in export_rows(path, columns):
+        if isinstance(row.fields, BadRow):
+            yield row.fields
+            continue
+        try:
+            yield record_from_fields(
+                row.fields,
+                source=source,
+                line=row.line,
+                timezone=timezone,
+                default_region=default_region,
+            )
+        except RowError as exc:
+            yield row.bad(source, exc.field, exc.reason)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One call's fields keyed by API field names (or why it cannot be read), with where it
+    starts: the line, and for JSON the item's index in the array (from 0, as ``jq .[7]``)."""
+
+    line: int
+    fields: dict[str, str] | BadRow
+    item: int | None = None
+
+    def bad(self, source: str, field: str | None, reason: str) -> BadRow:
+        fields = self.fields if isinstance(self.fields, dict) else {}
+        rid = (fields.get("uniqueid") or "").strip() or None
+        return BadRow(source, self.line, rid, field, reason, item=self.item)
+
+
+def export_rows(path: Path, columns: Mapping[str, str] = {}) -> Iterator[Row]:
+    """The rows of an export file before they become calls (see ``read_export``)."""
+    source = str(path)
+    if path.is_dir():
+        raise InputError(
+            f"{source}: a folder, not an export file",
+            hint="name the export files in it, or set source.kind = inbox and source.inbox",
+        )
     try:
-        encoding = detect_encoding(path)
-        handle = path.open("r", encoding=encoding, errors="replace", newline="")
+        encoding = detect(path)
+        handle = path.open("r", encoding=encoding.name, errors="surrogateescape", newline="")
     except OSError as exc:
         raise InputError(f"{source}: cannot read the file ({exc.strerror or exc})") from None
     with handle:
@@ -99,22 +124,25 @@ def read_export(
                 hint="save the calls/list answer as it came (export_type=json)",
             )
         else:
-            rows = _csv_rows(handle, source, columns)
-        for line, fields in rows:
-            if isinstance(fields, BadRow):
-                yield fields
-                continue
-            try:
-                yield record_from_fields(
-                    fields,
-                    source=source,
-                    line=line,
-                    timezone=timezone,
-                    default_region=default_region,
-                )
-            except RowError as exc:
-                rid = (fields.get("uniqueid") or "").strip() or None
-                yield BadRow(source, line, rid, exc.field, exc.reason)
+            rows = _csv_rows(handle, source, columns, encoding)
+        check = encoding.bad_count > 0 or first == "["
+        for row in rows:
+            yield _undecodable(row, source, encoding) if check else row
+
+
+def _undecodable(row: Row, source: str, encoding: FileEncoding) -> Row:
+    """A row holding a byte that did not decode (or an unpaired surrogate) is refused,
+    naming the field: such text cannot be sent as it was written."""
+    if isinstance(row.fields, BadRow):
+        return row
+    for name, value in row.fields.items():
+        if SURROGATE.search(value) or SURROGATE.search(name):
+            reason = encoding.reason_for(row.line)
+            if reason == f"invalid {encoding.label}":
+                reason = "holds text that is not valid Unicode (an unpaired surrogate)"
+            field = None if SURROGATE.search(name) else name
+            return Row(row.line, row.bad(source, field, reason), row.item)
+    return row
 
 
 def _first_significant_char(handle: IO[str]) -> str:
@@ -143,10 +171,10 @@ def _check_required(fields: list[str], source: str, headers: list[str]) -> None:
 
 # --- CSV -------------------------------------------------------------------------------------
 
-Row = tuple[int, dict[str, str] | BadRow]
 
-
-def _csv_rows(handle: IO[str], source: str, columns: Mapping[str, str]) -> Iterator[Row]:
+def _csv_rows(
+    handle: IO[str], source: str, columns: Mapping[str, str], encoding: FileEncoding
+) -> Iterator[Row]:
     header_line = handle.readline()
     delimiter = _delimiter(header_line)
     handle.seek(0)
@@ -157,6 +185,8 @@ def _csv_rows(handle: IO[str], source: str, columns: Mapping[str, str]) -> Itera
     except csv.Error as exc:
         raise InputError(f"{source}:1: the header row cannot be read ({exc})") from None
     headers = [h.replace("\ufeff", "") for h in headers]
+    if any(SURROGATE.search(h) for h in headers):
+        raise InputError(f"{source}:1: the header row holds {encoding.reason_for(1)}")
     fields = resolve_headers(headers, columns)
     _check_required(fields, source, headers)
     width = len(fields)
@@ -174,19 +204,25 @@ def _csv_rows(handle: IO[str], source: str, columns: Mapping[str, str]) -> Itera
             column = _oversized_column("".join(lines.taken), delimiter, limit)
             if column is not None and column < width:
                 reason = f"longer than the csv module's limit of {limit} characters"
-                yield start, BadRow(source, start, None, fields[column], reason)
+                yield Row(start, BadRow(source, start, None, fields[column], reason))
             else:
-                yield start, BadRow(source, start, None, None, f"the row cannot be read ({exc})")
+                reason = f"the row cannot be read ({exc})"
+                yield Row(start, BadRow(source, start, None, None, reason))
             continue
         previous_end = reader.line_num
         if not row or all(not cell.strip() for cell in row):
             continue
+        values = dict(zip(fields, row, strict=False))
         if len(row) > width and any(cell.strip() for cell in row[width:]):
             reason = f"{len(row)} values for {width} columns (a stray {delimiter!r}?)"
-            rid = dict(zip(fields, row, strict=False)).get("uniqueid") or None
-            yield start, BadRow(source, start, rid, None, reason)
+            yield Row(start, Row(start, values).bad(source, None, reason))
             continue
-        yield start, dict(zip(fields, row, strict=False))
+        if len(row) < width:
+            # A missing value would shift or blank the columns after it: never guess which.
+            reason = f"{len(row)} values for {width} columns (a value or a {delimiter!r} missing?)"
+            yield Row(start, Row(start, values).bad(source, None, reason))
+            continue
+        yield Row(start, values)
 
 
 class _LinesTaken:
@@ -248,6 +284,7 @@ def _json_rows(handle: IO[str], source: str, columns: Mapping[str, str]) -> Iter
     reader.expect("[", source)
     fields_for: dict[tuple[str, ...], list[str]] = {}
     checked = False
+    item = -1
     while True:
         char = reader.next_significant()
         if char == "]":
@@ -258,9 +295,11 @@ def _json_rows(handle: IO[str], source: str, columns: Mapping[str, str]) -> Iter
         if char == "":
             raise InputError(f"{source}:{reader.line}: the JSON array is not closed")
         line = reader.line
+        item += 1
         value = reader.decode(decoder, source)
         if not isinstance(value, dict):
-            yield line, BadRow(source, line, None, None, "an array item that is not an object")
+            reason = "an array item that is not an object"
+            yield Row(line, BadRow(source, line, None, None, reason, item=item), item)
             continue
         keys = tuple(str(k) for k in value)
         if keys not in fields_for:
@@ -270,12 +309,15 @@ def _json_rows(handle: IO[str], source: str, columns: Mapping[str, str]) -> Iter
             # The first call tells which fields the export asked calls/list for.
             _check_required(names, source, list(keys))
             checked = True
-        yield line, {n: json_text(v) for n, v in zip(names, value.values(), strict=True)}
+        yield Row(line, {n: json_text(v) for n, v in zip(names, value.values(), strict=True)}, item)
 
 
 def json_text(value: Any) -> str:
     """A JSON value as the text a calls/list CSV would hold (shared with the API client, so
-    a JSON answer and a saved file give identical records and content hashes)."""
+    a JSON answer and a saved file give identical records and content hashes). ``null`` is
+    an empty value, also inside an object or array: ``{"url": null}`` is no link."""
+    if isinstance(value, dict | list):
+        value = _without_nulls(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -285,6 +327,17 @@ def json_text(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     return json.dumps(value, ensure_ascii=False)
+
+
+def _without_nulls(value: Any) -> Any:
+    """``value`` with its nulls and empty strings dropped; None when nothing is left."""
+    if isinstance(value, dict):
+        pairs = ((k, _without_nulls(v)) for k, v in value.items())
+        return {k: v for k, v in pairs if v is not None} or None
+    if isinstance(value, list):
+        items = [v for v in (_without_nulls(v) for v in value) if v is not None]
+        return items or None
+    return None if value is None or value == "" else value
 
 
 class _JsonBuffer:

@@ -1,7 +1,7 @@
 """One Ringostat call as ringodesk sees it: ``CallRecord``, built from one call-log row.
 
-Field names and meanings: /work/shared/reference/ringostat.md §1-2; the rules that turn them
-into a direction and an outcome: /work/shared/DECISIONS.md "What a call creates".
+Field names are those of Ringostat's calls/list API; the rules that turn them into a
+direction and an outcome are the project's (in, callback, transitin are inbound).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Outcome(StrEnum):
     IN_PROGRESS = "in_progress"
 
 
-# DECISIONS.md: in, callback, transitin -> inbound; out, transitout -> outbound.
+# in, callback, transitin -> inbound; out, transitout -> outbound.
 CALL_TYPES: dict[str, Direction] = {
     "in": Direction.INBOUND,
     "callback": Direction.INBOUND,
@@ -41,7 +41,7 @@ CALL_TYPES: dict[str, Direction] = {
     "transitout": Direction.OUTBOUND,
 }
 
-# ringostat.md §1 "Call statuses": REPEATED is a repeated *answered* call by the official
+# Ringostat's call statuses: REPEATED is a repeated *answered* call by the official
 # definition, although one third-party script counts it as missed.
 ANSWERED_DISPOSITIONS = frozenset({"ANSWERED", "PROPER", "REPEATED"})
 MISSED_DISPOSITIONS = frozenset(
@@ -176,9 +176,14 @@ class BadRow:
     ringostat_id: str | None
     field: str | None
     reason: str
+    item: int | None = None  # a JSON array item's index, from 0 (``jq '.[7]'``)
 
     def __str__(self) -> str:
-        where = f"{self.source}:{self.line}: "
+        if self.item is None:
+            where = f"{self.source}:{self.line}: "
+        else:
+            named = f"id {self.ringostat_id}, " if self.ringostat_id else ""
+            where = f"{self.source}: item {self.item} ({named}line {self.line}): "
         return where + (f"{self.field}: {self.reason}" if self.field else self.reason)
 
 
@@ -258,7 +263,7 @@ def _call_type(raw: str) -> str:
 
 def normalise_disposition(raw: str) -> str:
     """Ringostat's docs show codes encoded differently (``NO+ANSWER``, ``NO_ANSWER``):
-    upper case, ``+``/``_`` as spaces (as the fetch_ringostat.py script does, ringostat.md §1)."""
+    upper case, ``+``/``_`` as spaces (as the fetch_ringostat.py script does)."""
     if raw in _KNOWN_DISPOSITIONS:
         return raw
     localised = DISPOSITION_VALUES.get(normalise_label(raw))
@@ -294,9 +299,9 @@ _DOTTED_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4}),?\s+(\d{1,2}):(\d{2})
 def parse_calldate(raw: str, timezone: ZoneInfo) -> datetime:
     """Read ``calldate`` (no offset) in ``timezone`` and return it in UTC.
 
-    Ringostat does not document the zone of ``calldate`` (ringostat.md §1, §7), hence the
+    Ringostat does not document the zone of ``calldate``, hence the
     ``ringostat.timezone`` setting. In the hour a DST change repeats, the first occurrence is
-    taken (fold=0, DECISIONS.md); a time skipped by DST is read with the offset before it.
+    taken (fold=0); a time skipped by DST is read with the offset before it.
     """
     text = raw.strip()
     match = _ISO_DATE.match(text)
@@ -364,7 +369,7 @@ def _employee(
     default_region: str,
 ) -> Employee | None:
     """The handling employee. ``caller``/``dst`` never name them on inbound calls
-    (ringostat.md §1, "Numbers"): the name is ``employee_fio`` (else ``employee_mark``), the
+    (Ringostat's numbers): the name is ``employee_fio`` (else ``employee_mark``), the
     SIP or number who picked up is ``connected_with`` (inferred meaning). On outbound calls
     ``connected_with`` is the client side, so the SIP comes from ``caller``."""
     name = values.get("employee_fio") or values.get("employee_mark") or sip_name or None

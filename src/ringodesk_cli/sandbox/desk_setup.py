@@ -135,7 +135,7 @@ class SetupEndpoints:
         with self.store.lock:
             fields = self.store.fields[module]
             if any(f["displayLabel"].lower() == label.lower() for f in fields):
-                # Duplicate shape: errorType "duplicate" of Common.json errorDetailArr (§3 [I]).
+                # Duplicate shape: errorType "duplicate" of Common.json errorDetailArr (inferred).
                 raise invalid_data(
                     [field_error("/displayLabel", "duplicate", "A field with this label exists")]
                 )

@@ -1,9 +1,9 @@
 """The Zoho Accounts stand-in: consent page, token endpoint, device flow, revoke.
 
-Behaviours follow zoho-desk-api.md §1: token-endpoint failures are HTTP 200 with an ``error``
-key (§1.5); codes are single use and expire (§1.2, §1.3); token requests are throttled with
-HTTP 200 "Access Denied" (§1.4); a client keeps at most 20 refresh tokens and a refresh token
-at most 10 access tokens, the oldest being dropped (§1.4)."""
+Behaviours follow Zoho Accounts' OAuth documentation: token-endpoint failures are HTTP 200
+with an ``error`` key; codes are single use and expire; token requests are throttled with
+HTTP 200 "Access Denied"; a client keeps at most 20 refresh tokens and a refresh token
+at most 10 access tokens, the oldest being dropped."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ class Accounts:
         return {
             "access_token": access,
             "scope": ",".join(scopes),
-            # Not a Desk host (§1.2 "Don't use api_domain for Desk"): a client that builds Desk
+            # Not a Desk host (Zoho: "Don't use api_domain for Desk"): a client that builds Desk
             # URLs from it gets 404 URL_NOT_FOUND here.
             "api_domain": f"{self.base_url}/zohoapis",
             "token_type": "Bearer",
@@ -156,7 +156,7 @@ class Accounts:
         with self.lock:
             entry = self.refresh_tokens.get(refresh)
         if entry is None:
-            # A revoked or deleted refresh token answers invalid_code (§1.5).
+            # A revoked or deleted refresh token answers invalid_code.
             return json_reply({"error": "invalid_code"})
         if self._throttled("refresh:" + refresh):
             return json_reply(_THROTTLED)
@@ -284,7 +284,7 @@ class Accounts:
         scheme, _, token = authorization.partition(" ")
         with self.lock:
             entry = self.access_tokens.get(token.strip())
-        # Desk documents the ``Zoho-oauthtoken`` scheme (§1.6); anything else is refused.
+        # Desk documents the ``Zoho-oauthtoken`` scheme; anything else is refused.
         if scheme != "Zoho-oauthtoken" or entry is None or entry["expires"] <= self.now():
             raise ApiError(401, "INVALID_OAUTH", "The OAuth Token you provided is invalid.")
         return Grant(tuple(entry["scopes"]), entry["refresh"])
@@ -300,7 +300,7 @@ class Accounts:
 
 
 def scope_covers(granted: tuple[str, ...], required: str) -> bool:
-    """``Service.scope.OPERATION`` (§1.7): ``.ALL`` covers every operation, and
+    """``Service.scope.OPERATION``: ``.ALL`` covers every operation, and
     ``Desk.activities.ALL`` is taken to cover ``Desk.activities.calls.*`` ([I], unverified)."""
     req = required.lower()
     for scope in granted:

@@ -1,7 +1,7 @@
 """The Desk route table: path template, handler and the scopes that admit a request.
 
-Scopes come from each operation's ``security`` in the OpenAPI files and zoho-desk-api.md
-§1.7; any one of ``scopes`` suffices. Searches also need ``Desk.search.READ`` (§5 "Search")."""
+Scopes come from each operation's ``security`` in Zoho's OpenAPI files; any one of
+``scopes`` suffices. Searches also need ``Desk.search.READ``."""
 
 from __future__ import annotations
 

@@ -18,14 +18,14 @@ FIELD_MODULES = ("tickets", "contacts", "calls", "tasks")
 
 
 def iso(ts: float) -> str:
-    """Zoho's response time format: ISO 8601 UTC with milliseconds and Z (§8)."""
+    """Zoho's response time format: ISO 8601 UTC with milliseconds and Z."""
     dt = datetime.fromtimestamp(ts, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 def snake_label(label: str) -> str:
     """``cf_`` + the label lower-cased, non-alphanumerics as ``_`` ("Customer Reference Code"
-    → ``cf_customer_reference_code``, Field.json example; the rule itself is [I], §3). Non-ASCII
+    → ``cf_customer_reference_code``, Field.json example; the rule itself is inferred). Non-ASCII
     letters are dropped: how Zoho names a Cyrillic label is unknown."""
     ascii_only = label.encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", "_", ascii_only).strip("_")

@@ -135,7 +135,7 @@ def enum_param(params: dict[str, list[str]], name: str, allowed: tuple[str, ...]
 
 
 def paging(params: dict[str, list[str]], max_limit: int) -> tuple[int, int]:
-    """(offset, limit). ``from`` is 1-based here: sources conflict (zoho-desk-api.md §8 [X]);
+    """(offset, limit). ``from`` is 1-based here: Zoho's sources conflict (docs/zoho-readings.md);
     we pick 1 and treat 0 like 1, which the OAS allows (agents: "minimum 0"). A client that
     pages from 0 by ``limit`` therefore sees one record twice, as it may at Zoho: it must
     de-duplicate by id."""

@@ -1,30 +1,32 @@
-"""Finding in Zoho Desk the contact of a number. (A create whose answer was lost is
-reconciled in :mod:`ringodesk_cli.sync.reconcile`.)"""
+"""Finding in Zoho Desk the contact of a number, through the local contact index
+(:mod:`.contact_index`). A create whose answer was lost is reconciled in
+:mod:`ringodesk_cli.sync.reconcile`."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
-from ringodesk_cli.errors import ZohoError
 from ringodesk_cli.ringostat.phones import same_number
 
 if TYPE_CHECKING:
+    from ringodesk_cli.sync.contact_index import ContactIndex
     from ringodesk_cli.zoho.desk import DeskClient
 
 
 class ContactFinder:
     """Read-only look-ups in Zoho Desk, shared by the runner's threads."""
 
-    def __init__(self, desk: DeskClient, default_region: str) -> None:
+    def __init__(
+        self, desk: DeskClient, default_region: str, index: ContactIndex | None = None
+    ) -> None:
         self.desk = desk
         self.default_region = default_region
+        self.index = index
         self.ambiguous = 0  # numbers that matched several contacts (a switchboard)
         self._lock = threading.Lock()
-        self._all_refused = False
 
     def _has_number(self, contact: dict[str, Any], number: str) -> bool:
         """Zoho matches numbers as free text: a hit counts only when its phone or mobile is
@@ -35,14 +37,34 @@ class ContactFinder:
         )
 
     def contact_by_number(self, number: str) -> str | None:
-        """One ``_all`` search for the number's digits, which covers phone and mobile at the
-        cost of one API credit; if Zoho refuses ``_all`` (not every portal accepts it), phone
-        then mobile. Every hit is checked against the normalised number. Several matches: the
-        most recently modified wins."""
-        digits = _search_digits(number)
+        """The contact whose phone or mobile is ``number`` once normalised. From the local
+        contact index when it is built (no request); else (above ``contacts.index_max``, or
+        Zoho refused the listing) by searching ``phone`` then ``mobile`` with a wildcard
+        form, every hit verified. Several matches: the most recently modified wins, and the
+        number counts as ambiguous."""
+        if self.index is not None and self.index.ready:
+            found = self.index.candidates(number)
+            if not found:
+                return None
+            if len(found) > 1:
+                with self._lock:
+                    self.ambiguous += 1
+            return found[0].contact_id  # newest modified first
+        return self._search(number)
+
+    def _search(self, number: str) -> str | None:
+        # Zoho's search may match a bare value against the whole field text only
+        # (docs/zoho-readings.md), so the number's national digits are wrapped in wildcards;
+        # a number typed with punctuation inside them is found only through the index.
+        form = f"*{_search_digits(number)}*"
         matches: dict[str, dict[str, Any]] = {}
-        for found in self._contact_searches(digits):
-            for contact in found:
+        for field in ("phone", "mobile"):
+            hits = (
+                self.desk.search_contacts(phone=form)
+                if field == "phone"
+                else self.desk.search_contacts(mobile=form)
+            )
+            for contact in hits:
                 if self._has_number(contact, number):
                     matches[str(contact["id"])] = contact
             if matches:
@@ -53,27 +75,9 @@ class ContactFinder:
             with self._lock:
                 self.ambiguous += 1
         best = max(matches.values(), key=lambda c: str(c.get("modifiedTime") or ""))
+        if self.index is not None and not self.index.ledger.readonly:
+            self.index.add(best, commit=False)
         return str(best["id"])
-
-    def _contact_searches(self, digits: str) -> Iterator[list[dict[str, Any]]]:
-        if not self._all_refused:
-            try:
-                yield self.desk.search_contacts(all_=digits)
-                return
-            except ZohoError as exc:
-                if not _refused_parameter(exc):
-                    raise
-                self._all_refused = True  # this portal has no `_all`: use the documented pair
-        yield self.desk.search_contacts(phone=digits)
-        yield self.desk.search_contacts(mobile=digits)
-
-
-def _refused_parameter(exc: ZohoError) -> bool:
-    return exc.status in (400, 422) and exc.error_code in (
-        "INVALID_DATA",
-        "UNPROCESSABLE_ENTITY",
-        "BAD_REQUEST",
-    )
 
 
 def _search_digits(number: str) -> str:

@@ -13,11 +13,12 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ringodesk_cli.sync.contact_index import SCHEMA as CONTACT_INDEX_SCHEMA
 from ringodesk_cli.sync.ledger_records import (
     CallRow,
     CallState,
@@ -25,6 +26,7 @@ from ringodesk_cli.sync.ledger_records import (
     OpKind,
     OpRecord,
     OpState,
+    QuarantinedRow,
 )
 
 __all__ = [
@@ -37,13 +39,15 @@ __all__ = [
     "OpKind",
     "OpRecord",
     "OpState",
+    "QuarantinedRow",
 ]
 
 LEDGER_FILE = "ledger.sqlite3"
 BATCH_WRITES = 500
 
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS calls (
     ringostat_id TEXT PRIMARY KEY,
     started_at TEXT NOT NULL,
@@ -80,7 +84,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
     line INTEGER NOT NULL,
     ringostat_id TEXT,
     reason TEXT NOT NULL,
-    first_seen TEXT NOT NULL
+    first_seen TEXT NOT NULL,
+    field TEXT
 );
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
@@ -92,6 +97,8 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL
 );
 """
+    + CONTACT_INDEX_SCHEMA
+)
 
 
 def _now() -> str:
@@ -123,6 +130,7 @@ class Ledger:
             # FULL: a row marked done must survive a power cut, or the next run re-creates it.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            _add_quarantine_field(self._db)
             path.chmod(0o600)
         self._db.row_factory = sqlite3.Row
 
@@ -150,6 +158,16 @@ class Ledger:
             if commit:
                 self._db.commit()
                 self._batched = 0
+
+    def writing(self, *, commit: bool = True) -> AbstractContextManager[sqlite3.Connection]:
+        """The connection for one write of a table kept by another module (the contact
+        index), with the same commit rules as the ledger's own writes."""
+        return self._write(commit=commit)
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._db
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -343,18 +361,52 @@ class Ledger:
                 (number, contact_id, OpState.DONE, _now()),
             )
 
+    def forget_contact(self, number: str, contact_id: str) -> None:
+        """Zoho no longer knows ``contact_id`` (merged or deleted): the number is unlinked,
+        and looked up again by the next call that needs it."""
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM contacts WHERE number = ? AND contact_id = ?", (number, contact_id)
+            )
+
     # -- quarantine, files, meta ---------------------------------------------------------
     def quarantine(
-        self, key: str, source: str, line: int, ringostat_id: str | None, reason: str
+        self,
+        key: str,
+        source: str,
+        line: int,
+        ringostat_id: str | None,
+        reason: str,
+        *,
+        field: str | None = None,
     ) -> bool:
         """Record a bad row; True when it was not quarantined before (new in this run)."""
         with self._write() as db:
             cursor = db.execute(
-                """INSERT INTO quarantine (key, source, line, ringostat_id, reason, first_seen)
-                   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING""",
-                (key, source, line, ringostat_id, reason, _now()),
+                """INSERT INTO quarantine
+                       (key, source, line, ringostat_id, reason, first_seen, field)
+                   VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING""",
+                (key, source, line, ringostat_id, reason, _now(), field),
             )
             return cursor.rowcount > 0
+
+    def quarantined_rows(self) -> list[QuarantinedRow]:
+        """Every row in quarantine, oldest first."""
+        if self.empty:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rowid AS id, * FROM quarantine ORDER BY first_seen, rowid"
+            ).fetchall()
+        return [_quarantined_row(r) for r in rows]
+
+    def drop_quarantined(self, ids: list[int] | None) -> int:
+        """Forget quarantined rows by id (None: all of them); the number dropped."""
+        with self._write() as db:
+            if ids is None:
+                return db.execute("DELETE FROM quarantine").rowcount
+            marks = ", ".join("?" for _ in ids)
+            return db.execute(f"DELETE FROM quarantine WHERE rowid IN ({marks})", ids).rowcount
 
     def is_quarantined(self, key: str) -> bool:
         if self.empty:
@@ -398,6 +450,28 @@ class Ledger:
         with self._lock:
             row = self._db.execute("PRAGMA quick_check").fetchone()
         return bool(row) and str(row[0]) == "ok"
+
+
+def _add_quarantine_field(db: sqlite3.Connection) -> None:
+    """Ledgers written before quarantined rows kept their field: add the column."""
+    columns = {str(r[1]) for r in db.execute("PRAGMA table_info(quarantine)")}
+    if "field" not in columns:
+        db.execute("ALTER TABLE quarantine ADD COLUMN field TEXT")
+        db.commit()
+
+
+def _quarantined_row(row: sqlite3.Row) -> QuarantinedRow:
+    # A read-only look at a ledger from before the column (``in`` on a Row tests values).
+    field = row["field"] if "field" in row.keys() else None  # noqa: SIM118
+    return QuarantinedRow(
+        id=int(row["id"]),
+        source=row["source"],
+        line=int(row["line"]),
+        ringostat_id=row["ringostat_id"],
+        field=field,
+        reason=row["reason"],
+        first_seen=row["first_seen"],
+    )
 
 
 def _call_row(row: sqlite3.Row) -> CallRow:

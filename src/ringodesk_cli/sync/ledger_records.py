@@ -75,3 +75,28 @@ class CallRow:
     record: dict[str, Any]
     error: str | None
     attempts: int
+
+
+@dataclass(frozen=True)
+class QuarantinedRow:
+    """A row that could not become a call, kept until it is fixed or dropped. ``id`` is what
+    `ringodesk quarantine drop` takes; ``first_seen`` is an ISO time in UTC."""
+
+    id: int
+    source: str
+    line: int
+    ringostat_id: str | None
+    field: str | None
+    reason: str
+    first_seen: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "file": self.source,
+            "line": self.line,
+            "ringostat_id": self.ringostat_id,
+            "field": self.field,
+            "reason": self.reason,
+            "first_seen": self.first_seen,
+        }

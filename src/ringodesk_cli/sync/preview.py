@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
+from ringodesk_cli.sync.contact_index import ContactIndex
 from ringodesk_cli.sync.contacts import ContactFinder
 from ringodesk_cli.sync.intake import quarantine_key, triage
 from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger
@@ -44,11 +45,14 @@ class Preview:
     on_plan: Callable[[CallRecord, list[str]], None] | None = None  # per record
     replay_since: str | None = None  # set before ingest, so a replayed call counts once
     summary: Summary = field(default_factory=_dry_summary)
+    contact_index: ContactIndex | None = None  # looked up when built, never written
 
     def __post_init__(self) -> None:
         self._planned: Counter[str] = Counter()
         self._finder = (
-            ContactFinder(self.desk, self.default_region) if self.desk is not None else None
+            ContactFinder(self.desk, self.default_region, self.contact_index)
+            if self.desk is not None
+            else None
         )
         self._seen_numbers: SeenNumbers | None = None
 
@@ -104,7 +108,9 @@ class Preview:
         if not exists:
             known = self.ledger.contact(number)
             exists = known is not None and known.done_id is not None
-            if not exists and self._finder is not None:
+            if not exists and self.contact_index is not None and self.contact_index.ready:
+                exists = bool(self.contact_index.candidates(number))  # --offline too
+            elif not exists and self._finder is not None:
                 exists = self._finder.contact_by_number(number) is not None
         ops = [] if exists else ["POST /contacts"]
         ops.extend(

@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from ringodesk_cli.errors import (
     AuthError,
+    Interrupted,
     OutcomeUnknownError,
     RingodeskError,
     ZohoError,
     ZohoUnavailableError,
 )
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
+from ringodesk_cli.sync.contact_index import ContactIndex
 from ringodesk_cli.sync.contacts import ContactFinder
 from ringodesk_cli.sync.intake import quarantine_key, triage
 from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind, OpState
@@ -71,6 +73,7 @@ class Runner:
     concurrency: int = 5
     on_progress: Callable[[int], None] | None = None
     summary: Summary = field(default_factory=Summary)
+    contact_index: ContactIndex | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -78,7 +81,9 @@ class Runner:
         self._attempt: dict[str, CallRecord] = {}
         self._unknown_streak = 0
         self._finder = (
-            ContactFinder(self.desk, self.default_region) if self.desk is not None else None
+            ContactFinder(self.desk, self.default_region, self.contact_index)
+            if self.desk is not None
+            else None
         )
         self._reconciler = (
             Reconciler(self.desk, self.default_region, self.policy.department_id)
@@ -114,7 +119,8 @@ class Runner:
                 item.source,
                 item.line,
                 item.ringostat_id,
-                f"{item.field}: {item.reason}",
+                item.reason,
+                field=item.field,
             )
             self.summary.bad_row(str(item), new=new)
             return
@@ -192,6 +198,11 @@ class Runner:
         )
         return self.summary
 
+    def stop(self) -> None:
+        """No call starts after this; the ones under way stop before their next request
+        (their finished operations are in the ledger, the call stays pending)."""
+        self._stop.set()
+
     def _contact_ready(self, head: CallRecord) -> bool:
         known = self.ledger.contact(head.client_number)
         return known is not None and known.done_id is not None
@@ -234,6 +245,10 @@ class Runner:
             if streak >= UNKNOWN_STREAK_LIMIT:
                 self._halt(exc)
                 raise _Stop from None
+        except Interrupted:
+            # The Desk client was told to stop sending: this call stays pending.
+            self.stop()
+            raise _Stop from None
         except (AuthError, ZohoUnavailableError) as exc:
             self._halt(exc)
             raise _Stop from None
@@ -251,6 +266,36 @@ class Runner:
 
     # -- the operations ------------------------------------------------------------------
     def _create_all(self, plan: CallPlan) -> None:
+        try:
+            self._create_all_once(plan)
+        except ZohoError as exc:
+            stale = self._stale_contact(exc, plan.record.client_number)
+            if stale is None:
+                raise
+            # Agents merged or deleted the contact since we linked the number to it: look
+            # the number up again (or create its contact), then send. Never a failed call.
+            self._forget_contact(plan.record.client_number, stale)
+            self._create_all_once(plan)
+
+    def _stale_contact(self, exc: ZohoError, number: str) -> str | None:
+        """The contact id linked to ``number`` when ``exc`` says Zoho no longer knows it:
+        a 404 on a create (not a missing endpoint) or a 422 naming ``contactId``."""
+        if isinstance(exc, AuthError | ZohoUnavailableError):
+            return None
+        named = any("contactId" in str(e.get("fieldName") or "") for e in exc.errors)
+        gone = (exc.status == 404 and exc.error_code != "URL_NOT_FOUND") or (
+            exc.status == 422 and named
+        )
+        known = self.ledger.contact(number)
+        return known.done_id if gone and known is not None else None
+
+    def _forget_contact(self, number: str, contact_id: str) -> None:
+        with self._number_lock(number):
+            if self.contact_index is not None:
+                self.contact_index.drop(contact_id)
+            self.ledger.forget_contact(number, contact_id)
+
+    def _create_all_once(self, plan: CallPlan) -> None:
         assert self.desk is not None
         record = plan.record
         contact_id, new_caller = self._ensure_contact(plan)
@@ -362,6 +407,9 @@ class Runner:
         self.ledger.intend(rid, OpKind.CONTACT)
         created = self.desk.create_contact(dict(plan.contact))
         contact_id = str(created["id"])
+        if self.contact_index is not None:
+            # Indexed at once: later look-ups (this run's, the next run's) find it locally.
+            self.contact_index.add(created, commit=False)
         self.ledger.remember_contact(number, contact_id)
         self.ledger.done(rid, OpKind.CONTACT, contact_id)
         return contact_id, True

@@ -5,10 +5,15 @@ A run holds the profile's run lock (not a dry run), reads its records (export fi
 inbox, Ringostat's API, or records handed in by the caller), stores them in the ledger,
 delivers them to Zoho Desk (or plans them: ``--dry-run``) and records its outcome for
 `doctor`. Progress is reported through callbacks: the library draws nothing.
+
+A caller that wants to stop a run (``sync`` on Ctrl-C or SIGTERM) sets the ``stop`` event it
+passed: reading ends, no new request starts, the requests in flight finish and are recorded,
+and the result is marked ``interrupted``; what was not sent stays pending in the ledger.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
@@ -17,8 +22,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ringodesk_cli.errors import AuthError, RingodeskError, UsageError
+from ringodesk_cli.errors import (
+    AuthError,
+    Interrupted,
+    RingodeskError,
+    UsageError,
+    ZohoError,
+    ZohoUnavailableError,
+)
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
+from ringodesk_cli.sync.contact_index import ContactIndex
 from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
 from ringodesk_cli.sync.planner import Policy, policy_from_settings
 from ringodesk_cli.sync.preview import Preview
@@ -89,9 +102,11 @@ def run_sync(
     hooks: SyncHooks | None = None,
     *,
     records: Iterable[Item] | None = None,
+    stop: threading.Event | None = None,
 ) -> SyncResult:
     """One sync run. ``files``: exports named by the user (none: the profile's source);
-    ``records``: records handed in directly (a webhook), read instead of any source.
+    ``records``: records handed in directly (a webhook), read instead of any source;
+    ``stop``: set it to end the run early (see the module's docstring).
     Raises UsageError for bad options, BusyError when another run holds the lock."""
     opts = options or SyncOptions()
     hooks = hooks or SyncHooks()
@@ -111,7 +126,7 @@ def run_sync(
             stack.enter_context(RunLock(state_dir, "sync"))
         ledger = Ledger(state_dir / LEDGER_FILE, readonly=opts.dry_run)
         stack.callback(ledger.close)
-        run = _Run(session, ledger, policy, opts, hooks, timezone, replay_from, now)
+        run = _Run(session, ledger, policy, opts, hooks, timezone, replay_from, now, stop)
         return run.run(files, records)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -144,30 +159,25 @@ class _Run:
         timezone: ZoneInfo,
         replay_from: datetime | None,
         now: datetime,
+        stop: threading.Event | None = None,
     ) -> None:
         self.session, self.ledger, self.policy = session, ledger, policy
         self.opts, self.hooks = opts, hooks
         self.settings = session.settings
         self.timezone, self.now, self.replay_from = timezone, now, replay_from
         self.region = str(self.settings.get("ringostat.default_region"))
+        self.stop = stop or threading.Event()
 
     def run(self, files: Sequence[Path], records: Iterable[Item] | None) -> SyncResult:
         desk, desk_error = self._desk()
         engine = self._engine(desk)
         sources = self._sources(files, records)
-        window = self._fetch_from_api(engine) if sources.api else None
-        if records is not None:
-            engine.ingest(records)
-        with self._progress("Reading exports", None) as advance:
-            engine.ingest(_counted(self._read(sources.files), advance))
-        if not self.opts.dry_run:
-            for path, digest in sources.digests.items():
-                self.ledger.remember_file(str(path.resolve()), digest)
-        if self.replay_from is not None:
-            engine.add_replay(self.replay_from.isoformat())
+        window, complete = self._read_everything(engine, sources, records)
         summary = self._deliver(engine, desk_error)
+        summary.interrupted = self.stop.is_set()
+        summary.open_quarantine = self.ledger.quarantine_count()
         if not self.opts.dry_run:
-            if window is not None:
+            if window is not None and complete:
                 # The fetch itself succeeded and every call is in the ledger: the next plain
                 # run starts here (minus the overlap), whatever happened at Zoho.
                 from ringodesk_cli.sync.api_source import LAST_FETCH
@@ -182,16 +192,53 @@ class _Run:
             window=window,
         )
 
+    def _read_everything(
+        self, engine: Runner | Preview, sources: SourcePlan, records: Iterable[Item] | None
+    ) -> tuple[Window | None, bool]:
+        """Every source into the engine, and whether all of it was read: a run asked to
+        stop reads no further, marks no file as read and leaves the API window where it was
+        (the next run reads them again; the ledger knows what it already has)."""
+        window = None
+        try:
+            if sources.api:
+                window = self._fetch_from_api(engine)
+            if records is not None:
+                engine.ingest(self._unless_stopped(records))
+            with self._progress("Reading exports", None) as advance:
+                engine.ingest(
+                    _counted(self._unless_stopped(self._read(sources, engine.summary)), advance)
+                )
+            complete = not self.stop.is_set()
+            if complete and not self.opts.dry_run:
+                for path, digest in sources.digests.items():
+                    self.ledger.remember_file(str(path.resolve()), digest)
+            if complete and self.replay_from is not None:
+                engine.add_replay(self.replay_from.isoformat())
+        except Interrupted:  # a dry run searches Zoho while it plans
+            complete = False
+        return window, complete
+
+    def _unless_stopped(self, items: Iterable[Item]) -> Iterator[Item]:
+        for item in items:
+            if self.stop.is_set():
+                return
+            yield item
+
     def _desk(self) -> tuple[DeskClient | None, RingodeskError | None]:
         if self.opts.offline:
             return None, None
         try:
-            return self.session.desk(), None
+            desk = self.session.desk()
         except AuthError as exc:
             return None, exc
+        desk.stop_when(self.stop)
+        return desk, None
 
     def _engine(self, desk: DeskClient | None) -> Runner | Preview:
         policy = self.policy
+        self.index = ContactIndex(
+            self.ledger, self.region, index_max=int(self.settings.get("contacts.index_max"))
+        )
         if self.opts.dry_run:
             return Preview(
                 desk=desk,
@@ -200,6 +247,7 @@ class _Run:
                 default_region=self.region,
                 on_plan=self.hooks.on_plan,
                 replay_since=self.replay_from.isoformat() if self.replay_from else None,
+                contact_index=self.index,
             )
         return Runner(
             desk=desk,
@@ -207,6 +255,7 @@ class _Run:
             policy=policy,
             default_region=self.region,
             concurrency=int(self.settings.get("zoho.concurrency")),
+            contact_index=self.index,
         )
 
     def _sources(self, files: Sequence[Path], records: Iterable[Item] | None) -> SourcePlan:
@@ -224,12 +273,15 @@ class _Run:
             raise UsageError("--since/--until need source.kind = api (files carry their own dates)")
         return sources
 
-    def _read(self, files: list[Path]) -> Iterator[Item]:
+    def _read(self, sources: SourcePlan, summary: Summary) -> Iterator[Item]:
         return read_all(
-            files,
+            sources.files,
             timezone=self.timezone,
             default_region=self.region,
             columns=self.settings.table("source.columns"),
+            report=summary,
+            plan=sources,
+            set_aside=not self.opts.dry_run,
         )
 
     def _deliver(self, engine: Runner | Preview, desk_error: RingodeskError | None) -> Summary:
@@ -238,11 +290,35 @@ class _Run:
             engine.summary.stop(desk_error)
             engine.summary.pending = engine.to_attempt if isinstance(engine, Runner) else 0
             return engine.summary
+        if self.stop.is_set() and isinstance(engine, Runner):
+            # Asked to stop before the first request: everything read stays pending.
+            engine.summary.pending = engine.to_attempt
+            return engine.summary
         if isinstance(engine, Preview):
             return engine.finish()
+        if engine.to_attempt and engine.desk is not None:
+            try:
+                self._refresh_index(engine.desk)
+            except Interrupted:
+                # Asked to stop while the index was refreshed: everything read stays pending.
+                engine.summary.pending = engine.to_attempt
+                return engine.summary
+            except ZohoError as exc:
+                if isinstance(exc, AuthError | ZohoUnavailableError):
+                    engine.summary.stop(exc)
+                    engine.summary.pending = engine.to_attempt
+                    return engine.summary
+                # Any other refusal: the index stays as it was (look-ups fall back to
+                # search while it is not built).
         with self._progress("Delivering to Zoho Desk", engine.to_attempt) as advance:
             engine.on_progress = advance
             return engine.deliver()
+
+    def _refresh_index(self, desk: DeskClient) -> None:
+        """The contact index is brought up to date (built, or a build resumed, on the first
+        run) before any caller is looked up in it."""
+        with self._progress("Indexing Zoho Desk contacts", None) as advance:
+            self.index.sync(desk, progress=advance)
 
     def _progress(self, label: str, total: int | None) -> AbstractContextManager[Advance]:
         if self.hooks.progress is None:
@@ -261,19 +337,18 @@ class _Run:
             since=parse_moment(opts.since, tz, "--since") if opts.since else None,
             until=parse_moment(opts.until, tz, "--until") if opts.until else None,
         )
-        engine.ingest(
-            fetch_records(
-                api_url=self.settings.get("ringostat.api_url"),
-                key=self.session.credentials.get("ringostat_key"),
-                window=window,
-                timezone=tz,
-                default_region=self.region,
-                mappings={
-                    **self.settings.table("mapping.ticket"),
-                    **self.settings.table("mapping.contact"),
-                },
-            )
+        items = fetch_records(
+            api_url=self.settings.get("ringostat.api_url"),
+            key=self.session.credentials.get("ringostat_key"),
+            window=window,
+            timezone=tz,
+            default_region=self.region,
+            mappings={
+                **self.settings.table("mapping.ticket"),
+                **self.settings.table("mapping.contact"),
+            },
         )
+        engine.ingest(self._unless_stopped(items))
         return window
 
 

@@ -38,9 +38,14 @@ class Summary:
     stop_hint: str | None = None
     failures: list[str] = field(default_factory=list)
     bad_rows: list[str] = field(default_factory=list)
+    failed_files: list[str] = field(default_factory=list)  # files that could not be read
+    empty_files: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # e.g. a duplicate id settled
+    open_quarantine: int | None = None  # rows in quarantine after the run (all runs')
     requests: dict[str, int] = field(default_factory=dict)
     planned: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    interrupted: bool = False  # asked to stop: what was not sent stays pending
 
     @property
     def exit_code(self) -> int:
@@ -48,7 +53,7 @@ class Summary:
             return self.stop_code
         if self.unknown_outcomes:
             return ExitCode.UNAVAILABLE
-        if self.failed or self.quarantined:
+        if self.failed or self.quarantined or self.failed_files:
             return ExitCode.PARTIAL
         return ExitCode.OK
 
@@ -66,6 +71,15 @@ class Summary:
             self.bad_rows.append(text)
         else:
             self.quarantined_before += 1
+
+    def file_failed(self, text: str) -> None:
+        self.failed_files.append(text)
+
+    def file_empty(self, text: str) -> None:
+        self.empty_files.append(text)
+
+    def notice(self, text: str) -> None:
+        self.notices.append(text)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,9 +100,14 @@ class Summary:
             "hint": self.stop_hint or (UNKNOWN_OUTCOME_HINT if self.unknown_outcomes else None),
             "failures": self.failures,
             "bad_rows": self.bad_rows,
+            "failed_files": self.failed_files,
+            "empty_files": self.empty_files,
+            "notices": self.notices,
+            "open_quarantine": self.open_quarantine,
             "requests": self.requests,
             "planned": self.planned,
             "dry_run": self.dry_run,
+            "interrupted": self.interrupted,
             "exit_code": int(self.exit_code),
         }
 

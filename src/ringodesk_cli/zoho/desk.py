@@ -21,6 +21,7 @@ readings that Zoho does not settle are listed in ``docs/zoho-readings.md``.
 
 from __future__ import annotations
 
+import json as _json
 import logging
 import random
 import threading
@@ -28,11 +29,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
-from ringodesk_cli.errors import OutcomeUnknownError, ZohoError, ZohoUnavailableError
+from ringodesk_cli.errors import (
+    Interrupted,
+    OutcomeUnknownError,
+    ZohoError,
+    ZohoUnavailableError,
+)
 from ringodesk_cli.http_retry import (
     RetryableFailure,
     RetryPolicy,
@@ -108,14 +115,26 @@ class DeskClient:
         # cf values Zoho refused and that were sent again without (field -> count).
         self.dropped_cf: Counter[str] = Counter()
         self._environment: dict[str, Any] | None = None
+        self._base_headers: dict[str, str] = {}
         # Zoho limits concurrent calls per portal: at most this many requests are on the
         # wire at once, however many threads prepare work (the sync runs more threads than
         # slots so a slot never idles while a thread commits to the ledger).
         self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self._stopping: threading.Event | None = None
 
     def limit_in_flight(self, slots: int) -> None:
         """At most ``slots`` requests on the wire at once (set before threads start)."""
         self._slots = threading.BoundedSemaphore(max(1, slots))
+
+    def stop_when(self, event: threading.Event) -> None:
+        """Once ``event`` is set no new request starts: each raises ``Interrupted`` instead
+        (checked when a slot is free, right before sending, and before a retry's wait);
+        the requests already on the wire finish and return their answers."""
+        self._stopping = event
+
+    def _check_stop(self, *_: Any) -> None:
+        if self._stopping is not None and self._stopping.is_set():
+            raise Interrupted("stopped before sending")
 
     # ------------------------------------------------------------------ core
     def request(
@@ -159,7 +178,13 @@ class DeskClient:
             threshold_hits += 1
             return threshold_hits > THRESHOLD_EXCEEDED_RETRIES
 
-        return self.retry.run(attempt, label=f"{method} {path}", logger=log, give_up=give_up)
+        return self.retry.run(
+            attempt,
+            label=f"{method} {path}",
+            logger=log,
+            give_up=give_up,
+            on_retry=self._check_stop,
+        )
 
     def _attempt(
         self,
@@ -173,7 +198,6 @@ class DeskClient:
         headers = {"Authorization": f"Zoho-oauthtoken {token}", "Accept": "application/json"}
         if with_org and self.org_id:
             headers["orgId"] = str(self.org_id)
-        self._count(method, path)
         started = time.monotonic()
         try:
             resp = self._send(method, path, params, body, headers)
@@ -209,28 +233,65 @@ class DeskClient:
         headers: dict[str, str],
     ) -> requests.Response:
         # Prepared outside the slot: only the network round trip holds one of Zoho's
-        # concurrent-request slots, not requests' bookkeeping (proxies, netrc, encoding).
+        # concurrent-request slots, not the bookkeeping.
         options = self._environment_settings()
-        prepared = self.session.prepare_request(
-            requests.Request(
-                method, self.api_root + path, params=params, json=body, headers=headers
-            )
-        )
+        prepared = self._prepare(method, path, params, body, headers)
         if self._slots is None:
-            return self.session.send(prepared, timeout=self.timeout, **options)
+            self._check_stop()
+            self._count(method, path)
+            return self.session.send(prepared, **options)
         with self._slots:
-            return self.session.send(prepared, timeout=self.timeout, **options)
+            self._check_stop()
+            self._count(method, path)
+            return self.session.send(prepared, **options)
+
+    def _prepare(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: Any,
+        headers: dict[str, str],
+    ) -> requests.PreparedRequest:
+        """The request ``Session.prepare_request`` would build, byte for byte, without its
+        per-request merging: the session's headers are copied once, the URL is already
+        quoted, there is no auth, no cookie and no hook to apply."""
+        url = self.api_root + path
+        if params:
+            query = urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
+            if query:
+                url = url + "?" + query
+        merged = self._base_headers.copy()
+        merged.update(headers)
+        data: bytes | None = None
+        if body is not None:
+            data = _json.dumps(body, allow_nan=False).encode("utf-8")
+            merged["Content-Length"] = str(len(data))
+            merged.setdefault("Content-Type", "application/json")
+        elif method not in ("GET", "HEAD"):
+            merged["Content-Length"] = "0"
+        prepared = requests.PreparedRequest()
+        prepared.method = method
+        prepared.url = url
+        prepared.headers = CaseInsensitiveDict(merged)
+        prepared.body = data
+        prepared.hooks = {"response": []}
+        return prepared
 
     def _environment_settings(self) -> dict[str, Any]:
         # Proxies, CA bundle and netrc from the environment: read once per client, not per
-        # request (requests scans the whole environment each time).
+        # request (requests scans the whole environment each time). Redirects are followed
+        # and the answer is read whole, as ``Session.request`` does.
         settings = self._environment
         if settings is None:
             settings = dict(
                 self.session.merge_environment_settings(self.api_root, {}, None, None, None)
             )
+            settings["timeout"] = self.timeout
+            settings["allow_redirects"] = True
             self._environment = settings
             self.session.trust_env = False  # what it would read per request is read now
+            self._base_headers = {str(k): str(v) for k, v in self.session.headers.items()}
         return settings
 
     def _transport_failure(self, method: str, path: str, exc: Exception) -> Exception:

@@ -6,14 +6,17 @@ The redirect URI registered in Zoho's API console is
 redirect also names the user's data center (``location``, ``accounts-server``; ACC
 multi-dc/client-authorization.html).
 
-Bind first (:class:`RedirectListener`), then open the browser, then :meth:`wait`: the port
-is already listening when the browser arrives. :func:`wait_for_redirect` does both for
+Bind and serve first (:class:`RedirectListener` serves from its own thread as soon as it is
+built), then open the browser, then :meth:`wait`. The listener must answer while the browser
+runs: ``webbrowser`` waits for a ``$BROWSER`` program (w3m, lynx, a script) to exit, and such
+a program waits for our answer to the redirect. :func:`wait_for_redirect` does both for
 callers that need nothing in between.
 """
 
 from __future__ import annotations
 
 import hmac
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import TracebackType
@@ -39,10 +42,15 @@ class _Outcome:
     def __init__(self) -> None:
         self.authorization: Authorization | None = None
         self.error: AuthError | None = None
+        self.arrived = threading.Event()
 
     @property
     def done(self) -> bool:
-        return self.authorization is not None or self.error is not None
+        return self.arrived.is_set()
+
+    def settle(self, authorization: Authorization | None, error: AuthError | None) -> None:
+        self.authorization, self.error = authorization, error
+        self.arrived.set()
 
 
 def _handler(expected_state: str, outcome: _Outcome) -> type[BaseHTTPRequestHandler]:
@@ -57,8 +65,8 @@ def _handler(expected_state: str, outcome: _Outcome) -> type[BaseHTTPRequestHand
                 self._answer(404, "Not found", "This is ringodesk's sign-in listener.")
                 return
             params = {k: v[0] for k, v in parse_qs(url.query).items()}
-            outcome.authorization, outcome.error = _judge(params, expected_state)
-            if outcome.error is None:
+            authorization, error = _judge(params, expected_state)
+            if error is None:
                 self._answer(
                     200,
                     "Signed in to Zoho",
@@ -72,6 +80,7 @@ def _handler(expected_state: str, outcome: _Outcome) -> type[BaseHTTPRequestHand
                     "ringodesk did not accept this answer; see the terminal for details. "
                     "You can close this tab.",
                 )
+            outcome.settle(authorization, error)
 
         def _answer(self, status: int, title: str, text: str) -> None:
             body = _PAGE.format(title=title, text=text).encode("utf-8")
@@ -122,7 +131,8 @@ def _judge(
 
 
 class RedirectListener:
-    """A listener bound on construction; use as a context manager so the port is freed."""
+    """A listener bound and serving (in a daemon thread) on construction; use as a context
+    manager so the thread stops and the port is freed."""
 
     def __init__(self, port: int, expected_state: str, host: str = "127.0.0.1") -> None:
         self._outcome = _Outcome()
@@ -137,29 +147,37 @@ class RedirectListener:
             ) from None
         self.host = host
         self.port: int = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="ringodesk-redirect-listener",
+            daemon=True,
+        )
+        self._thread.start()
 
     @property
     def redirect_uri(self) -> str:
         return f"http://{self.host}:{self.port}{CALLBACK_PATH}"
 
     def wait(self, timeout: float = 300.0) -> Authorization:
+        """The authorization the redirect brought (it may have come already)."""
+        # Short waits in a loop: Ctrl-C must reach the main thread while it waits.
         deadline = time.monotonic() + timeout
-        while not self._outcome.done:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+        while not self._outcome.arrived.wait(min(0.5, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
                 raise AuthError(
                     f"no answer from the browser within {timeout:.0f} s",
                     hint="open the printed URL in a browser on this machine, or sign in "
                     "with --device or --grant-code",
                 )
-            self._server.timeout = min(remaining, 0.5)
-            self._server.handle_request()
         if self._outcome.error is not None:
             raise self._outcome.error
         assert self._outcome.authorization is not None
         return self._outcome.authorization
 
     def close(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
         self._server.server_close()
 
     def __enter__(self) -> RedirectListener:

@@ -66,6 +66,30 @@ class TokenCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
+        # The last state read and the file identity it was read from (see ``current``).
+        self._memo: tuple[tuple[int, int, int, int], CacheState] | None = None
+        self._memo_lock = threading.Lock()
+
+    def current(self) -> CacheState:
+        """The cached state, re-read only when the file changed since the last read.
+
+        Every write replaces the file (a new inode), so another process's refresh or
+        invalidation is seen at the next call; one ``stat`` instead of a read and a JSON
+        parse per Desk request."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return self.read()
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        with self._memo_lock:
+            memo = self._memo
+        if memo is not None and memo[0] == stamp:
+            return memo[1]
+        # Stamped before reading: a change between the stat and the read is re-read next time.
+        state = self.read()
+        with self._memo_lock:
+            self._memo = (stamp, state)
+        return state
 
     def read(self) -> CacheState:
         """The cached state; a missing or damaged file reads as empty (a corrupt cache must
@@ -194,7 +218,7 @@ class TokenProvider:
 
     def access_token(self) -> str:
         """The cached token unless it is within ``skew`` of expiry; else a refreshed one."""
-        state = self._cache.read()
+        state = self._cache.current()
         if self._fresh(state) and state.access_token:
             return state.access_token
         self._check_refused(state)
