@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from e2e import Desk, agent_id
-from sandbox_fixture import desk_session, sandbox  # noqa: F401
+from sandbox_fixture import both_readings, desk_session, sandbox  # noqa: F401
 
 from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.settings import Paths
+
+pytestmark = both_readings
 
 RS = (
     "rs_utm_source", "rs_utm_medium", "rs_utm_campaign", "rs_utm_term", "rs_utm_content",

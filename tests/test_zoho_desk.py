@@ -453,19 +453,6 @@ def test_list_fields_not_found_is_reported_for_fallback(
     assert client.list_organization_fields("tickets") == [{"apiName": "cf_utm"}]
 
 
-def test_list_contact_calls_falls_back_to_the_contacts_tickets(
-    client: DeskClient, requests_mock: Any
-) -> None:
-    requests_mock.get(API + "/contacts/77/calls", status_code=404, **_err("URL_NOT_FOUND"))
-    requests_mock.get(API + "/contacts/77/tickets", json={"data": [{"id": "5"}, {"id": "6"}]})
-    requests_mock.get(API + "/tickets/5/calls", json={"data": [{"id": "c1", "contactId": "77"}]})
-    requests_mock.get(
-        API + "/tickets/6/calls",
-        json={"data": [{"id": "c1", "contactId": "77"}, {"id": "c2", "contactId": "88"}]},
-    )
-    assert client.list_contact_calls("77") == [{"id": "c1", "contactId": "77"}]
-
-
 def test_record_ids_are_quoted_into_paths(client: DeskClient, requests_mock: Any) -> None:
     requests_mock.get(API + "/tickets/12%2F34", json={"id": "x"})
     assert client.get_ticket("12/34") == {"id": "x"}

@@ -94,8 +94,11 @@ class Session:
         if require_org:
             self.settings.require("zoho.org_id")
         org_id = self.settings.get("zoho.org_id")
+        from ringodesk_cli.zoho.answers import ANSWERS_FILE_NAME, KnownAnswers
+
         _, desk_url = self.urls()
-        return DeskClient(desk_url, self.token_provider(), org_id)
+        answers = KnownAnswers(self.state_dir / ANSWERS_FILE_NAME)
+        return DeskClient(desk_url, self.token_provider(), org_id, answers=answers)
 
     def require(self, name: str) -> str:
         """The value of a setting that must be set (``Settings.require``)."""

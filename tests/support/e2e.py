@@ -195,6 +195,12 @@ class Desk:
         return sum(v for k, v in self.sb.request_counts().items() if k.startswith("PATCH"))
 
 
+def keeps_call_descriptions(sb: Sandbox) -> bool:
+    """Whether the sandbox keeps ``description`` on calls and tasks (the reading
+    ``call_task_description``); under the strict reading ringodesk sends them without."""
+    return sb.readings["call_task_description"] == "accepted"
+
+
 def by_marker(records: list[dict[str, Any]], ringostat_id: str) -> list[dict[str, Any]]:
     tag = f"[rs:{ringostat_id}]"
     return [r for r in records if tag in str(r.get("subject") or "")]
@@ -332,10 +338,18 @@ class Harness:
         from ringodesk_cli.sync.contact_index import ContactIndex
         from ringodesk_cli.sync.preview import Preview
         from ringodesk_cli.sync.runner import Runner
+        from ringodesk_cli.zoho.answers import ANSWERS_FILE_NAME, KnownAnswers
         from ringodesk_cli.zoho.desk import DeskClient
 
+        # What Zoho answered once (paging base, refused keys) is kept in the state, as the
+        # session does for a profile.
         desk = DeskClient(
-            self.sb.url, self.tokens, self.sb.org_id, sleep=lambda _s: None, max_attempts=4
+            self.sb.url,
+            self.tokens,
+            self.sb.org_id,
+            sleep=lambda _s: None,
+            max_attempts=4,
+            answers=KnownAnswers(self.tmp / ANSWERS_FILE_NAME),
         )
         index = ContactIndex(ledger, "UA", index_max=self.index_max)
         if dry_run:

@@ -13,11 +13,19 @@ import requests
 
 from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
 
+READINGS = ("strict", "lenient")
+# A module whose tests pass under every reading runs each of them once per preset:
+# ``pytestmark = both_readings``.
+both_readings = pytest.mark.parametrize("sandbox", READINGS, indirect=True)
+
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    # lenient until the contact index lands
-    cfg = SandboxConfig(port=0, token_requests_per_10min=10_000, readings="lenient")
+def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """The sandbox under the preset the test is parametrised with (``both_readings``), else
+    lenient: contact look-ups by number before the local contact index need the lenient
+    search."""
+    readings = getattr(request, "param", "lenient")
+    cfg = SandboxConfig(port=0, token_requests_per_10min=10_000, readings=readings)
     sb = start_sandbox(cfg)
     try:
         yield sb

@@ -130,6 +130,11 @@ def render_summary(app: AppContext, data: dict[str, Any]) -> None:
             else f", open quarantine {data['open_quarantine']}"
         )
     )
+    if data.get("cf_values_dropped"):
+        out.warn(
+            f"cf values dropped: {data['cf_values_dropped']} (refused by Zoho; each record was"
+            " sent without it and the value kept in its description)"
+        )
     if data["planned"]:
         out.result("would send: " + ", ".join(f"{k} × {v}" for k, v in data["planned"].items()))
     if data["requests"]:

@@ -40,6 +40,7 @@ from ringodesk_cli.sync.planner import (
     plan_call,
     substitute,
 )
+from ringodesk_cli.sync.reconcile import Reconciler, stale_fields
 from ringodesk_cli.sync.record_json import from_json, to_json
 from ringodesk_cli.sync.summary import Summary
 
@@ -84,12 +85,22 @@ class Runner:
             if self.desk is not None
             else None
         )
+        self._reconciler = (
+            Reconciler(self.desk, self.default_region, self.policy.department_id)
+            if self.desk is not None
+            else None
+        )
         self._number_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     @property
     def finder(self) -> ContactFinder:
         assert self._finder is not None, "look-ups need a Desk client"
         return self._finder
+
+    @property
+    def reconciler(self) -> Reconciler:
+        assert self._reconciler is not None, "look-ups need a Desk client"
+        return self._reconciler
 
     # -- ingest --------------------------------------------------------------------------
     def ingest(self, items: Iterable[CallRecord | BadRow]) -> None:
@@ -178,6 +189,7 @@ class Runner:
                 future.result()
         self.summary.requests = dict(sorted(self.desk.stats.items()))
         self.summary.ambiguous_contacts = self.finder.ambiguous
+        self.summary.cf_values_dropped = sum(self.desk.dropped_cf.values())
         self.summary.pending = sum(
             1
             for rid in self._attempt
@@ -299,7 +311,7 @@ class Runner:
             # No longer a new caller (another call made the contact meanwhile): adopt a
             # ticket a lost POST may have created, but never create one now.
             tag = marker(record.ringostat_id)
-            found = self.finder.lost_create(OpKind.TICKET, tag, contact_id, None)
+            found = self.reconciler.lost_create(OpKind.TICKET, tag, contact_id, None)
             if found is not None:
                 ids[TICKET] = str(found["id"])
                 self.ledger.done(record.ringostat_id, OpKind.TICKET, str(found["id"]))
@@ -330,13 +342,14 @@ class Runner:
         if known is not None and known.done_id:
             return known.done_id
         if known is not None and known.intended:
-            found = self.finder.lost_create(op, marker(rid), contact_id, body.get("ticketId"))
+            found = self.reconciler.lost_create(op, marker(rid), contact_id, body.get("ticketId"))
             if found is not None:
                 found_id = str(found["id"])
                 if op is OpKind.CALL:
                     # The lost POST may have carried older content (the call was seen again
-                    # since, e.g. with its recording): bring the activity up to date.
-                    stale = {k: body[k] for k in _CALL_UPDATE_KEYS if found.get(k) != body.get(k)}
+                    # since, e.g. with its recording): bring the activity up to date, comparing
+                    # only what the list returned.
+                    stale = stale_fields(found, body, _CALL_UPDATE_KEYS)
                     if stale:
                         self.desk.update_call(found_id, stale)
                 self.ledger.done(rid, op, found_id)
@@ -383,7 +396,7 @@ class Runner:
         if found is None and known is not None:
             # An intent without a result: a run crashed after (maybe) POSTing this contact.
             # Zoho's search lags behind its writes, so look among the newest contacts too.
-            found = self.finder.recent_contact(number)
+            found = self.reconciler.recent_contact(number)
         if found is not None:
             self.ledger.remember_contact(number, found)
             if mine is not None:

@@ -32,6 +32,7 @@ class Summary:
     pending: int = 0
     ambiguous_contacts: int = 0
     unknown_outcomes: int = 0  # creates sent without an answer; pending, reconciled next run
+    cf_values_dropped: int = 0  # cf values Zoho refused; sent without, kept in the description
     stopped: str | None = None
     stop_code: int | None = None
     stop_hint: str | None = None
@@ -94,6 +95,7 @@ class Summary:
             "pending": self.pending,
             "ambiguous_contacts": self.ambiguous_contacts,
             "unknown_outcomes": self.unknown_outcomes,
+            "cf_values_dropped": self.cf_values_dropped,
             "stopped": self.stopped,
             "hint": self.stop_hint or (UNKNOWN_OUTCOME_HINT if self.unknown_outcomes else None),
             "failures": self.failures,

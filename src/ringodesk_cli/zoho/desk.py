@@ -12,6 +12,11 @@ readings that Zoho does not settle are listed in ``docs/zoho-readings.md``.
   none), everything capped; a POST only when Zoho certainly did not act on it. Other 4xx fail
   at once.
 * A 401 ``INVALID_OAUTH``/``UNAUTHORIZED`` invalidates the access token and retries once.
+* Creates and updates tolerate the readings Zoho leaves open: a record refused for a ``cf``
+  value (422 naming ``/cf/<field>``) is sent again without that value, which is kept in the
+  description (an optional field never fails a call; counted in ``dropped_cf``); a call or
+  task refused for its ``description`` is sent again without it, and the client remembers
+  that (``KnownAnswers``, in the profile's state) so no later request sends it.
 """
 
 from __future__ import annotations
@@ -31,7 +36,6 @@ from requests.structures import CaseInsensitiveDict
 
 from ringodesk_cli.errors import (
     Interrupted,
-    NotFoundError,
     OutcomeUnknownError,
     ZohoError,
     ZohoUnavailableError,
@@ -45,6 +49,7 @@ from ringodesk_cli.http_retry import (
 )
 from ringodesk_cli.redact import redact, register_secret
 from ringodesk_cli.zoho import desk_errors
+from ringodesk_cli.zoho.answers import KnownAnswers
 from ringodesk_cli.zoho.desk_errors import error_from_answer
 from ringodesk_cli.zoho.paging import Pager, endpoint_key, rows_of
 
@@ -89,6 +94,7 @@ class DeskClient:
         timeout: float = 30.0,
         clock: Callable[[], float] = time.time,
         max_in_flight: int | None = None,
+        answers: KnownAnswers | None = None,
     ) -> None:
         root = desk_url.rstrip("/")
         if root.endswith(API_PREFIX):
@@ -103,7 +109,11 @@ class DeskClient:
         self.timeout = timeout
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
-        self._pager = Pager()
+        # What this portal answered once (paging base, refused keys), kept across runs.
+        self.answers = answers if answers is not None else KnownAnswers()
+        self._pager = Pager(self.answers.first_indexes(), self.answers.learn_first_index)
+        # cf values Zoho refused and that were sent again without (field -> count).
+        self.dropped_cf: Counter[str] = Counter()
         self._environment: dict[str, Any] | None = None
         self._base_headers: dict[str, str] = {}
         # Zoho limits concurrent calls per portal: at most this many requests are on the
@@ -376,11 +386,36 @@ class DeskClient:
         return found[:limit]
 
     def create_contact(self, body: dict[str, Any]) -> dict[str, Any]:
-        return _one(self.request("POST", "/contacts", json=body), "/contacts")
+        return self._write("POST", "/contacts", "contacts", body)
+
+    def newest_contacts(self, limit: int = 99) -> list[dict[str, Any]]:
+        """One page of the most recently created contacts. Contact.json lists ``sortBy``
+        names without the ``-`` (descending) form Task.json documents: if Zoho refuses it
+        (remembered), the last page of the ascending order is read instead, located with
+        ``GET /contacts/count``; a count Zoho will not give means an empty answer."""
+        if not self.answers.contact_sort_desc_refused():
+            try:
+                return self.first_page("/contacts", {"sortBy": "-createdTime"}, limit=limit)
+            except ZohoError as exc:
+                if not _names_parameter(exc, "sortBy"):
+                    raise
+                self.answers.refuse_contact_sort_desc()
+        try:
+            count = int(_one(self.request("GET", "/contacts/count"), "/contacts/count")["count"])
+        except (ZohoError, KeyError, TypeError, ValueError):
+            return []
+        if count <= 0:
+            return []
+        # Counted from 1 this page ends with the newest contact; counted from 0 it ends one
+        # record past it (a short page): either way the newest is in it.
+        start = max(1, count - limit + 1)
+        params = {"sortBy": "createdTime", "from": start, "limit": limit}
+        page = rows_of(self.request("GET", "/contacts", params=params))
+        return page[::-1]
 
     # ------------------------------------------------------------- tickets
     def create_ticket(self, body: dict[str, Any]) -> dict[str, Any]:
-        return _one(self.request("POST", "/tickets", json=body), "/tickets")
+        return self._write("POST", "/tickets", "tickets", body)
 
     def get_ticket(self, ticket_id: str) -> dict[str, Any]:
         path = _path("/tickets/{}", ticket_id)
@@ -389,17 +424,17 @@ class DeskClient:
     def search_tickets(self, *, subject: str) -> list[dict[str, Any]]:
         return self.first_page("/tickets/search", {"subject": subject})
 
-    def list_contact_tickets(self, contact_id: str) -> list[dict[str, Any]]:
-        path = _path("/contacts/{}/tickets", contact_id)  # OAS Ticket.json
-        return list(self.paginate(path, limit=_LIST_LIMIT))
+    def list_contact_tickets(self, contact_id: str, department_id: str) -> list[dict[str, Any]]:
+        # OAS Ticket.json; the older version marks departmentId required, so it is sent.
+        path = _path("/contacts/{}/tickets", contact_id)
+        return list(self.paginate(path, {"departmentId": department_id}, limit=_LIST_LIMIT))
 
     # --------------------------------------------------------------- calls
     def create_call(self, body: dict[str, Any]) -> dict[str, Any]:
-        return _one(self.request("POST", "/calls", json=body), "/calls")
+        return self._write("POST", "/calls", "calls", body)
 
     def update_call(self, call_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        path = _path("/calls/{}", call_id)
-        return _one(self.request("PATCH", path, json=body), path)
+        return self._write("PATCH", _path("/calls/{}", call_id), "calls", body)
 
     def search_calls(self, *, subject: str) -> list[dict[str, Any]]:
         return self.first_page("/calls/search", {"subject": subject})
@@ -408,32 +443,105 @@ class DeskClient:
         path = _path("/tickets/{}/calls", ticket_id)  # OAS Call.json
         return list(self.paginate(path, limit=_CALLS_LIMIT))
 
-    def list_contact_calls(self, contact_id: str) -> list[dict[str, Any]]:
-        """A contact's call activities.
-
-        ``GET /contacts/{id}/calls`` is not in Zoho's OAS files (docs/zoho-readings.md). It is
-        tried first; on 404 ``URL_NOT_FOUND`` we fall back to the calls of each of the
-        contact's tickets (documented endpoints), which misses calls linked to no ticket.
-        """
-        path = _path("/contacts/{}/calls", contact_id)
+    def newest(self, module: str, department_id: str) -> list[dict[str, Any]]:
+        """One page of the department's most recently created calls or tasks
+        (``GET /calls`` or ``/tasks`` with ``sortBy=-createdTime``, ``departmentId`` sent as
+        the older OAS requires). Call.json lists ``sortBy`` without the ``-`` form Task.json
+        documents: a refusal of it is an empty answer (the caller searches next)."""
+        params = {"departmentId": department_id, "sortBy": "-createdTime"}
         try:
-            return list(self.paginate(path, limit=_CALLS_LIMIT))
-        except NotFoundError as exc:
-            if exc.error_code not in (desk_errors.URL_NOT_FOUND, None):
-                raise
-        calls: dict[str, dict[str, Any]] = {}
-        for ticket in self.list_contact_tickets(contact_id):
-            for call in self.list_ticket_calls(str(ticket.get("id"))):
-                if str(call.get("contactId") or contact_id) == str(contact_id):
-                    calls.setdefault(str(call.get("id")), call)
-        return list(calls.values())
+            return self.first_page(f"/{module}", params, limit=_CALLS_LIMIT)
+        except ZohoError as exc:
+            if _names_parameter(exc, "sortBy"):
+                return []
+            raise
 
     # --------------------------------------------------------------- tasks
     def create_task(self, body: dict[str, Any]) -> dict[str, Any]:
-        return _one(self.request("POST", "/tasks", json=body), "/tasks")
+        return self._write("POST", "/tasks", "tasks", body)
 
     def search_tasks(self, *, subject: str) -> list[dict[str, Any]]:
         return self.first_page("/tasks/search", {"subject": subject})
+
+    # ------------------------------------------------------ tolerant writes
+    def _write(self, method: str, path: str, module: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A create or update that an open reading of Zoho does not fail: a refused
+        ``description`` (calls, tasks) or ``cf`` value is dropped and the body sent again.
+        Each key is dropped at most once, so this ends."""
+        body = dict(body)
+        if module in _DESCRIPTION_OPTIONAL and self.answers.description_refused(module):
+            body.pop("description", None)
+        while True:
+            if method == "PATCH" and not body:
+                return {}  # nothing left that this portal accepts: no request
+            try:
+                return _one(self.request(method, path, json=body), path)
+            except ZohoError as exc:
+                fixed = self._without_refused(module, body, exc)
+                if fixed is None:
+                    raise
+                body = fixed
+
+    def _without_refused(
+        self, module: str, body: dict[str, Any], exc: ZohoError
+    ) -> dict[str, Any] | None:
+        """``body`` without the keys ``exc`` refuses, or None when it refuses anything else
+        (the error stands)."""
+        if exc.status not in (400, 422) or not exc.errors:
+            return None
+        cf = dict(body.get("cf") or {})
+        drop_description = False
+        refused_cf: list[str] = []
+        for error in exc.errors:
+            parts = str(error.get("fieldName") or "").strip("/").split("/")
+            if (
+                parts == ["description"]
+                and module in _DESCRIPTION_OPTIONAL
+                and "description" in body
+            ):
+                drop_description = True
+            elif len(parts) == 2 and parts[0] == "cf" and parts[1] in cf:
+                refused_cf.append(parts[1])
+            elif len(parts) == 1 and parts[0] in cf and parts[0] not in body:
+                refused_cf.append(parts[0])  # a field named without its /cf/ prefix
+            else:
+                return None
+        fixed = dict(body)
+        if drop_description:
+            fixed.pop("description")
+            self.answers.refuse_description(module)
+            log.info("Zoho refuses description on %s: sent without it from now on", module)
+        if refused_cf:
+            kept = {name: str(cf.pop(name)) for name in dict.fromkeys(refused_cf)}
+            if cf:
+                fixed["cf"] = cf
+            else:
+                fixed.pop("cf", None)
+            if "description" in fixed:
+                fixed["description"] = _with_values(str(fixed["description"] or ""), kept)
+            with self._stats_lock:
+                self.dropped_cf.update(kept.keys())
+            log.info("Zoho refuses the value of %s on %s: sent without it", ", ".join(kept), module)
+        return fixed
+
+
+# Calls and tasks: description is only in the newer OAS request bodies.
+_DESCRIPTION_OPTIONAL = frozenset({"calls", "tasks"})
+
+
+def _names_parameter(exc: ZohoError, name: str) -> bool:
+    """A 400/422 refusal that names the query parameter ``name``."""
+    return exc.status in (400, 422) and f"'{name}'" in str(exc)
+
+
+def _with_values(description: str, values: dict[str, str]) -> str:
+    """The description with the cf values Zoho refused, unless it already holds them."""
+    missing = {k: v for k, v in values.items() if v and v not in description}
+    if not missing:
+        return description
+    lines = ["Values Zoho did not accept in their custom fields:"]
+    lines.extend(f"{name}: {value}" for name, value in missing.items())
+    return (description + "\n\n" if description else "") + "\n".join(lines)
 
 
 class _StaleToken(Exception):

@@ -8,7 +8,9 @@ What we do, per endpoint (path with ids folded to ``{id}``, since search and lis
 may differ):
 
 * start at ``from=1``, as most sources do;
-* the first time an endpoint is walked, also ask ``from=0`` once (a *probe*). A 1-based
+* the first time an endpoint is walked, also ask ``from=0`` once (a *probe*); the answer is
+  kept (``Pager(known, on_learn)``: the client stores it in the profile's state) so later
+  runs do not ask again. A 1-based
   server refuses it (400/422, as the OpenAPI's own ``UNPROCESSABLE_ENTITY`` example shows)
   or returns the same first record; a 0-based server returns a record ``from=1`` skipped,
   which we yield, and later walks of that endpoint start at 0. Without the probe a 0-based
@@ -62,9 +64,14 @@ class Pager:
     Thread-safe: one ``Pager`` is shared by every thread using a ``DeskClient``.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        known: dict[str, int] | None = None,
+        on_learn: Callable[[str, int], None] | None = None,
+    ) -> None:
         self._lock = threading.Lock()
-        self._first_index: dict[str, int] = {}
+        self._first_index: dict[str, int] = dict(known or {})
+        self._on_learn = on_learn
 
     def first_index(self, key: str) -> int | None:
         with self._lock:
@@ -72,7 +79,10 @@ class Pager:
 
     def _learn(self, key: str, first: int) -> None:
         with self._lock:
+            new = self._first_index.get(key) != first
             self._first_index[key] = first
+        if new and self._on_learn is not None:
+            self._on_learn(key, first)
 
     def walk(
         self, fetch: Fetch, key: str, params: dict[str, Any] | None, limit: int
