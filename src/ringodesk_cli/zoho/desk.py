@@ -1,328 +1,45 @@
-"""The Zoho Desk REST API v1 client: headers, retries, typed errors, paging, endpoint helpers.
+"""The Zoho Desk REST API v1 client: the endpoints ringodesk uses, over the transport of
+:mod:`ringodesk_cli.zoho.desk_transport` (token, retries, typed errors, paging).
 
-Library code: never prints. Zoho facts come from Zoho's Desk API documentation and its OpenAPI
-files (``v1.0/*.json`` in Zoho's ``zohodesk-oas`` repository, cited as "OAS <file>");
-readings that Zoho does not settle are listed in ``docs/zoho-readings.md``.
-
-* Every call carries ``Authorization: Zoho-oauthtoken <token>`` and an ``orgId`` header (the
-  OAS's query parameter is the other form); only ``/organizations`` and
-  ``/accessibleOrganizations`` work without it.
-* Retries follow :mod:`ringodesk_cli.http_retry`: 429, 5xx and connection errors, with
-  exponential backoff and full jitter, ``Retry-After`` honoured when present (Zoho documents
-  none), everything capped; a POST only when Zoho certainly did not act on it. Other 4xx fail
-  at once.
-* A 401 ``INVALID_OAUTH``/``UNAUTHORIZED`` invalidates the access token and retries once.
-* Creates and updates tolerate the readings Zoho leaves open: a record refused for a ``cf``
-  value (422 naming ``/cf/<field>``) is sent again without that value, which is kept in the
-  description (an optional field never fails a call; counted in ``dropped_cf``); a call or
-  task refused for its ``description`` is sent again without it, and the client remembers
-  that (``KnownAnswers``, in the profile's state) so no later request sends it.
+Creates and updates tolerate the readings Zoho leaves open (``docs/zoho-readings.md``): a
+record refused for a ``cf`` value (422 naming ``/cf/<field>``) is sent again without that
+value, which is kept in the description (an optional field never fails a call; counted in
+``dropped_cf``); a call or task refused for its ``description`` is sent again without it,
+and the client remembers that (``KnownAnswers``, in the profile's state) so no later request
+sends it.
 """
 
 from __future__ import annotations
 
-import json as _json
-import logging
-import random
-import threading
-import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from typing import Any, Protocol
-from urllib.parse import quote, urlencode
+from typing import Any
+from urllib.parse import quote
 
-import requests
-from requests.structures import CaseInsensitiveDict
-
-from ringodesk_cli.errors import (
-    Interrupted,
-    OutcomeUnknownError,
-    ZohoError,
-    ZohoUnavailableError,
+from ringodesk_cli.errors import OutcomeUnknownError, ZohoError
+from ringodesk_cli.zoho.desk_transport import (
+    API_PREFIX,
+    CALLS_LIMIT,
+    LIST_LIMIT,
+    SEARCH_LIMIT,
+    SETTINGS_LIMIT,
+    THRESHOLD_EXCEEDED_RETRIES,
+    DeskTransport,
+    TokenSource,
+    log,
 )
-from ringodesk_cli.http_retry import (
-    RetryableFailure,
-    RetryPolicy,
-    may_resend,
-    new_session,
-    retryable_status,
-)
-from ringodesk_cli.redact import redact, register_secret
-from ringodesk_cli.zoho import desk_errors
-from ringodesk_cli.zoho.answers import KnownAnswers
-from ringodesk_cli.zoho.desk_errors import error_from_answer
-from ringodesk_cli.zoho.paging import Pager, endpoint_key, rows_of
+from ringodesk_cli.zoho.paging import rows_of
 
-__all__ = ["DeskClient", "OutcomeUnknownError", "TokenSource"]
-
-log = logging.getLogger("ringodesk.desk")
-
-API_PREFIX = "/api/v1"
-# Which 429 code means "slow down" and which means "daily credits spent" is not confirmed by
-# Zoho (docs/zoho-readings.md). THRESHOLD_EXCEEDED reads like the credits one, so it gets at
-# most this many retries (in case it is really a concurrency limit), then CreditsExhaustedError.
-THRESHOLD_EXCEEDED_RETRIES = 2
-# List sizes from the OAS: calls/tasks at most 99 (Call.json, Task.json `limit` maximum),
-# contacts and tickets 100, agents and departments 200 (Agent.json, Department.json).
-_CALLS_LIMIT = 99
-_LIST_LIMIT = 100
-_SETTINGS_LIMIT = 200
-_SEARCH_LIMIT = 50
+__all__ = [
+    "API_PREFIX",
+    "THRESHOLD_EXCEEDED_RETRIES",
+    "DeskClient",
+    "OutcomeUnknownError",
+    "TokenSource",
+]
 
 
-class TokenSource(Protocol):
-    def access_token(self) -> str: ...
-
-    def invalidate(self, token: str) -> None: ...
-
-
-class DeskClient:
-    """Thread-safe: one instance is shared by the sync's thread pool."""
-
-    def __init__(
-        self,
-        desk_url: str,
-        tokens: TokenSource,
-        org_id: str | None = None,
-        *,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: Callable[[], float] = random.random,
-        max_attempts: int = 6,
-        backoff_base: float = 0.5,
-        backoff_cap: float = 30.0,
-        timeout: float = 30.0,
-        clock: Callable[[], float] = time.time,
-        max_in_flight: int | None = None,
-        answers: KnownAnswers | None = None,
-    ) -> None:
-        root = desk_url.rstrip("/")
-        if root.endswith(API_PREFIX):
-            root = root[: -len(API_PREFIX)]
-        self.api_root = root + API_PREFIX
-        self.tokens = tokens
-        self.org_id: str | None = org_id
-        # A pool large enough for the sync's threads (zoho.concurrency; Zoho allows at most
-        # 25 concurrent calls per portal).
-        self.session = session if session is not None else new_session(pool_maxsize=64)
-        self.retry = RetryPolicy(max_attempts, backoff_base, backoff_cap, sleep, rng, clock)
-        self.timeout = timeout
-        self.stats: Counter[str] = Counter()
-        self._stats_lock = threading.Lock()
-        # What this portal answered once (paging base, refused keys), kept across runs.
-        self.answers = answers if answers is not None else KnownAnswers()
-        self._pager = Pager(self.answers.first_indexes(), self.answers.learn_first_index)
-        # cf values Zoho refused and that were sent again without (field -> count).
-        self.dropped_cf: Counter[str] = Counter()
-        self._environment: dict[str, Any] | None = None
-        self._base_headers: dict[str, str] = {}
-        # Zoho limits concurrent calls per portal: at most this many requests are on the
-        # wire at once, however many threads prepare work (the sync runs more threads than
-        # slots so a slot never idles while a thread commits to the ledger).
-        self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
-        self._stopping: threading.Event | None = None
-
-    def limit_in_flight(self, slots: int) -> None:
-        """At most ``slots`` requests on the wire at once (set before threads start)."""
-        self._slots = threading.BoundedSemaphore(max(1, slots))
-
-    def stop_when(self, event: threading.Event) -> None:
-        """Once ``event`` is set no new request starts: each raises ``Interrupted`` instead
-        (checked when a slot is free, right before sending, and before a retry's wait);
-        the requests already on the wire finish and return their answers."""
-        self._stopping = event
-
-    def _check_stop(self, *_: Any) -> None:
-        if self._stopping is not None and self._stopping.is_set():
-            raise Interrupted("stopped before sending")
-
-    # ------------------------------------------------------------------ core
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-        with_org: bool = True,
-    ) -> Any:
-        """One API call with retries; the parsed JSON, or ``None`` for 204 / an empty body."""
-        method = method.upper()
-        auth_retried = False
-        threshold_hits = 0
-
-        def attempt() -> Any:
-            nonlocal auth_retried
-            while True:
-                token = self.tokens.access_token()
-                register_secret(token)
-                try:
-                    return self._attempt(method, path, params, json, with_org, token)
-                except _StaleToken as stale:
-                    if auth_retried:
-                        raise error_from_answer(
-                            method, path, 401, stale.text, retried_auth=True
-                        ) from None
-                    auth_retried = True
-                    self.tokens.invalidate(token)
-                    log.debug(
-                        "%s %s: access token refused; retrying once with a fresh one",
-                        method,
-                        path,
-                    )
-
-        def give_up(failure: RetryableFailure) -> bool:
-            nonlocal threshold_hits
-            if getattr(failure.error, "error_code", None) != desk_errors.THRESHOLD_EXCEEDED:
-                return False
-            threshold_hits += 1
-            return threshold_hits > THRESHOLD_EXCEEDED_RETRIES
-
-        return self.retry.run(
-            attempt,
-            label=f"{method} {path}",
-            logger=log,
-            give_up=give_up,
-            on_retry=self._check_stop,
-        )
-
-    def _attempt(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, Any] | None,
-        body: Any,
-        with_org: bool,
-        token: str,
-    ) -> Any:
-        headers = {"Authorization": f"Zoho-oauthtoken {token}", "Accept": "application/json"}
-        if with_org and self.org_id:
-            headers["orgId"] = str(self.org_id)
-        started = time.monotonic()
-        try:
-            resp = self._send(method, path, params, body, headers)
-        except requests.RequestException as exc:
-            elapsed = time.monotonic() - started
-            log.debug("%s %s -> %s after %.3fs", method, path, type(exc).__name__, elapsed)
-            raise self._transport_failure(method, path, exc) from None
-        elapsed = time.monotonic() - started
-        status = resp.status_code
-        log.debug("%s %s -> %d in %.3fs", method, path, status, elapsed)
-        if status < 400:
-            return _parse_success(method, path, resp)
-        text = resp.text or ""
-        code = desk_errors.error_code(desk_errors.parse_body(text))
-        if status == 401 and code in desk_errors.TOKEN_REFRESH_CODES:
-            raise _StaleToken(text)
-        error = error_from_answer(method, path, status, text)
-        if retryable_status(status):
-            if not may_resend(method, status=status):
-                # A resent POST may create a second record: report the open outcome instead.
-                raise OutcomeUnknownError(
-                    str(error), status=status, error_code=error.error_code, payload=error.payload
-                )
-            raise RetryableFailure(error, self.retry.retry_after(resp.headers.get("Retry-After")))
-        raise error
-
-    def _send(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, Any] | None,
-        body: Any,
-        headers: dict[str, str],
-    ) -> requests.Response:
-        # Prepared outside the slot: only the network round trip holds one of Zoho's
-        # concurrent-request slots, not the bookkeeping.
-        options = self._environment_settings()
-        prepared = self._prepare(method, path, params, body, headers)
-        if self._slots is None:
-            self._check_stop()
-            self._count(method, path)
-            return self.session.send(prepared, **options)
-        with self._slots:
-            self._check_stop()
-            self._count(method, path)
-            return self.session.send(prepared, **options)
-
-    def _prepare(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, Any] | None,
-        body: Any,
-        headers: dict[str, str],
-    ) -> requests.PreparedRequest:
-        """The request ``Session.prepare_request`` would build, byte for byte, without its
-        per-request merging: the session's headers are copied once, the URL is already
-        quoted, there is no auth, no cookie and no hook to apply."""
-        url = self.api_root + path
-        if params:
-            query = urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
-            if query:
-                url = url + "?" + query
-        merged = self._base_headers.copy()
-        merged.update(headers)
-        data: bytes | None = None
-        if body is not None:
-            data = _json.dumps(body, allow_nan=False).encode("utf-8")
-            merged["Content-Length"] = str(len(data))
-            merged.setdefault("Content-Type", "application/json")
-        elif method not in ("GET", "HEAD"):
-            merged["Content-Length"] = "0"
-        prepared = requests.PreparedRequest()
-        prepared.method = method
-        prepared.url = url
-        prepared.headers = CaseInsensitiveDict(merged)
-        prepared.body = data
-        prepared.hooks = {"response": []}
-        return prepared
-
-    def _environment_settings(self) -> dict[str, Any]:
-        # Proxies, CA bundle and netrc from the environment: read once per client, not per
-        # request (requests scans the whole environment each time). Redirects are followed
-        # and the answer is read whole, as ``Session.request`` does.
-        settings = self._environment
-        if settings is None:
-            settings = dict(
-                self.session.merge_environment_settings(self.api_root, {}, None, None, None)
-            )
-            settings["timeout"] = self.timeout
-            settings["allow_redirects"] = True
-            self._environment = settings
-            self.session.trust_env = False  # what it would read per request is read now
-            self._base_headers = {str(k): str(v) for k, v in self.session.headers.items()}
-        return settings
-
-    def _transport_failure(self, method: str, path: str, exc: Exception) -> Exception:
-        message = redact(f"{method} {path}: Zoho Desk could not be reached ({type(exc).__name__})")
-        if not may_resend(method, exc=exc):
-            return OutcomeUnknownError(message)
-        return RetryableFailure(ZohoUnavailableError(message))
-
-    def _count(self, method: str, path: str) -> None:
-        with self._stats_lock:
-            self.stats[f"{method} {endpoint_key(path)}"] += 1
-
-    def paginate(
-        self, path: str, params: dict[str, Any] | None = None, *, limit: int = 100
-    ) -> Iterator[dict[str, Any]]:
-        """Every record of a ``from``/``limit`` list, once each (see :mod:`.paging`)."""
-        return self._pager.walk(
-            lambda page: self.request("GET", path, params=page),
-            endpoint_key(path),
-            params,
-            limit,
-        )
-
-    def first_page(
-        self, path: str, params: dict[str, Any] | None = None, *, limit: int = _SEARCH_LIMIT
-    ) -> list[dict[str, Any]]:
-        """One page, without ``from``: the server starts at its own first record, so whether
-        ``from`` counts from 0 or 1 (docs/zoho-readings.md) never matters, and a search costs
-        one request. Used for searches, whose hits the caller verifies anyway (each API credit
-        counts)."""
-        return rows_of(self.request("GET", path, params={**(params or {}), "limit": limit}))
+class DeskClient(DeskTransport):
+    """The endpoints: organizations, agents, departments, fields, contacts, tickets, calls,
+    tasks; creates and updates through the tolerant write of the open readings."""
 
     # ------------------------------------------------------- organizations
     def organizations(self) -> list[dict[str, Any]]:
@@ -336,7 +53,7 @@ class DeskClient:
         return _one(self.request("GET", "/myinfo"), "/myinfo")
 
     def departments(self) -> list[dict[str, Any]]:
-        return list(self.paginate("/departments", limit=_SETTINGS_LIMIT))
+        return list(self.paginate("/departments", limit=SETTINGS_LIMIT))
 
     def agents(self) -> list[dict[str, Any]]:
         # OAS Agent.json: `status` filters ACTIVE or DISABLED; whether no filter returns both
@@ -344,7 +61,7 @@ class DeskClient:
         # agents to refuse them by name).
         found: dict[str, dict[str, Any]] = {}
         for status in ("ACTIVE", "DISABLED"):
-            for agent in self.paginate("/agents", {"status": status}, limit=_SETTINGS_LIMIT):
+            for agent in self.paginate("/agents", {"status": status}, limit=SETTINGS_LIMIT):
                 found.setdefault(str(agent.get("id")), agent)
         return list(found.values())
 
@@ -382,7 +99,7 @@ class DeskClient:
         params = {k: v for k, v in (("phone", phone), ("mobile", mobile), ("_all", all_)) if v}
         if not params:
             raise ValueError("search_contacts needs phone, mobile or all_")
-        found = self.first_page("/contacts/search", params, limit=min(limit, _SEARCH_LIMIT))
+        found = self.first_page("/contacts/search", params, limit=min(limit, SEARCH_LIMIT))
         return found[:limit]
 
     def create_contact(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -427,7 +144,7 @@ class DeskClient:
     def list_contact_tickets(self, contact_id: str, department_id: str) -> list[dict[str, Any]]:
         # OAS Ticket.json; the older version marks departmentId required, so it is sent.
         path = _path("/contacts/{}/tickets", contact_id)
-        return list(self.paginate(path, {"departmentId": department_id}, limit=_LIST_LIMIT))
+        return list(self.paginate(path, {"departmentId": department_id}, limit=LIST_LIMIT))
 
     # --------------------------------------------------------------- calls
     def create_call(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -441,7 +158,7 @@ class DeskClient:
 
     def list_ticket_calls(self, ticket_id: str) -> list[dict[str, Any]]:
         path = _path("/tickets/{}/calls", ticket_id)  # OAS Call.json
-        return list(self.paginate(path, limit=_CALLS_LIMIT))
+        return list(self.paginate(path, limit=CALLS_LIMIT))
 
     def newest(self, module: str, department_id: str) -> list[dict[str, Any]]:
         """One page of the department's most recently created calls or tasks
@@ -450,7 +167,7 @@ class DeskClient:
         documents: a refusal of it is an empty answer (the caller searches next)."""
         params = {"departmentId": department_id, "sortBy": "-createdTime"}
         try:
-            return self.first_page(f"/{module}", params, limit=_CALLS_LIMIT)
+            return self.first_page(f"/{module}", params, limit=CALLS_LIMIT)
         except ZohoError as exc:
             if _names_parameter(exc, "sortBy"):
                 return []
@@ -542,27 +259,6 @@ def _with_values(description: str, values: dict[str, str]) -> str:
     lines = ["Values Zoho did not accept in their custom fields:"]
     lines.extend(f"{name}: {value}" for name, value in missing.items())
     return (description + "\n\n" if description else "") + "\n".join(lines)
-
-
-class _StaleToken(Exception):
-    """Internal: a 401 that a fresh access token may cure."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__("stale access token")
-        self.text = text
-
-
-def _parse_success(method: str, path: str, resp: requests.Response) -> Any:
-    # Lists and searches answer 204 with no body when nothing matches.
-    if resp.status_code == 204 or not resp.content or not resp.content.strip():
-        return None
-    try:
-        return resp.json()
-    except ValueError:
-        raise ZohoError(
-            f"{method} {path}: Zoho Desk answered {resp.status_code} with a body that is not JSON",
-            status=resp.status_code,
-        ) from None
 
 
 def _one(answer: Any, path: str) -> dict[str, Any]:
