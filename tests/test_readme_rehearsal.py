@@ -102,12 +102,18 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_readme_rehearsal_runs_end_to_end(tmp_path: Path, clean_env: dict[str, str]) -> None:
+@pytest.mark.parametrize("readings", ["as written", "lenient"])
+def test_readme_rehearsal_runs_end_to_end(
+    tmp_path: Path, clean_env: dict[str, str], readings: str
+) -> None:
     serve_block, session_block = section_blocks()
     serve = serve_block.strip()
     assert serve.startswith("ringodesk sandbox serve --port 8800"), serve
-    # The only substitution on this side: any free port, and the printout as JSON.
+    # The only substitution on this side: any free port, and the printout as JSON. The
+    # README's line starts the strict default; the lenient run adds the README's other option.
     argv = serve.replace("--port 8800", "--port 0 --json").split()
+    if readings == "lenient":
+        argv += ["--readings", "lenient"]
     argv[0] = str(RINGODESK)
     server = subprocess.Popen(
         argv, env=clean_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
