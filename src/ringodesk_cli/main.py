@@ -22,10 +22,12 @@ _SIGINT_EXIT = 130
 
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: never lets an expected error end in a traceback."""
-    sys.exit(invoke(argv))
+    # The signal handlers stay until the process ends: a second Ctrl-C while it exits still
+    # ends it with 130, not with Python's default death by SIGINT.
+    sys.exit(invoke(argv, restore_signals=False))
 
 
-def invoke(argv: list[str] | None = None) -> int:
+def invoke(argv: list[str] | None = None, *, restore_signals: bool = True) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     if args == ["--version"]:
         # Answered before Typer and the commands are imported: cheap for scripts and cron.
@@ -39,7 +41,8 @@ def invoke(argv: list[str] | None = None) -> int:
     try:
         return _run_app(args, interrupts)
     finally:
-        interrupts.restore()
+        if restore_signals:  # an in-process caller (a test) gets its own handlers back
+            interrupts.restore()
 
 
 def _run_app(args: list[str], interrupts: Interrupts) -> int:
