@@ -44,7 +44,8 @@ KIND = {
 
 def sandbox(*, latency_ms: int = 0, concurrency: int = 10) -> Sandbox:
     # Token requests are limited far above Zoho's 10 per 10 minutes: the bench activates freely.
-    # Lenient until the product handles every strict reading (docs/zoho-readings.md).
+    # Lenient: the figures compare with earlier runs; under the strict readings a refused call
+    # description costs one more request per profile (docs/zoho-readings.md).
     return start_sandbox(SandboxConfig(port=0, latency_ms=latency_ms, concurrency=concurrency,
                                        token_requests_per_10min=10_000,
                                        readings="lenient"))  # fmt: skip

@@ -20,8 +20,7 @@ KEY = "sandbox-ringostat-key"
 
 @pytest.fixture
 def sb() -> Iterator[Sandbox]:
-    # lenient until the contact index lands
-    sandbox = start_sandbox(SandboxConfig(port=0, ringostat_key=KEY, readings="lenient"))
+    sandbox = start_sandbox(SandboxConfig(port=0, ringostat_key=KEY))
     try:
         yield sandbox
     finally:

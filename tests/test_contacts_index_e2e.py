@@ -17,15 +17,9 @@ from sandbox_fixture import people_sandbox, sandbox  # noqa: F401
 from ringodesk_cli.ringostat.phones import to_e164
 from ringodesk_cli.sandbox import Sandbox
 
-# Readings this file is not about, taken as accepted: a call's `description` is the resend
-# path's concern. Everything about contacts (`search`, `contact_sort_desc`, `contact_calls`)
-# stays as the preset says.
-NOT_ABOUT_CONTACTS = {"call_task_description": "accepted"}
-
 
 @pytest.fixture
 def desk(people_sandbox: Sandbox, subprocess_env: dict[str, str], tmp_path: Path) -> Desk:  # noqa: F811
-    people_sandbox.set_readings(**NOT_ABOUT_CONTACTS)
     return Desk(people_sandbox, subprocess_env, tmp_path)
 
 
@@ -181,7 +175,6 @@ def test_a_contact_merged_away_in_zoho_is_looked_up_again_not_a_failed_call(
 
     from ringodesk_cli.errors import ExitCode
 
-    sandbox.set_readings(**NOT_ABOUT_CONTACTS)
     harness = Harness(sandbox, tmp_path)
     first = harness.sync([Call("g-1", "+380671400001", ago(30), sip="anna_sip")])
     assert first.exit_code == ExitCode.OK, first

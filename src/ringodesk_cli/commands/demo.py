@@ -82,9 +82,9 @@ def _run(app: AppContext, home: Path) -> dict[str, Any]:
     from ringodesk_cli.session import Session
     from ringodesk_cli.sync.service import run_sync
 
-    # lenient until the contact index lands
-    # Seeded with contacts typed by people: the sample's caller 0442223344 is one of them.
-    sandbox = start_sandbox(SandboxConfig(port=0, readings="lenient", seed_people=True))
+    # The strictest readings of Zoho (the sandbox's default), seeded with contacts typed by
+    # people: the sample's caller 0442223344 is one of them.
+    sandbox = start_sandbox(SandboxConfig(port=0, seed_people=True))
     try:
         session = Session.open(DEMO_PROFILE, app.paths, insecure=True, warn=None)
         agents = _activate(session, sandbox)
