@@ -211,7 +211,7 @@ class ContactSearchIndex:
     """The sandbox's contact search, indexed: same answers, without a regex per contact.
 
     The sandbox's `/contacts/search` scans every contact and runs a regex over its numbers
-    (desk_records.search_contacts): O(contacts) per search, ~10 ms at the standard workload's
+    (desk_search.search_contacts): O(contacts) per search, ~10 ms at the standard workload's
     6,000 contacts, which would make the sandbox, not ringodesk, the bottleneck of the speed
     run. This wrapper answers the queries ringodesk sends (`phone` or `mobile`, optionally with
     `limit`/`from`) from an index of each contact's digits, with the sandbox's own semantics:
@@ -224,10 +224,10 @@ class ContactSearchIndex:
     def __init__(self, sb: Sandbox) -> None:
         from dataclasses import replace
 
-        from ringodesk_cli.sandbox import desk_records
+        from ringodesk_cli.sandbox import desk_search
 
         self.sb = sb
-        self._digits = desk_records._digits
+        self._digits = desk_search._digits
         self._exact: dict[str, dict[str, set[str]]] = {"phone": {}, "mobile": {}}
         self._long: dict[str, list[tuple[str, str]]] = {"phone": [], "mobile": []}
         self._seen = 0
