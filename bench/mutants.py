@@ -53,7 +53,9 @@ TESTS = (
         "src/ringodesk_cli/sync/*.py",
         (
             "tests/test_sync_planner.py",
-            "tests/test_sync_lookup.py",
+            "tests/test_sync_contacts_lookup.py",
+            "tests/test_sync_contact_index.py",
+            "tests/test_sync_intake.py",
             "tests/test_sync_ledger.py",
             "tests/test_sync_window.py",
             "tests/test_sync_api_source.py",
@@ -65,7 +67,7 @@ TESTS = (
         (
             "tests/test_ringostat_phones.py",
             "tests/test_ringostat_records.py",
-            "tests/test_sync_lookup.py",
+            "tests/test_sync_contacts_lookup.py",
             "tests/test_ringostat_exports.py",
         ),
     ),
