@@ -28,14 +28,6 @@ class ContactFinder:
         self.ambiguous = 0  # numbers that matched several contacts (a switchboard)
         self._lock = threading.Lock()
 
-    def _has_number(self, contact: dict[str, Any], number: str) -> bool:
-        """Zoho matches numbers as free text: a hit counts only when its phone or mobile is
-        ``number`` once normalised."""
-        return any(
-            contact.get(k) and same_number(str(contact[k]), number, self.default_region)
-            for k in ("phone", "mobile")
-        )
-
     def contact_by_number(self, number: str) -> str | None:
         """The contact whose phone or mobile is ``number`` once normalised. From the local
         contact index when it is built (no request); else (above ``contacts.index_max``, or
@@ -65,7 +57,7 @@ class ContactFinder:
                 else self.desk.search_contacts(mobile=form)
             )
             for contact in hits:
-                if self._has_number(contact, number):
+                if has_number(contact, number, self.default_region):
                     matches[str(contact["id"])] = contact
             if matches:
                 break
@@ -78,6 +70,15 @@ class ContactFinder:
         if self.index is not None and not self.index.ledger.readonly:
             self.index.add(best, commit=False)
         return str(best["id"])
+
+
+def has_number(contact: dict[str, Any], number: str, default_region: str) -> bool:
+    """Zoho matches numbers as free text: a contact counts only when its phone or mobile is
+    ``number`` once normalised."""
+    return any(
+        contact.get(k) and same_number(str(contact[k]), number, default_region)
+        for k in ("phone", "mobile")
+    )
 
 
 def _search_digits(number: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ringodesk_cli.ringostat.phones import same_number
+from ringodesk_cli.sync.contacts import has_number
 
 if TYPE_CHECKING:
     from ringodesk_cli.zoho.desk import DeskClient
@@ -57,10 +57,7 @@ class Reconciler:
         """The contact of ``number`` among the newest contacts (one page): a list is not
         subject to the search lag."""
         for contact in self.desk.newest_contacts(RECENT_LIMIT):
-            if any(
-                contact.get(k) and same_number(str(contact[k]), number, self.default_region)
-                for k in ("phone", "mobile")
-            ):
+            if has_number(contact, number, self.default_region):
                 return str(contact["id"])
         return None
 
