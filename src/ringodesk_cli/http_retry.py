@@ -35,6 +35,7 @@ from urllib3.exceptions import MaxRetryError
 from ringodesk_cli.redact import redact
 
 __all__ = [
+    "NeverSentError",
     "RetryPolicy",
     "RetryableFailure",
     "may_resend",
@@ -62,6 +63,12 @@ class RetryableFailure(Exception):
         self.retry_after = retry_after
 
 
+class NeverSentError(requests.ConnectionError):
+    """The connection could not be made (refused, DNS, TLS handshake): the request never
+    left this machine. Raised by the Desk client's lean HTTP path, where requests would raise
+    a ``ConnectionError`` wrapping urllib3's ``MaxRetryError``."""
+
+
 def new_session(pool_maxsize: int = 10) -> requests.Session:
     """A ``requests.Session`` whose adapters never retry (the policy does), with room for
     ``pool_maxsize`` connections per host."""
@@ -84,7 +91,7 @@ def never_sent(exc: BaseException) -> bool:
     (raised only for connection set-up failures, since requests disables read retries) in
     ConnectionError; a ReadTimeout or a connection dropped mid-answer leaves the outcome open.
     """
-    if isinstance(exc, requests.ConnectTimeout):
+    if isinstance(exc, requests.ConnectTimeout | NeverSentError):
         return True
     if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout):
         return bool(exc.args) and isinstance(exc.args[0], MaxRetryError)

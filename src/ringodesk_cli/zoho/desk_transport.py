@@ -28,11 +28,12 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import requests
+from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 
 from ringodesk_cli.errors import (
@@ -49,7 +50,7 @@ from ringodesk_cli.http_retry import (
     retryable_status,
 )
 from ringodesk_cli.redact import redact, register_secret
-from ringodesk_cli.zoho import desk_errors
+from ringodesk_cli.zoho import desk_errors, lean_http
 from ringodesk_cli.zoho.answers import KnownAnswers
 from ringodesk_cli.zoho.desk_errors import error_from_answer
 from ringodesk_cli.zoho.paging import Pager, endpoint_key, rows_of
@@ -69,6 +70,24 @@ CALLS_LIMIT = 99
 LIST_LIMIT = 100
 SETTINGS_LIMIT = 200
 SEARCH_LIMIT = 50
+
+
+class Answer(Protocol):
+    """What the transport reads of an answer: a ``requests.Response`` or a lean one."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def text(self) -> str: ...
+
+    def json(self) -> Any: ...
 
 
 class TokenSource(Protocol):
@@ -96,6 +115,7 @@ class DeskTransport:
         clock: Callable[[], float] = time.time,
         max_in_flight: int | None = None,
         answers: KnownAnswers | None = None,
+        lean: bool | None = None,
     ) -> None:
         root = desk_url.rstrip("/")
         if root.endswith(API_PREFIX):
@@ -106,6 +126,12 @@ class DeskTransport:
         # A pool large enough for the sync's threads (zoho.concurrency; Zoho allows at most
         # 25 concurrent calls per portal).
         self.session = session if session is not None else new_session(pool_maxsize=64)
+        # Requests go through the lean HTTP client (lean_http.py: a fraction of requests'
+        # CPU per request) unless a session was handed in, the environment names a proxy
+        # (decided at the first request), or ``lean`` says otherwise.
+        self._lean_wanted = (session is None and lean_http.ENABLED) if lean is None else lean
+        self._lean: lean_http.LeanHttp | None = None
+        self._environment_lock = threading.Lock()
         self.retry = RetryPolicy(max_attempts, backoff_base, backoff_cap, sleep, rng, clock)
         self.timeout = timeout
         self.stats: Counter[str] = Counter()
@@ -232,7 +258,7 @@ class DeskTransport:
         params: dict[str, Any] | None,
         body: Any,
         headers: dict[str, str],
-    ) -> requests.Response:
+    ) -> Answer:
         # Prepared outside the slot: only the network round trip holds one of Zoho's
         # concurrent-request slots, not the bookkeeping.
         options = self._environment_settings()
@@ -240,11 +266,22 @@ class DeskTransport:
         if self._slots is None:
             self._check_stop()
             self._count(method, path)
-            return self.session.send(prepared, **options)
+            return self._deliver(prepared, options)
         with self._slots:
             self._check_stop()
             self._count(method, path)
-            return self.session.send(prepared, **options)
+            return self._deliver(prepared, options)
+
+    def _deliver(self, prepared: requests.PreparedRequest, options: dict[str, Any]) -> Answer:
+        lean = self._lean
+        body = prepared.body
+        if lean is not None and (body is None or isinstance(body, bytes)):
+            assert prepared.method is not None and prepared.url is not None
+            answer = lean.send(prepared.method, prepared.url, prepared.headers, body, self.timeout)
+            if not answer.is_redirect:
+                return answer
+            # A redirect (Zoho's API sends none): requests re-sends the request and follows it.
+        return self.session.send(prepared, **options)
 
     def _prepare(
         self,
@@ -277,6 +314,8 @@ class DeskTransport:
         prepared.headers = CaseInsensitiveDict(merged)
         prepared.body = data
         prepared.hooks = {"response": []}
+        # An empty jar, as prepare_cookies leaves it: Session.send reads it on a redirect.
+        prepared._cookies = RequestsCookieJar()  # type: ignore[attr-defined]
         return prepared
 
     def _environment_settings(self) -> dict[str, Any]:
@@ -284,15 +323,22 @@ class DeskTransport:
         # request (requests scans the whole environment each time). Redirects are followed
         # and the answer is read whole, as ``Session.request`` does.
         settings = self._environment
-        if settings is None:
+        if settings is not None:
+            return settings
+        with self._environment_lock:
+            if self._environment is not None:
+                return self._environment
             settings = dict(
                 self.session.merge_environment_settings(self.api_root, {}, None, None, None)
             )
             settings["timeout"] = self.timeout
             settings["allow_redirects"] = True
-            self._environment = settings
             self.session.trust_env = False  # what it would read per request is read now
             self._base_headers = {str(k): str(v) for k, v in self.session.headers.items()}
+            if self._lean_wanted and not settings.get("proxies"):
+                # Proxies are honoured by requests only: with one set, every request uses it.
+                self._lean = lean_http.for_verify(settings.get("verify"))
+            self._environment = settings
         return settings
 
     def _transport_failure(self, method: str, path: str, exc: Exception) -> Exception:
@@ -334,7 +380,7 @@ class _StaleToken(Exception):
         self.text = text
 
 
-def _parse_success(method: str, path: str, resp: requests.Response) -> Any:
+def _parse_success(method: str, path: str, resp: Answer) -> Any:
     # Lists and searches answer 204 with no body when nothing matches.
     if resp.status_code == 204 or not resp.content or not resp.content.strip():
         return None
