@@ -192,8 +192,13 @@ class Ledger:
         *,
         error: str | None = None,
         delivered_hash: str | None = None,
+        commit: bool = True,
     ) -> None:
-        with self._write() as db:
+        """``commit=False`` (a call marked delivered): durable with the next committing write
+        of any call, or at ``close``. Lost to a crash, the call stays pending with its last
+        operation ``intended``; the next run reconciles that operation through the marker
+        (as after a crash between a request and its ``done``) and creates nothing twice."""
+        with self._write(commit=commit) as db:
             if delivered_hash is not None:
                 db.execute(
                     "UPDATE calls SET state = ?, error = ?, delivered_hash = ?, "
