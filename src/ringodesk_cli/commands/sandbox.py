@@ -64,6 +64,14 @@ def serve_cmd(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8800,
     latency_ms: Annotated[int, typer.Option(help="Delay added to every Desk request.")] = 0,
+    latency_spread: Annotated[
+        str,
+        typer.Option(
+            metavar="MS[:SHAPE]",
+            help="How much the delay varies: uniform within latency ± MS, or MS:lognormal "
+            "(mean latency, standard deviation MS). 0: fixed.",
+        ),
+    ] = "0",
     fail_rate: Annotated[
         float, typer.Option(help="Share of Desk requests failing with 429/500/drop (0-1).")
     ] = 0.0,
@@ -90,10 +98,13 @@ def serve_cmd(
     as_json = _json_mode(ctx, json_mode)
     if not 0.0 <= fail_rate <= 1.0:
         raise typer.BadParameter("must be between 0 and 1", param_hint="--fail-rate")
+    spread_ms, shape = _spread(latency_spread)
     cfg = SandboxConfig(
         host="127.0.0.1",  # never another interface: the sandbox has no real security
         port=port,
         latency_ms=latency_ms,
+        latency_spread_ms=spread_ms,
+        latency_shape=shape,
         fail_rate=fail_rate,
         concurrency=concurrency,
         daily_credits=daily_credits,
@@ -103,6 +114,15 @@ def serve_cmd(
         seed_custom_fields=seed_people,
     )
     _serve(start_sandbox(cfg), as_json=as_json, state=state, serve_seconds=serve_seconds)
+
+
+def _spread(text: str) -> tuple[int, str]:
+    from ringodesk_cli.sandbox.latency import parse_spread
+
+    try:
+        return parse_spread(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--latency-spread") from exc
 
 
 def _readings(preset: str, overrides: list[str]) -> dict[str, str]:

@@ -75,6 +75,11 @@ class SandboxConfig:
     host: str = "127.0.0.1"
     port: int = 0
     latency_ms: int = 0
+    # Answer times vary around latency_ms by this much (latency.py): "uniform" draws from
+    # latency_ms ± spread, "lognormal" from a log-normal of mean latency_ms and standard
+    # deviation spread (a long tail, as real services have). 0: every answer takes latency_ms.
+    latency_spread_ms: int = 0
+    latency_shape: str = "uniform"
     fail_rate: float = 0.0
     # Zoho's concurrency limit per portal (Express/Standard: 10; Zoho Desk's API credits page).
     concurrency: int = 10

@@ -18,6 +18,7 @@ from typing import Any
 from ringodesk_cli.sandbox.config import SandboxConfig, resolve_readings
 from ringodesk_cli.sandbox.desk_records import RecordEndpoints
 from ringodesk_cli.sandbox.desk_setup import SetupEndpoints
+from ringodesk_cli.sandbox.latency import Latency
 from ringodesk_cli.sandbox.oauth import Accounts, Grant, scope_covers
 from ringodesk_cli.sandbox.replies import ApiError, DeskRequest, Reply, not_found
 from ringodesk_cli.sandbox.ringostat_api import RingostatStandIn
@@ -72,6 +73,10 @@ class Sandbox:
         with self._lock:
             self.fail_rate = self.cfg.fail_rate
             self.latency_ms = self.cfg.latency_ms
+            self.latency = Latency(
+                self.cfg.latency_ms, self.cfg.latency_spread_ms, self.cfg.latency_shape,
+                seed=self.cfg.seed,
+            )  # fmt: skip
             self.fault_kinds = tuple(self.cfg.fault_kinds)
             self.fail_next = 0
             self.concurrency = self.cfg.concurrency
@@ -136,6 +141,8 @@ class Sandbox:
         *,
         fail_rate: float | None = None,
         latency_ms: int | None = None,
+        latency_spread_ms: int | None = None,
+        latency_shape: str | None = None,
         kinds: tuple[str, ...] | list[str] | None = None,
         fail_next: int | None = None,
     ) -> None:
@@ -149,6 +156,15 @@ class Sandbox:
                 self.fail_rate = float(fail_rate)
             if latency_ms is not None:
                 self.latency_ms = int(latency_ms)
+            if {latency_ms, latency_spread_ms, latency_shape} != {None}:
+                # Answer times around latency_ms (latency.py); unnamed parts stay as they were.
+                old = self.latency
+                self.latency = Latency(
+                    self.latency_ms,
+                    old.spread_ms if latency_spread_ms is None else latency_spread_ms,
+                    old.shape if latency_shape is None else latency_shape,
+                    seed=self.cfg.seed,
+                )
             if kinds is not None:
                 self.fault_kinds = tuple(kinds)
             if fail_next is not None:
@@ -315,8 +331,9 @@ class Sandbox:
                 # add to what benchmarks measure on a busy 2-core machine.
                 started = time.monotonic()
                 reply = self._desk(route, args, params, headers, raw, extra)
-                if self.latency_ms:
-                    time.sleep(max(0.0, self.latency_ms / 1000 - (time.monotonic() - started)))
+                wait = self.latency.seconds()
+                if wait:
+                    time.sleep(max(0.0, wait - (time.monotonic() - started)))
         finally:
             with self._lock:
                 self._inflight -= 1
