@@ -87,6 +87,20 @@ class Meter:
     def stop_sampling(self) -> None:
         self._sampling.set()
 
+    def phases(self, wall: float) -> dict[str, float]:
+        """Seconds before the first request was in flight (start-up, reading, planning),
+        seconds from the last one to the process's exit, and the mean in flight between."""
+        busy = [(when, n) for when, n in self.samples if n]
+        if not busy:
+            return {}
+        first, last = busy[0][0], busy[-1][0]
+        inside = [n for when, n in self.samples if first <= when <= last]
+        return {
+            "before_first_request_s": round(first, 2),
+            "after_last_request_s": round(max(0.0, wall - last), 2),
+            "mean_in_flight_between": round(sum(inside) / len(inside), 2),
+        }
+
     def profile(self, buckets: int = BUCKETS) -> list[dict[str, float]]:
         """The mean in-flight count in each of ``buckets`` equal slices of the run."""
         if not self.samples:
@@ -169,6 +183,7 @@ def run_mode(args: argparse.Namespace, work: workload.Workload, spread: int) -> 
         "sandbox_ms_per_request": round(meter.busy_seconds / sent * 1000, 1) if sent else None,
         "slot_idle_ratio": round(args.concurrency * done.seconds / meter.busy_seconds, 4),
         "in_flight_profile": meter.profile(),
+        "phases": meter.phases(done.seconds),
         "target_ratio": target,
         "cpu_seconds": round(done.cpu_seconds, 2),
         "exit_code": done.code,
@@ -214,6 +229,11 @@ def main() -> int:
              f"{result['mean_in_flight']} / {result['peak_in_flight']}"),
             ("sandbox time per request", f"{result['sandbox_ms_per_request']} ms"),
             ("wall ÷ (sandbox busy time ÷ 10)", f"{result['slot_idle_ratio']}"),
+            ("before the first request / after the last",
+             f"{result['phases'].get('before_first_request_s')} s / "
+             f"{result['phases'].get('after_last_request_s')} s"),
+            ("mean in flight between them",
+             f"{result['phases'].get('mean_in_flight_between')}"),
             ("CPU of the sync", f"{result['cpu_seconds']} s"),
             ("sandbox statuses", result["statuses"]),
             ("sync exit code", result["exit_code"]),

@@ -1,8 +1,9 @@
 """The live sync runner: ledger first, then Zoho Desk, never twice.
 
 Flow: export rows -> ``ingest`` (ledger: new / already delivered / changed / waiting / bad)
--> ``deliver`` (first each number's earliest call, which finds or makes the contact, then all
-other calls; threads twice ``zoho.concurrency``, requests in flight capped at it) -> each
+-> ``deliver`` (each number's earliest call, which finds or makes the contact, and as soon
+as it is done that number's other calls; threads twice ``zoho.concurrency``, requests in
+flight capped at it) -> each
 operation written ``intended`` before its request and ``done`` with Zoho's id after. An
 operation found ``intended`` (a crash between request and commit) is reconciled against Zoho
 through the ``[rs:<id>]`` marker before anything is re-created. The dry run is
@@ -14,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -172,19 +173,17 @@ class Runner:
         assert self.desk is not None
         self.desk.limit_in_flight(self.concurrency)
         workers = max(1, 2 * self.concurrency)
-        # Two waves. First each number's earliest call: it finds or creates the contact and,
-        # for a new caller, the ticket (a new caller's ticket belongs to its first call).
-        # Then every other call, in parallel even within a number: once the contact exists
-        # they depend on nothing but it, and one busy number must not become the run's tail.
+        # First each number's earliest call: it finds or creates the contact and, for a new
+        # caller, the ticket (a new caller's ticket belongs to its first call). As soon as it
+        # is done, that number's other calls join the queue, each on its own: once the
+        # contact exists they depend on nothing but it, and one busy number must not become
+        # the run's tail. No barrier between the two: a slot never waits for the slowest
+        # first call. Busiest numbers first, so their other calls are queued early; the
+        # queue is first in, first out, so the run ends on those short single calls.
         ordered = sorted(groups.values(), key=lambda c: (-len(c), c[0].started_at))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
-            for future in [pool.submit(self._deliver_group, c[:1]) for c in ordered]:
-                future.result()
-            # A number whose first call could not establish its contact (no answer, a
-            # refusal) waits for the next run: its first call must stay the one that makes
-            # the contact and gets the new caller's ticket.
-            ready = [c for c in ordered if len(c) > 1 and self._contact_ready(c[0])]
-            rest = [pool.submit(self._deliver_group, [r]) for c in ready for r in c[1:]]
+            heads = [pool.submit(self._deliver_head, pool, c) for c in ordered]
+            rest = [future for head in heads for future in head.result()]
             for future in rest:
                 future.result()
         self.summary.requests = dict(sorted(self.desk.stats.items()))
@@ -202,6 +201,18 @@ class Runner:
         """No call starts after this; the ones under way stop before their next request
         (their finished operations are in the ledger, the call stays pending)."""
         self._stop.set()
+
+    def _deliver_head(
+        self, pool: ThreadPoolExecutor, calls: list[CallRecord]
+    ) -> list[Future[None]]:
+        """A number's first call, then its other calls queued behind the work already queued.
+        A number whose first call could not establish its contact (no answer, a refusal)
+        waits for the next run: its first call must stay the one that makes the contact and
+        gets the new caller's ticket."""
+        self._deliver_group(calls[:1])
+        if len(calls) < 2 or self._stop.is_set() or not self._contact_ready(calls[0]):
+            return []
+        return [pool.submit(self._deliver_group, [record]) for record in calls[1:]]
 
     def _contact_ready(self, head: CallRecord) -> bool:
         known = self.ledger.contact(head.client_number)
