@@ -320,3 +320,32 @@ def test_https_checks_the_certificate_and_the_host_name(certificate: tuple[Path,
             LeanHttp(ca_file=str(cert)).send("GET", srv.url("/a"), {}, None, 5)
     finally:
         srv.close()
+
+
+def test_requests_in_flight_never_exceed_the_slots(server: Server) -> None:
+    inside = 0
+    most = 0
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def held(ex: Exchange) -> bool:
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        release.wait(0.05)
+        with lock:
+            inside -= 1
+        ex.answer(200, b"{}")
+        return True
+
+    server.routes["/api/v1/x"] = held
+    desk = _desk(server)
+    desk.limit_in_flight(3)
+    threads = [threading.Thread(target=desk.request, args=("GET", "/x")) for _ in range(9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 3 and len(server.seen) == 9
+    assert desk._lean is not None and desk._lean.connections_opened == 3

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json as _json
 import logging
+import queue
 import random
 import threading
 import time
@@ -146,12 +147,12 @@ class DeskTransport:
         # Zoho limits concurrent calls per portal: at most this many requests are on the
         # wire at once, however many threads prepare work (the sync runs more threads than
         # slots so a slot never idles while a thread commits to the ledger).
-        self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self._slots = _Slots(max_in_flight) if max_in_flight else None
         self._stopping: threading.Event | None = None
 
     def limit_in_flight(self, slots: int) -> None:
         """At most ``slots`` requests on the wire at once (set before threads start)."""
-        self._slots = threading.BoundedSemaphore(max(1, slots))
+        self._slots = _Slots(max(1, slots))
 
     def stop_when(self, event: threading.Event) -> None:
         """Once ``event`` is set no new request starts: each raises ``Interrupted`` instead
@@ -370,6 +371,23 @@ class DeskTransport:
         one request. Used for searches, whose hits the caller verifies anyway (each API credit
         counts)."""
         return rows_of(self.request("GET", path, params={**(params or {}), "limit": limit}))
+
+
+class _Slots:
+    """At most ``count`` holders at once (``with slots:``): a queue of tokens, implemented in
+    C, so taking and returning a slot is one lock hand-off (a ``threading.Semaphore`` goes
+    through a Python-level condition, costly with twenty threads taking turns)."""
+
+    def __init__(self, count: int) -> None:
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(count):
+            self._tokens.put(None)
+
+    def __enter__(self) -> None:
+        self._tokens.get()
+
+    def __exit__(self, *_: object) -> None:
+        self._tokens.put(None)
 
 
 class _StaleToken(Exception):

@@ -162,8 +162,8 @@ class LeanHttp:
         conn = self._checkout(key)
         if conn is None:
             conn = self._connect(scheme, host, port, timeout, url)
-        else:
-            conn.sock.settimeout(timeout)
+        elif conn.sock.gettimeout() != timeout:
+            conn.sock.settimeout(timeout)  # a system call: only when it changes
         try:
             conn.sock.sendall(payload)
             status, reason, answer_headers, content, keep = _read_answer(conn.rfile, method)
