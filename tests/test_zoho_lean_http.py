@@ -105,6 +105,13 @@ def ok_json(body: Any) -> Handler:
     return handle
 
 
+@pytest.fixture(autouse=True)
+def no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
 @pytest.fixture
 def server() -> Iterator[Server]:
     srv = Server()
@@ -272,7 +279,12 @@ def test_a_proxy_in_the_environment_sends_everything_through_requests(
     desk = _desk(server)
     desk._environment_settings()
     assert desk._lean is None
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # this host bypasses the proxy
+    bypass = _desk(server)
+    assert bypass.request("GET", "/x") == {} and bypass._lean is not None
+    monkeypatch.delenv("NO_PROXY")
     monkeypatch.delenv("HTTP_PROXY")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # not for this http URL
     plain = _desk(server)
     assert plain.request("GET", "/x") == {} and plain._lean is not None
 

@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 import requests
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
+from requests.utils import select_proxy
 
 from ringodesk_cli.errors import (
     Interrupted,
@@ -336,7 +337,7 @@ class DeskTransport:
             settings["allow_redirects"] = True
             self.session.trust_env = False  # what it would read per request is read now
             self._base_headers = {str(k): str(v) for k, v in self.session.headers.items()}
-            if self._lean_wanted and not settings.get("proxies"):
+            if self._lean_wanted and not select_proxy(self.api_root, settings.get("proxies")):
                 # Proxies are honoured by requests only: with one set, every request uses it.
                 self._lean = lean_http.for_verify(settings.get("verify"))
             self._environment = settings
