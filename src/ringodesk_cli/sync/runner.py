@@ -31,6 +31,7 @@ from ringodesk_cli.sync.contact_index import ContactIndex
 from ringodesk_cli.sync.contacts import ContactFinder
 from ringodesk_cli.sync.intake import quarantine_key, triage
 from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind, OpState
+from ringodesk_cli.sync.open_tickets import OpenTickets, join_or_open
 from ringodesk_cli.sync.planner import (
     CONTACT,
     TICKET,
@@ -91,6 +92,11 @@ class Runner:
             else None
         )
         self._number_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        if self.desk is not None:
+            from ringodesk_cli.sync.team_rules import prepare_policy
+
+            self.policy = prepare_policy(self.policy, self.desk, self.ledger.path.parent)
+        self.open_tickets = OpenTickets(self.ledger, self.desk, self.policy.reuse_window)
 
     @property
     def finder(self) -> ContactFinder:
@@ -303,7 +309,13 @@ class Runner:
         ops = plan.operations(new_caller=new_caller)
         known = self.ledger.ops_of(record.ringostat_id)
         ticket = known.get(OpKind.TICKET)
-        if OpKind.TICKET in ops or (ticket is not None and ticket.state is OpState.DONE):
+        if plan.reuse_open and not (ticket is not None and ticket.state is OpState.DONE):
+            with self._number_lock(record.client_number):
+                join_or_open(
+                    self.open_tickets, plan, ids, contact_id, new_caller=new_caller,
+                    create_ticket=lambda body: self._ensure(plan, OpKind.TICKET, body, contact_id),
+                )  # fmt: skip
+        elif OpKind.TICKET in ops or (ticket is not None and ticket.state is OpState.DONE):
             assert plan.ticket is not None
             body = substitute(plan.ticket, ids)
             ids[TICKET] = self._ensure(plan, OpKind.TICKET, body, contact_id)
