@@ -154,3 +154,31 @@ def test_each_routed_number_goes_to_its_department_and_senior_manager(
     check = desk.run("routing", "check", "--json")
     assert check.code == 0, check
     assert [r["ok"] for r in check.json()["routes"]] == [True, True]
+
+
+def test_business_hours_deadline_from_zoho_cached_for_the_day(desk: Desk, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from e2e import in_utc, zoho_utc
+
+    from ringodesk_cli.sandbox.business_hours import _seed_holidays, _seed_hours
+    from ringodesk_cli.sync.business_hours import calendar_from_zoho
+
+    desk.setup(settings={"integration.deadline_in": "business-hours"})
+    sb = desk.sb
+    first, second = (
+        Call("b-1", CLIENT, disposition="NO ANSWER", when=ago(50)),
+        Call("b-2", "+380671110021", disposition="NO ANSWER", when=ago(40)),
+    )
+    sync(desk, tmp_path, "a", first)
+    sync(desk, tmp_path, "b", second)
+    calendar = calendar_from_zoho(_seed_hours()[0], _seed_holidays())
+    assert calendar is not None
+    for call in (first, second):
+        (task,) = by_marker(sb.records("tasks"), call.id)
+        expected = calendar.due(in_utc(call.when), timedelta(hours=4))
+        assert task["dueDate"] == zoho_utc(expected), call.id
+        assert calendar.is_working(expected)
+    counts = sb.request_counts()
+    assert counts["GET /api/v1/businessHours/{id}"] == 1  # the second run used the day's copy
+    assert counts["GET /api/v1/holidayList/{id}"] == 1
