@@ -85,7 +85,6 @@ STARTS = st.sampled_from(
         datetime(2026, 12, 28, tzinfo=UTC),
     ]
 ).flatmap(lambda base: st.integers(0, 6 * 24 * 60).map(lambda m: base + timedelta(minutes=m)))
-# fmt: skip
 
 
 @settings(max_examples=40, deadline=None)

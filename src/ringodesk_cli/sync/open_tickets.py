@@ -118,7 +118,9 @@ class OpenTickets:
         assert self.desk is not None
         with self._lock:
             self.lookups += 1
-        tickets = [t for t in self.desk.list_contact_tickets(contact_id, department_id)]
+        from ringodesk_cli.zoho.desk_settings import contact_tickets
+
+        tickets = contact_tickets(self.desk, contact_id, department_id)
         best: OpenTicket | None = None
         for ticket in tickets:
             if not _is_open(ticket) or not ticket.get("id"):

@@ -7,6 +7,7 @@ holiday lists (scope ``Desk.settings.READ``), and the update of a ticket that a 
   as ``HH:MM``, ``associatedHolidayList.holidayListId``.
 - ``GET /api/v1/holidayList/{id}``: ``holidayListType`` RECURRING | YEAR_SPECIFIC, ``year``,
   ``holidays[]`` of ``{holidayName, from, to}`` as ``MM-DD``.
+- ``GET /api/v1/contacts/{id}/tickets`` (``departmentId``, which older versions require).
 - ``PATCH /api/v1/tickets/{id}``: the fields a joining call fills (only empty ones).
 """
 
@@ -14,6 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+from ringodesk_cli.zoho.desk_transport import LIST_LIMIT
+from ringodesk_cli.zoho.paging import rows_of
 
 if TYPE_CHECKING:
     from ringodesk_cli.zoho.desk import DeskClient
@@ -38,6 +42,15 @@ def business_hours(desk: DeskClient, set_id: str) -> dict[str, Any]:
 def holiday_list(desk: DeskClient, list_id: str) -> dict[str, Any]:
     answer = desk.request("GET", _path("/holidayList/{}", list_id))
     return answer if isinstance(answer, dict) else {}
+
+
+def contact_tickets(desk: DeskClient, contact_id: str, department_id: str) -> list[dict[str, Any]]:
+    """The contact's tickets in one department, one page of up to 100 without ``from`` (a
+    paged walk would probe the list's paging on every contact without tickets; an open
+    ticket within the reuse window is among a contact's first hundred in practice)."""
+    path = _path("/contacts/{}/tickets", contact_id)
+    params = {"departmentId": department_id, "limit": LIST_LIMIT}
+    return rows_of(desk.request("GET", path, params=params))
 
 
 def update_ticket(desk: DeskClient, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
