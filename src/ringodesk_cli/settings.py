@@ -342,6 +342,17 @@ class Settings:
         self._refresh()
         return True
 
+    def set_array(self, name: str, entries: list[dict[str, str]]) -> None:
+        """Replace an array of tables (``[[routing]]``) with ``entries`` (checked now)."""
+        import tomlkit
+
+        self._check_array(name, entries)
+        array = tomlkit.aot()
+        for entry in entries:
+            array.append(tomlkit.item(dict(entry)))
+        self._document()[name] = array
+        self._refresh()
+
     def set_table_entry(self, table: str, key: str, value: str) -> None:
         if table not in TABLES:
             raise ConfigError(f"unknown table {table!r}")
