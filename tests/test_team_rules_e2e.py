@@ -86,7 +86,7 @@ def test_reuse_open_joins_the_open_ticket_and_opens_a_new_one_once_it_is_closed(
     assert by_marker([new], "r-4") and tickets_of(sb, ["r-4", "r-5"]) == {new["id"]}
 
 
-def test_reuse_open_window_and_empty_fields(desk: Desk, tmp_path: Path) -> None:
+def test_reuse_open_fills_empty_fields_only_within_the_window(desk: Desk, tmp_path: Path) -> None:
     desk.setup(settings={"integration.tickets": "reuse-open", "integration.reuse_window": "1h"})
     sb = desk.sb
     sync(desk, tmp_path, "a", Call("w-1", CLIENT, when=ago(400)),
@@ -95,20 +95,31 @@ def test_reuse_open_window_and_empty_fields(desk: Desk, tmp_path: Path) -> None:
     ticket = next(iter(sb.records("tickets")))
     assert tickets_of(sb, ["w-1", "w-2"]) == {ticket["id"]}
     assert "google" in ticket["cf"].values()
-    sync(desk, tmp_path, "b", Call("w-3", CLIENT, when=ago(100), utm={"utm_source": "bing"}))
+    sync(desk, tmp_path, "b", Call("w-3", CLIENT, when=ago(100), utm={"utm_source": "bing"}),
+         Call("w-4", CLIENT, when=ago(90), utm={"utm_source": "yahoo"}))  # fmt: skip
     tickets = sb.records("tickets")
     assert len(tickets) == 2
     first = next(t for t in tickets if t["id"] == ticket["id"])
+    second = next(t for t in tickets if t["id"] != ticket["id"])
     assert "bing" not in first["cf"].values()  # never overwritten
+    assert tickets_of(sb, ["w-3", "w-4"]) == {second["id"]}
+    assert "bing" in second["cf"].values() and "yahoo" not in second["cf"].values()
 
 
-def test_rules_short_calls_voicemail_and_missed_tasks(desk: Desk, tmp_path: Path) -> None:
+def test_rules_per_call_type_and_routes_to_departments_and_senior_managers(
+    desk: Desk, tmp_path: Path
+) -> None:
     desk.setup(settings={"integration.tickets": "every-inbound", "rules.min_talk_seconds": "10"})
+    sb = desk.sb
+    support, sales = (str(d["id"]) for d in sb.records("departments"))
     append_config(
         '[rules.callback]\nmissed_task_for = "inbound"\nticket_for_missed = false\n'
-        "[rules.in]\nskip_voicemail = true\n"
+        "[rules.in]\nskip_voicemail = true\n\n"
+        '[[routing]]\ndst = "+38 (044) 555-10-00"\ndepartment = "Sales"\n'
+        'senior_manager = "iryna@sandbox.example"\n\n'
+        f'[[routing]]\npool = "Kharkiv"\ndepartment = "{support}"\n'
+        'senior_manager = "petro@sandbox.example"\n'
     )
-    sb = desk.sb
     sync(
         desk, tmp_path, "a",
         Call("s-short", "+380671110002", billsec=4),
@@ -116,45 +127,31 @@ def test_rules_short_calls_voicemail_and_missed_tasks(desk: Desk, tmp_path: Path
         Call("s-vm", "+380671110004", disposition="VOICEMAIL"),
         Call("s-cb", "+380671110005", call_type="callback", disposition="NO ANSWER"),
         Call("s-miss", "+380671110006", disposition="NO ANSWER"),
+        RoutedCall("t-sales", "+380671110011", disposition="NO ANSWER", ours=SALES_NUMBER),
     )  # fmt: skip
     tickets, tasks, calls = (sb.records(k) for k in ("tickets", "tasks", "calls"))
-    ids = {"s-short", "s-long", "s-vm", "s-cb", "s-miss"}
+    ids = {"s-short", "s-long", "s-vm", "s-cb", "s-miss", "t-sales"}
     assert {cid for cid in ids if by_marker(calls, cid)} == ids  # every call has its activity
     assert not by_marker(tickets, "s-short") and by_marker(tickets, "s-long")  # short: no ticket
     assert not by_marker(tickets, "s-vm") and not by_marker(tasks, "s-vm")  # voicemail skipped
     assert not by_marker(tickets, "s-cb") and not by_marker(tasks, "s-cb")  # callback rules
-    assert by_marker(tickets, "s-miss") and by_marker(tasks, "s-miss")  # the [rules] defaults
-
-
-def test_each_routed_number_goes_to_its_department_and_senior_manager(
-    desk: Desk, tmp_path: Path
-) -> None:
-    desk.setup()
-    sb = desk.sb
-    support, sales = (str(d["id"]) for d in sb.records("departments"))
-    append_config(
-        f'[[routing]]\ndst = "+38 (044) 555-10-00"\ndepartment = "Sales"\n'
-        f'senior_manager = "iryna@sandbox.example"\n\n'
-        f'[[routing]]\npool = "Kharkiv"\ndepartment = "{support}"\n'
-        f'senior_manager = "petro@sandbox.example"\n'
-    )
-    sync(
-        desk, tmp_path, "a",
-        RoutedCall("t-sales", "+380671110011", disposition="NO ANSWER", ours=SALES_NUMBER),
-        RoutedCall("t-other", "+380671110012", disposition="NO ANSWER"),
-    )  # fmt: skip
+    # A routed number: its department and senior manager; any other: the profile's own.
     expect = {
         "t-sales": (sales, agent_id(sb, "iryna@sandbox.example")),
-        "t-other": (support, agent_id(sb, SENIOR)),
+        "s-miss": (support, agent_id(sb, SENIOR)),
     }
     for cid, (dep, owner) in expect.items():
-        (ticket,) = by_marker(sb.records("tickets"), cid)
-        (task,) = by_marker(sb.records("tasks"), cid)
+        (ticket,) = by_marker(tickets, cid)
+        (task,) = by_marker(tasks, cid)
         assert (ticket["departmentId"], ticket["assigneeId"]) == (dep, owner), cid
         assert (task["departmentId"], task["ownerId"]) == (dep, owner), cid
     check = desk.run("routing", "check", "--json")
     assert check.code == 0, check
     assert [r["ok"] for r in check.json()["routes"]] == [True, True]
+    append_config('[[routing]]\npool = "Lviv"\ndepartment = "Marketing"\n')
+    check = desk.run("routing", "check")
+    assert check.code == 3, check
+    assert "routing[3].department: no enabled department 'Marketing'" in check.stdout + check.stderr
 
 
 def test_business_hours_deadline_from_zoho_cached_for_the_day(desk: Desk, tmp_path: Path) -> None:

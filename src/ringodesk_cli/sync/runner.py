@@ -44,6 +44,7 @@ from ringodesk_cli.sync.planner import (
 from ringodesk_cli.sync.reconcile import Reconciler, stale_fields
 from ringodesk_cli.sync.record_json import from_json, to_json
 from ringodesk_cli.sync.summary import Summary
+from ringodesk_cli.sync.team_rules import team_rules_ready
 
 if TYPE_CHECKING:
     from ringodesk_cli.zoho.desk import DeskClient
@@ -92,10 +93,6 @@ class Runner:
             else None
         )
         self._number_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
-        if self.desk is not None:
-            from ringodesk_cli.sync.team_rules import prepare_policy
-
-            self.policy = prepare_policy(self.policy, self.desk, self.ledger.path.parent)
         self.open_tickets = OpenTickets(self.ledger, self.desk, self.policy.reuse_window)
 
     @property
@@ -176,6 +173,8 @@ class Runner:
         # Twice as many threads as request slots: while one thread writes the ledger (an
         # fsync per operation) another holds its slot, so Zoho's concurrency is used fully.
         assert self.desk is not None
+        if self._attempt and not team_rules_ready(self):
+            return self.summary
         self.desk.limit_in_flight(self.concurrency)
         workers = max(1, 2 * self.concurrency)
         # Two waves. First each number's earliest call: it finds or creates the contact and,

@@ -10,16 +10,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ringodesk_cli.errors import ConfigError
+from ringodesk_cli.errors import AuthError, ConfigError, ZohoUnavailableError
 from ringodesk_cli.sync.business_hours import BusinessCalendar, calendar_from_zoho
 from ringodesk_cli.sync.routing import resolve_routes
 from ringodesk_cli.zoho import desk_settings
 
 if TYPE_CHECKING:
     from ringodesk_cli.sync.planner import Policy
+    from ringodesk_cli.sync.runner import Runner
     from ringodesk_cli.zoho.desk import DeskClient
 
 CACHE_FILE = "business_hours.json"
+
+
+def team_rules_ready(runner: Runner) -> bool:
+    """The runner's policy with route names resolved and the business-hours calendar
+    loaded, once, before any call is planned; Zoho out of reach stops the run with every
+    call pending (False)."""
+    assert runner.desk is not None
+    try:
+        runner.policy = prepare_policy(runner.policy, runner.desk, runner.ledger.path.parent)
+    except (AuthError, ZohoUnavailableError) as exc:
+        runner.summary.stop(exc)
+        runner.summary.pending = runner.to_attempt
+        return False
+    return True
 
 
 def prepare_policy(policy: Policy, desk: DeskClient, state_dir: Path) -> Policy:
