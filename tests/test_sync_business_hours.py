@@ -4,12 +4,17 @@ independent minute-by-minute count (across DST changes and a holiday)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ringodesk_cli.errors import ConfigError
 from ringodesk_cli.sync.business_hours import DAYS, BusinessCalendar, calendar_from_zoho
+from ringodesk_cli.sync.team_rules import business_calendar, choose_set
 
 KYIV = ZoneInfo("Europe/Kyiv")
 # Zoho's shape (BusinessHour.json): weekdays 9-18 with a lunch break on Friday, a Saturday
@@ -97,3 +102,39 @@ def test_due_is_working_time_never_early_and_exactly_the_deadline(
     assert CAL.is_working(due)  # never outside working time (slot ends included)
     assert due >= start + work  # never earlier than the calendar rule
     assert working_minutes(CAL, start, due) == minutes  # exactly the deadline's worth
+
+
+class FakeDesk:
+    """Answers the three settings reads from fixed data and counts them."""
+
+    def __init__(self, sets: list[dict[str, Any]]) -> None:
+        self.sets = sets
+        self.requests: list[str] = []
+
+    def paginate(self, path: str, params: Any = None, *, limit: int = 100) -> Any:
+        self.requests.append(path)
+        return iter(self.sets)
+
+    def request(self, method: str, path: str, **_: Any) -> Any:
+        self.requests.append(path)
+        if path.startswith("/holidayList/"):
+            return HOLIDAYS[0]
+        return next(s for s in self.sets if path.endswith(s["id"]))
+
+
+def test_the_calendar_is_cached_for_the_day_and_a_choice_is_required(tmp_path: Path) -> None:
+    sets = [{**HOURS, "id": "1", "name": "Support", "status": "ACTIVE",
+             "associatedHolidayList": {"holidayListId": "7"}}]  # fmt: skip
+    desk = FakeDesk(sets)
+    first = business_calendar(desk, tmp_path, None, today="2026-12-03")  # type: ignore[arg-type]
+    again = business_calendar(desk, tmp_path, None, today="2026-12-03")  # type: ignore[arg-type]
+    assert first == again and first is not None and first.is_holiday(datetime(2027, 3, 8).date())
+    assert desk.requests == ["/businessHours", "/businessHours/1", "/holidayList/7"]
+    business_calendar(desk, tmp_path, None, today="2026-12-04")  # type: ignore[arg-type]
+    assert len(desk.requests) == 6  # a new day: fetched again
+    two = [*sets, {**sets[0], "id": "2", "name": "Sales"}]
+    with pytest.raises(ConfigError, match=r"choose one of .*Support \(1\), Sales \(2\)"):
+        choose_set(two, None)
+    assert choose_set(two, "Sales")["id"] == "2"
+    with pytest.raises(ConfigError, match="no business-hours set 'HR'"):
+        choose_set(two, "HR")
