@@ -217,16 +217,24 @@ def test_planned_operations_agree_with_the_full_plan_for_every_kind_of_call() ->
     from itertools import product
 
     from ringodesk_cli.sync.planner import planned_operations
+    from ringodesk_cli.sync.rules import CallRules, Rules
 
-    for call_type, outcome, sip, tickets, new_caller in product(
+    strict = Rules(
+        base=CallRules(min_talk_seconds=30, skip_voicemail=True, ticket_for_missed=False),
+        by_type={"out": CallRules(missed_task_for="all")},
+    )
+    for call_type, outcome, sip, tickets, new_caller, open_ticket, rules in product(
         ("in", "callback", "out", "transitout"),
         (Outcome.ANSWERED, Outcome.MISSED),
         ("anna_sip", "nobody_sip", None),
-        ("new-caller", "every-inbound", "never"),
+        ("new-caller", "every-inbound", "never", "reuse-open"),
         (True, False),
+        (True, False),
+        (Rules(), strict),
     ):
         call = record(call_type=call_type, outcome=outcome, sip=sip)
-        policy = replace(POLICY, tickets=tickets)
-        assert planned_operations(call, policy, new_caller=new_caller) == plan_call(
-            call, policy
-        ).operations(new_caller=new_caller), (call_type, outcome, sip, tickets, new_caller)
+        policy = replace(POLICY, tickets=tickets, rules=rules)
+        planned = planned_operations(call, policy, new_caller=new_caller, open_ticket=open_ticket)
+        assert planned == plan_call(call, policy).operations(
+            new_caller=new_caller, open_ticket=open_ticket
+        ), (call_type, outcome, sip, tickets, new_caller, open_ticket, rules)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ringodesk_cli.durations import parse_duration
 
 REGIONS = ("com", "eu", "in", "com.au", "jp", "ca", "sa", "uk", "com.cn")
-TICKET_POLICIES = ("new-caller", "every-inbound", "never")
+TICKET_POLICIES = ("new-caller", "every-inbound", "never", "reuse-open")
 SOURCE_KINDS = ("files", "inbox", "api")
 
 
@@ -162,6 +162,77 @@ def suggested_timezone() -> tuple[str, str]:
     return system, "the system zone"
 
 
+# ---- team rules: [rules], [rules.<call type>], reuse of the open ticket, deadlines ---------
+MISSED_TASK_FOR = ("inbound", "inbound+callback", "all")
+RULE_CALL_TYPES = ("in", "out", "callback")
+DEADLINE_MODES = ("calendar", "business-hours")
+
+
+def _check_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
+def _check_seconds(value: Any) -> int:
+    number = _check_int(value)
+    if number < 0:
+        raise ValueError(f"{number} must be 0 or more")
+    return number
+
+
+def _rule_keys() -> list[Key]:
+    """``rules.KEY`` and its per call type overrides ``rules.<type>.KEY`` (default: unset,
+    i.e. the ``[rules]`` value)."""
+    base = (
+        ("min_talk_seconds", _check_seconds, 0, "int",
+         "Answered calls shorter than this get a call activity only (no ticket, no task)"),
+        ("skip_voicemail", _check_bool, False, "bool",
+         "Calls that ended in voicemail get a call activity only"),
+        ("missed_task_for", _choice(MISSED_TASK_FOR), "inbound+callback", "str",
+         "Missed calls that get a call-back task: " + ", ".join(MISSED_TASK_FOR)),
+        ("ticket_for_missed", _check_bool, True, "bool",
+         "Whether a missed call opens a ticket (it may still join an open one)"),
+    )  # fmt: skip
+    keys = [Key(f"rules.{n}", c, d, text, kind=k) for n, c, d, k, text in base]
+    for call_type in RULE_CALL_TYPES:
+        keys += [
+            Key(f"rules.{call_type}.{n}", c, None, f"{text} ({call_type} calls)", kind=k)
+            for n, c, _, k, text in base
+        ]
+    return keys
+
+
+RULE_KEYS = (
+    *_rule_keys(),
+    Key(
+        "integration.reuse_window",
+        _check_duration,
+        "7d",
+        "tickets = reuse-open: a ticket counts as open this long after its last call",
+        kind="duration",
+    ),
+    Key(
+        "integration.deadline_in",
+        _choice(DEADLINE_MODES),
+        "calendar",
+        "Task due dates count calendar time, or only the department's business hours",
+    ),
+    Key(
+        "integration.business_hours",
+        _check_str,
+        None,
+        "Business-hours set (id or name) for deadline_in = business-hours; "
+        "default: the only active one",
+    ),
+)
+
+
 KEYS: dict[str, Key] = {
     k.name: k
     for k in (
@@ -216,6 +287,7 @@ KEYS: dict[str, Key] = {
             "new-caller",
             "When a ticket is created: " + ", ".join(TICKET_POLICIES),
         ),
+        *RULE_KEYS,
         Key(
             "ringostat.timezone",
             _check_timezone,
@@ -256,4 +328,9 @@ TABLES: dict[str, str] = {
     "employees": "Ringostat employee name, number or SIP -> Zoho Desk agent id",
     "mapping.ticket": "Ringostat parameter -> ticket custom field apiName",
     "mapping.contact": "Ringostat parameter -> contact custom field apiName",
+}
+
+# Arrays of tables, each entry checked by ringodesk_cli.setting_arrays.
+ARRAYS: dict[str, str] = {
+    "routing": "routes: dst, pool or ringostat_department -> department, senior_manager, tickets",
 }

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ringodesk_cli.errors import AuthError, ConfigError
+from ringodesk_cli.setting_arrays import CHECKERS as ARRAY_CHECKERS
+from ringodesk_cli.setting_arrays import EntryError, entry_line
 from ringodesk_cli.setting_keys import KEYS as KEYS  # KEYS, TABLES: also imported from here
 from ringodesk_cli.setting_keys import TABLES as TABLES
 from ringodesk_cli.setting_keys import system_timezone
@@ -190,6 +192,9 @@ class Settings:
                     "secrets do not belong in the settings file",
                     hint="remove the line; `ringodesk activate` keeps secrets in the keyring",
                 )
+            if name in ARRAY_CHECKERS:
+                self._check_array(name, value)
+                continue
             if name in TABLES:
                 if not isinstance(value, Mapping):
                     raise self._error(name, "must be a table")
@@ -210,7 +215,21 @@ class Settings:
             except ValueError as exc:
                 raise self._error(name, str(exc)) from None
 
+    def _check_array(self, name: str, value: Any) -> list[dict[str, str]]:
+        try:
+            return ARRAY_CHECKERS[name](value)
+        except EntryError as exc:
+            line = entry_line(self._text, name, exc.index, exc.key)
+            raise ConfigError(
+                str(exc), path=str(self.path), line=line, key=exc.dotted(name)
+            ) from None
+
     # -- reading -------------------------------------------------------------------------
+    def array(self, name: str) -> list[dict[str, str]]:
+        """The entries of an array of tables (``[[routing]]``), checked; [] when absent."""
+        value = self.raw(name)
+        return [] if value is None else self._check_array(name, value)
+
     def raw(self, name: str) -> Any:
         node: Any = self._data
         for part in name.split("."):
@@ -322,6 +341,17 @@ class Settings:
         del container[leaf]
         self._refresh()
         return True
+
+    def set_array(self, name: str, entries: list[dict[str, str]]) -> None:
+        """Replace an array of tables (``[[routing]]``) with ``entries`` (checked now)."""
+        import tomlkit
+
+        self._check_array(name, entries)
+        array = tomlkit.aot()
+        for entry in entries:
+            array.append(tomlkit.item(dict(entry)))
+        self._document()[name] = array
+        self._refresh()
 
     def set_table_entry(self, table: str, key: str, value: str) -> None:
         if table not in TABLES:

@@ -35,6 +35,10 @@ DEMO_LINKS = {
     "petro_sip": "iryna@sandbox.example",
     "olena_sip": "petro@sandbox.example",
 }
+# Team rules: a repeat caller joins its open ticket, and calls to the second number go to Sales.
+DEMO_ROUTES = [
+    {"dst": "044 333 44 66", "department": "Sales", "senior_manager": "iryna@sandbox.example"}
+]
 
 
 def demo(
@@ -120,7 +124,28 @@ def _run(app: AppContext, home: Path) -> dict[str, Any]:
         "matched_existing": _matched(created["calls"], existing),
         "records": created,
         "agents": names,
+        "team_rules": _team_rules(created, sandbox.records("departments")),
     }
+
+
+def _team_rules(created: dict[str, Any], departments: list[dict[str, Any]]) -> dict[str, Any]:
+    """One reused ticket (the one with most calls) and one routed call (not in the default
+    department), as the demo shows them."""
+    calls = created["calls"]
+    joined = {t["id"]: sum(c.get("ticketId") == t["id"] for c in calls) for t in created["tickets"]}
+    reused = max(created["tickets"], key=lambda t: joined[t["id"]], default=None)
+    default = next((str(d["id"]) for d in departments if d.get("isDefault")), None)
+    routed = next((c for c in calls if str(c.get("departmentId")) != default), None)
+    names = {str(d["id"]): d.get("name") for d in departments}
+    return {
+        "reused_ticket": {"subject": reused.get("subject"), "calls": joined[reused["id"]]}
+        if reused
+        else None,
+        "routed_call": {"subject": routed.get("subject"),
+                        "department": names.get(str(routed.get("departmentId")))}
+        if routed
+        else None,
+    }  # fmt: skip
 
 
 def _matched(calls: list[dict[str, Any]], existing: dict[str, Any]) -> list[dict[str, Any]]:
@@ -163,6 +188,8 @@ def _activate(session: Session, sandbox: Sandbox) -> list[dict[str, Any]]:
     act.choose_senior_manager(agents, SENIOR_MANAGER)
     act.set_task_deadline("4h")
     session.settings.set("ringostat.timezone", DEMO_TIMEZONE)
+    session.settings.set("integration.tickets", "reuse-open")
+    session.settings.set_array("routing", DEMO_ROUTES)
     for key, agent in DEMO_LINKS.items():
         link(session.settings, key, agent, agents)
     report = ensure_fields(session.desk())
@@ -206,6 +233,13 @@ def _render(app: AppContext, result: dict[str, Any]) -> None:
         ],
         title=f"{len(records['tasks'])} tasks",
     )
+    team = result["team_rules"]
+    if team["reused_ticket"]:
+        out.result(f"  reused ticket: {team['reused_ticket']['subject']} holds "
+                   f"{team['reused_ticket']['calls']} calls (tickets = reuse-open)")  # fmt: skip
+    if team["routed_call"]:
+        out.result(f"  routed call: {team['routed_call']['subject']} -> "
+                   f"{team['routed_call']['department']} ([[routing]] dst)")  # fmt: skip
     for m in result["matched_existing"]:
         out.result(f"  matched existing contact {m['contact']} ({m['typed_in_zoho']}): {m['call']}")
     created = result["created"]

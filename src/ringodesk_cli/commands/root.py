@@ -27,6 +27,7 @@ from ringodesk_cli.commands import manager as manager_cmd
 from ringodesk_cli.commands import mapping as mapping_cmd
 from ringodesk_cli.commands import quarantine as quarantine_cmd
 from ringodesk_cli.commands import ringostat as ringostat_cmd
+from ringodesk_cli.commands import routing as routing_cmd
 from ringodesk_cli.commands import sandbox as sandbox_cmd
 from ringodesk_cli.commands import sync as sync_cmd
 from ringodesk_cli.commands.context import (
@@ -82,6 +83,7 @@ app.command("doctor")(doctor_cmd.doctor)
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(ringostat_cmd.app, name="ringostat")
 app.add_typer(quarantine_cmd.app, name="quarantine")
+app.add_typer(routing_cmd.app, name="routing")
 
 
 def _version(value: bool) -> None:

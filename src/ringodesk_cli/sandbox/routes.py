@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
+from ringodesk_cli.sandbox.business_hours import BusinessHoursEndpoints
 from ringodesk_cli.sandbox.desk_records import RecordEndpoints
 from ringodesk_cli.sandbox.desk_setup import SetupEndpoints
 from ringodesk_cli.sandbox.replies import DeskRequest, Reply
@@ -99,6 +100,14 @@ def build_routes(setup: SetupEndpoints, rec: RecordEndpoints) -> list[Route]:
         Route("GET", f"{v1}/tasks/{{id}}", rec.get("tasks"), _ops(*tasks, op="READ")),
         Route("PATCH", f"{v1}/tasks/{{id}}", rec.patch("tasks"), _ops(*tasks, op="UPDATE")),
     ]  # fmt: skip
+    hours = BusinessHoursEndpoints()
+    settings = ("Desk.settings.READ",)
+    routes += [
+        Route("GET", f"{v1}/businessHours", hours.list_hours, settings),
+        Route("GET", f"{v1}/businessHours/{{id}}", hours.get_hours, settings),
+        Route("GET", f"{v1}/holidayList", hours.list_holidays, settings),
+        Route("GET", f"{v1}/holidayList/{{id}}", hours.get_holidays, settings),
+    ]
     return routes
 
 

@@ -12,9 +12,9 @@ to the linked agent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +23,8 @@ import phonenumbers
 from ringodesk_cli.ringostat.catalogue import RS_FIELDS, TEXT_MAX_LENGTH
 from ringodesk_cli.ringostat.records import UTM_FIELDS, CallRecord, Direction, Outcome
 from ringodesk_cli.setup.employees import resolve_owner
+from ringodesk_cli.sync.routing import Route, route_for
+from ringodesk_cli.sync.rules import Rules
 
 CONTACT = "$contact"
 TICKET = "$ticket"
@@ -53,6 +55,26 @@ class Policy:
     contact_fields: Mapping[str, str] = field(default_factory=dict)
     ticket_mapping: Mapping[str, str] = field(default_factory=dict)  # parameter -> apiName
     contact_mapping: Mapping[str, str] = field(default_factory=dict)
+    rules: Rules = field(default_factory=Rules)
+    routes: tuple[Route, ...] = ()
+    # deadline_in = business-hours: call time -> due time (None: calendar time)
+    due_at: Callable[[datetime, timedelta], datetime] | None = None
+    reuse_window: timedelta = timedelta(days=7)
+    deadline_in: str = "calendar"  # or "business-hours"
+    business_hours: str | None = None  # a business-hours set id or name
+
+    def routed(self, record: CallRecord) -> Policy:
+        """This policy with the department, senior manager and ticket policy of the first
+        route that matches ``record`` (itself when none does)."""
+        route = route_for(self.routes, record)
+        if route is None:
+            return self
+        return replace(
+            self,
+            department_id=route.department,
+            senior_manager=route.senior_manager or self.senior_manager,
+            tickets=route.tickets or self.tickets,
+        )
 
 
 @dataclass(frozen=True)
@@ -66,31 +88,59 @@ class CallPlan:
     call: dict[str, Any]
     tasks: tuple[tuple[str, dict[str, Any]], ...]  # (operation name, body)
     truncated: tuple[str, ...] = ()
+    reuse_open: bool = False  # tickets = "reuse-open": join the contact's open ticket
 
-    def operations(self, *, new_caller: bool) -> list[str]:
+    def operations(self, *, new_caller: bool, open_ticket: bool = False) -> list[str]:
         ops = []
-        if self.ticket is not None and (new_caller or not self.ticket_only_if_new):
+        if self.ticket is not None and _opens_ticket(
+            self.ticket_only_if_new, self.reuse_open, new_caller, open_ticket
+        ):
             ops.append("ticket")
         ops.append("call")
         ops.extend(name for name, _ in self.tasks)
         return ops
 
 
-def planned_operations(record: CallRecord, policy: Policy, *, new_caller: bool) -> list[str]:
+def _opens_ticket(only_if_new: bool, reuse_open: bool, new_caller: bool, open_ticket: bool) -> bool:
+    if reuse_open:
+        return not open_ticket
+    return new_caller or not only_if_new
+
+
+def planned_operations(
+    record: CallRecord, policy: Policy, *, new_caller: bool, open_ticket: bool = False
+) -> list[str]:
     """The creating operations of a call after its contact, without building any body: what
     `--dry-run` counts. Must agree with ``plan_call(...).operations(...)`` (tested)."""
+    policy = policy.routed(record)
     ops = []
-    if _wants_ticket(record, policy) and (new_caller or policy.tickets != "new-caller"):
+    if _wants_ticket(record, policy) and _opens_ticket(
+        policy.tickets == "new-caller", policy.tickets == "reuse-open", new_caller, open_ticket
+    ):
         ops.append("ticket")
     ops.append("call")
-    if record.missed or _unlinked(record, resolve_owner(record.employee, policy.employees)):
+    if _wants_task(record, policy, resolve_owner(record.employee, policy.employees)):
         ops.append("task")
     return ops
 
 
 def _wants_ticket(record: CallRecord, policy: Policy) -> bool:
-    """Inbound calls get tickets under every policy but "never"; outbound calls never."""
-    return record.direction is Direction.INBOUND and policy.tickets != "never"
+    """Inbound calls get tickets under every policy but "never", unless the rules make the
+    call an activity only or keep a missed call from opening one; outbound calls never."""
+    return (
+        record.direction is Direction.INBOUND
+        and policy.tickets != "never"
+        and policy.rules.for_call(record).may_open_ticket(record)
+    )
+
+
+def _wants_task(record: CallRecord, policy: Policy, linked_agent: str | None) -> bool:
+    """A call-back task for a missed call the rules name; a link task for an answered call
+    on a number or SIP linked to no agent (unless the rules make the call an activity only)."""
+    rules = policy.rules.for_call(record)
+    if rules.activity_only(record):
+        return False
+    return rules.missed_task(record) or _unlinked(record, linked_agent)
 
 
 def _unlinked(record: CallRecord, linked_agent: str | None) -> bool:
@@ -183,6 +233,7 @@ def _subject(text: str, record: CallRecord) -> str:
 
 def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
     """Everything one call creates, and who owns each record."""
+    policy = policy.routed(record)
     inbound = record.direction is Direction.INBOUND
     answered = record.outcome is Outcome.ANSWERED
     linked_agent = resolve_owner(record.employee, policy.employees)
@@ -195,7 +246,11 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
     description = _description(record, truncated)
     number = record.client_number
     when = zoho_time(record.started_at)
-    due = zoho_time(record.started_at + policy.task_deadline)
+    due = zoho_time(
+        policy.due_at(record.started_at, policy.task_deadline)
+        if policy.due_at is not None
+        else record.started_at + policy.task_deadline
+    )
 
     contact: dict[str, Any] = {
         "lastName": international(number),
@@ -238,11 +293,14 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
         "ownerId": owner,
         "description": description,
     }
-    if ticket is not None:
+    reuse_open = policy.tickets == "reuse-open"
+    if ticket is not None or reuse_open:
+        # reuse-open: any call of a contact with an open ticket joins it (none: no ticketId)
         call["ticketId"] = TICKET
 
     tasks: list[tuple[str, dict[str, Any]]] = []
-    if record.missed:
+    wants_task = _wants_task(record, policy, linked_agent)
+    if wants_task and record.outcome is Outcome.MISSED:
         tasks.append(
             (
                 "task",
@@ -256,7 +314,7 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
                 },
             )
         )
-    elif unlinked:
+    elif wants_task and unlinked:
         who = _employee_text(record)
         tasks.append(
             (
@@ -277,7 +335,7 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
             )
         )
     for _, body in tasks:
-        if ticket is not None:
+        if ticket is not None or reuse_open:
             body["ticketId"] = TICKET
     return CallPlan(
         record=record,
@@ -289,6 +347,7 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
         call=call,
         tasks=tuple(tasks),
         truncated=tuple(truncated),
+        reuse_open=reuse_open,
     )
 
 
@@ -316,6 +375,8 @@ def substitute(body: Mapping[str, Any], ids: Mapping[str, str | None]) -> dict[s
 def policy_from_settings(settings: Any) -> Policy:
     """The profile's policy; a missing senior manager or department is a config error."""
     from ringodesk_cli.durations import parse_duration
+    from ringodesk_cli.sync.routing import parse_routes
+    from ringodesk_cli.sync.rules import rules_from_settings
 
     return Policy(
         senior_manager=settings.require("integration.senior_manager"),
@@ -327,4 +388,11 @@ def policy_from_settings(settings: Any) -> Policy:
         contact_fields=settings.table("fields.contacts"),
         ticket_mapping=settings.table("mapping.ticket"),
         contact_mapping=settings.table("mapping.contact"),
+        rules=rules_from_settings(settings),
+        reuse_window=parse_duration(settings.get("integration.reuse_window")),
+        deadline_in=settings.get("integration.deadline_in"),
+        business_hours=settings.get("integration.business_hours"),
+        routes=parse_routes(
+            settings.array("routing"), str(settings.get("ringostat.default_region"))
+        ),
     )

@@ -105,6 +105,9 @@ class Preview:
         if self._seen_numbers is None:
             self._seen_numbers = SeenNumbers()
         exists = not self._seen_numbers.add(number)
+        # reuse-open: a number met earlier in this dry run is counted as joining its ticket
+        # (whether Zoho holds an open one for an older contact is not asked in a dry run).
+        seen = exists
         if not exists:
             known = self.ledger.contact(number)
             exists = known is not None and known.done_id is not None
@@ -114,7 +117,10 @@ class Preview:
                 exists = self._finder.contact_by_number(number) is not None
         ops = [] if exists else ["POST /contacts"]
         ops.extend(
-            f"POST /{op}s" for op in planned_operations(record, self.policy, new_caller=not exists)
+            f"POST /{op}s"
+            for op in planned_operations(
+                record, self.policy, new_caller=not exists, open_ticket=seen
+            )
         )
         return ops
 

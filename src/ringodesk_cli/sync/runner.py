@@ -32,6 +32,7 @@ from ringodesk_cli.sync.contact_index import ContactIndex
 from ringodesk_cli.sync.contacts import ContactFinder
 from ringodesk_cli.sync.intake import quarantine_key, triage
 from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind, OpState
+from ringodesk_cli.sync.open_tickets import OpenTickets, join_or_open
 from ringodesk_cli.sync.planner import (
     CONTACT,
     TICKET,
@@ -44,6 +45,7 @@ from ringodesk_cli.sync.planner import (
 from ringodesk_cli.sync.reconcile import Reconciler, stale_fields
 from ringodesk_cli.sync.record_json import from_json, to_json
 from ringodesk_cli.sync.summary import Summary
+from ringodesk_cli.sync.team_rules import team_rules_ready
 
 if TYPE_CHECKING:
     from ringodesk_cli.zoho.desk import DeskClient
@@ -92,6 +94,7 @@ class Runner:
             else None
         )
         self._number_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self.open_tickets = OpenTickets(self.ledger, self.desk, self.policy.reuse_window)
 
     @property
     def finder(self) -> ContactFinder:
@@ -171,6 +174,8 @@ class Runner:
         # Twice as many threads as request slots: while one thread writes the ledger (an
         # fsync per operation) another holds its slot, so Zoho's concurrency is used fully.
         assert self.desk is not None
+        if self._attempt and not team_rules_ready(self):
+            return self.summary
         self.desk.limit_in_flight(self.concurrency)
         workers = max(1, 2 * self.concurrency)
         # First each number's earliest call: it finds or creates the contact and, for a new
@@ -318,7 +323,13 @@ class Runner:
         ops = plan.operations(new_caller=new_caller)
         known = self.ledger.ops_of(record.ringostat_id)
         ticket = known.get(OpKind.TICKET)
-        if OpKind.TICKET in ops or (ticket is not None and ticket.state is OpState.DONE):
+        if plan.reuse_open and not (ticket is not None and ticket.state is OpState.DONE):
+            with self._number_lock(record.client_number):
+                join_or_open(
+                    self.open_tickets, plan, ids, contact_id, new_caller=new_caller,
+                    create_ticket=lambda body: self._ensure(plan, OpKind.TICKET, body, contact_id),
+                )  # fmt: skip
+        elif OpKind.TICKET in ops or (ticket is not None and ticket.state is OpState.DONE):
             assert plan.ticket is not None
             body = substitute(plan.ticket, ids)
             ids[TICKET] = self._ensure(plan, OpKind.TICKET, body, contact_id)
