@@ -220,6 +220,8 @@ class Activator:
                     hint="pass --org ID, one of: " + _names(orgs, "companyName"),
                 )
         self.settings.set("zoho.org_id", str(chosen["id"]))
+        if chosen.get("portalName"):  # `ringodesk log` links records to the web UI with it
+            self.settings.set("zoho.portal", str(chosen["portalName"]))
         self.desk().org_id = str(chosen["id"])
         return chosen
 

@@ -183,6 +183,7 @@ KEYS: dict[str, Key] = {
         ),
         Key("zoho.org_id", _check_id, None, "Zoho Desk organization id"),
         Key("zoho.department_id", _check_id, None, "Department that tickets, calls, tasks go to"),
+        Key("zoho.portal", _check_str, None, "Zoho Desk portal name, for links to its web UI"),
         Key(
             "zoho.concurrency",
             _check_concurrency,
