@@ -61,6 +61,8 @@ def test_log_lists_what_each_call_became_and_retry_delivers_the_failed_ones(
         "url": f"{sb.url}/support/sandboxtelecom/ShowHomePage.do#Cases/dv/{ticket['id']}",
     }
     assert first["zoho"]["contact"]["id"] == ticket["contactId"]
+    # activate wrote integration.language = "uk" for this new profile
+    assert ticket["subject"] == "Дзвінок від +380 67 123 0001 [rs:l-1]"
     assert first["zoho"]["call"]["id"] == by_marker(sb.records("calls"), "l-1")[0]["id"]
     missed = entries["l-2"]["zoho"]
     assert [t["id"] for t in missed["tasks"]] == [by_marker(sb.records("tasks"), "l-2")[0]["id"]]
@@ -97,17 +99,12 @@ def test_log_lists_what_each_call_became_and_retry_delivers_the_failed_ones(
     assert desk.run("retry", "--failed").code == 0  # nothing left: nothing sent
     assert {k: len(sb.records(k)) for k in after} == after
 
-
-def test_retry_refuses_unknown_calls_and_says_when_nothing_is_to_retry(
-    desk: Desk, tmp_path: Path
-) -> None:
-    desk.setup()
-    export = write_export(tmp_path / "calls.csv", [Call("r-1", "+380671239001", ago(60))])
-    assert desk.sync(str(export)).code == 0
+    # named calls: unknown ones are refused, delivered ones have nothing to retry
     unknown = desk.run("retry", "nope-1")
     assert unknown.code == 2 and "nope-1" in unknown.stderr
     assert desk.run("retry").code == 2
-    done = desk.run("retry", "r-1", "--json")
+    done = desk.run("retry", "l-1", "--json")
     assert done.code == 0, done
-    assert done.json()["notices"] == ["r-1: delivered, nothing to retry"]
+    assert done.json()["notices"] == ["l-1: delivered, nothing to retry"]
     assert desk.run("log", "show", "nope-2").code == 2
+    assert {k: len(sb.records(k)) for k in after} == after

@@ -97,6 +97,9 @@ class Activator:
             except ValueError as exc:
                 raise UsageError(f"--timezone: {exc}") from None
             self.settings.set(TIMEZONE_KEY, timezone)
+        if not self.settings.exists and self.settings.raw("integration.language") is None:
+            # A new profile writes in Ukrainian; profiles from before the setting keep English.
+            self.settings.set("integration.language", "uk")
         if region:
             if region not in DATA_CENTERS:
                 raise UsageError(

@@ -17,6 +17,7 @@ from ringodesk_cli.durations import parse_duration
 REGIONS = ("com", "eu", "in", "com.au", "jp", "ca", "sa", "uk", "com.cn")
 TICKET_POLICIES = ("new-caller", "every-inbound", "never")
 SOURCE_KINDS = ("files", "inbox", "api")
+LANGUAGES = ("uk", "ru", "en")  # the shipped template sets (sync/templates.py)
 
 
 def _check_str(value: Any) -> str:
@@ -218,6 +219,14 @@ KEYS: dict[str, Key] = {
             "When a ticket is created: " + ", ".join(TICKET_POLICIES),
         ),
         Key(
+            "integration.language",
+            _choice(LANGUAGES),
+            "en",
+            "Language of the texts written into Zoho Desk: "
+            + ", ".join(LANGUAGES)
+            + " (activate sets uk for new profiles)",
+        ),
+        Key(
             "ringostat.timezone",
             _check_timezone,
             None,
@@ -257,4 +266,5 @@ TABLES: dict[str, str] = {
     "employees": "Ringostat employee name, number or SIP -> Zoho Desk agent id",
     "mapping.ticket": "Ringostat parameter -> ticket custom field apiName",
     "mapping.contact": "Ringostat parameter -> contact custom field apiName",
+    "templates": "text key -> template overriding the language's (see config.example.toml)",
 }
