@@ -7,6 +7,12 @@ nothing), so every fault here is safe to retry; ``--after-write`` adds the nasty
 connection dropped *after* the record was written, which only the ``[rs:]`` reconciliation
 can resolve.
 
+Then (unless ``--no-refuse``) Zoho refuses what one employee's calls would create (their SIP
+is linked to an agent id Zoho does not know) in a second export synced under 429s and 500s:
+once a run goes through unstopped, `ringodesk log --status failed` must list exactly the
+calls that run reported failed; the link is fixed, `ringodesk retry --failed` delivers them,
+a last sync the calls that waited behind them, and every record is in Zoho exactly once.
+
     .venv/bin/python drills/fault_storm.py            # 300 calls
     .venv/bin/python drills/fault_storm.py --short    # 60 calls (CI)
 """
@@ -57,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=int(time.time()) % 10_000)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--no-refuse", dest="refuse", action="store_false", help="skip the refused calls"
+    )
     args = parser.parse_args(argv)
     count = args.calls or (60 if args.short else 300)
     kinds = ("429", "500", "drop") + (("drop_after_write",) if args.after_write else ())
@@ -124,6 +133,13 @@ def _drill(
         jitter.join(timeout=5)
         sb.set_faults(fail_rate=0.0, latency_ms=0)
     elapsed = time.monotonic() - started
+    refused = ""
+    if args.refuse and codes and codes[-1] == 0:
+        more = generate_calls(12 if args.short else 60, seed=args.seed + 1)
+        began = time.monotonic()
+        refused = _refused_then_retried(sb, profile, root, more, args.fail_rate / 2)
+        log(f"  {refused} ({time.monotonic() - began:.1f} s)")
+        calls = calls + more
     log_after = sb.request_log()[len(before) :]
     faults = sum(
         1 for e in log_after if e["path"].startswith("/api/v1/") and e["status"] in (0, 429, 500)
@@ -134,7 +150,7 @@ def _drill(
         log(f"    ledger: {ledger_story(profile, example.split()[1].rstrip(':'))}")
     for reason, times in stops.most_common(6):
         log(f"  stop reason x{times}: {reason}")
-    ok = bool(codes) and codes[-1] == 0 and result.ok
+    ok = bool(codes) and codes[-1] == 0 and result.ok and not refused.startswith("FAILED")
     return verdict(
         NAME,
         ok,
@@ -143,6 +159,55 @@ def _drill(
         f"429/500/dropped; {result.line()}",
         root=root,
     )
+
+
+REFUSED_SIP = "petro_sip"
+GHOST_AGENT = "1892000000999999"  # no such agent: Zoho refuses what it would own (422)
+
+
+def _link(profile: Profile, sip: str, agent: str) -> None:
+    from ringodesk_cli.settings import Paths, Settings
+
+    settings = Settings.load("default", Paths.discover({"RINGODESK_HOME": str(profile.home)}))
+    settings.set_table_entry("employees", sip, agent)
+    settings.save()
+
+
+def _refused_then_retried(
+    sb: Sandbox, profile: Profile, root: Path, calls: list[Any], fail_rate: float
+) -> str:
+    """Calls refused by Zoho under a storm of 429s and 500s (both safe to resend, so every
+    create has an answer): the first run that is not stopped settles every call, and
+    `log --status failed` must list exactly the calls it reported failed. Then the link is
+    fixed and `retry --failed` delivers them, a last sync the calls that waited behind them."""
+    _link(profile, REFUSED_SIP, GHOST_AGENT)
+    export = write_export(root / "calls-refused.csv", calls)
+    sb.set_faults(fail_rate=fail_rate, kinds=("429", "500"))
+    try:
+        for _ in range(20):
+            run = profile.run("sync", str(export), "--json")
+            summary = _summary(run.stdout)
+            log(f"  refused-calls run: exit {run.code} in {run.seconds:.1f} s")
+            if run.code in (0, 6) and not summary.get("stopped"):
+                break
+        else:
+            return "FAILED: no run went through the storm unstopped in 20 runs"
+    finally:
+        sb.set_faults(fail_rate=0.0)
+    reported = {str(f).split(":")[0] for f in summary.get("failures") or []}
+    listed = profile.run("log", "--status", "failed", "--since", "30d", "--json")
+    ids = {str(e["ringostat_id"]) for e in json.loads(listed.stdout or "[]")}
+    if not reported or ids != reported:
+        return f"FAILED: the run reported {sorted(reported)} failed, log lists {sorted(ids)}"
+    profile.must("employees", "link", REFUSED_SIP, "iryna@sandbox.example")
+    retried = profile.run("retry", "--failed", "--json")
+    if retried.code != 0 or _summary(retried.stdout).get("delivered") != len(reported):
+        return f"FAILED: retry --failed exited {retried.code}: {retried.stderr.strip()[-300:]}"
+    last = profile.run("sync", str(export), "--json")
+    left = profile.run("log", "--status", "failed", "--since", "30d", "--json")
+    if last.code != 0 or json.loads(left.stdout or "[]"):
+        return f"FAILED: the last sync exited {last.code}: {last.stderr.strip()[-300:]}"
+    return f"refused {len(reported)} calls: log listed exactly those, retry --failed sent them"
 
 
 def _summary(stdout: str) -> dict[str, Any]:

@@ -63,7 +63,8 @@ def test_rules_r4_to_r7_give_exact_owners_due_times_fields_and_links(
     desk: Desk, tmp_path: Path
 ) -> None:
     sb = desk.sb
-    desk.setup(settings={"integration.task_deadline": "90m"})
+    # English texts: the ones asserted below (a new profile writes Ukrainian).
+    desk.setup(settings={"integration.task_deadline": "90m", "integration.language": "en"})
     session = desk_session(sb)
     for module in ("tickets", "contacts"):
         answer = session.post(
@@ -387,7 +388,8 @@ def test_in_progress_call_is_delivered_once_when_completed_and_changes_are_patch
     assert desk.sb.request_counts().get("PATCH /api/v1/calls/{id}") == 1
     call = one(by_marker(desk.sb.records("calls"), "i-1"))
     if keeps_call_descriptions(desk.sb):
-        assert "Recording: https://rec.example.com/i-1.mp3" in call["description"]
+        # a new profile writes Ukrainian: "Запис" is the recording's line
+        assert "Запис: https://rec.example.com/i-1.mp3" in call["description"]
     else:
         assert call["description"] is None
     assert desk.sync(str(tmp_path / "c.csv")).json()["updated"] == 0

@@ -97,6 +97,9 @@ class Activator:
             except ValueError as exc:
                 raise UsageError(f"--timezone: {exc}") from None
             self.settings.set(TIMEZONE_KEY, timezone)
+        if not self.settings.exists and self.settings.raw("integration.language") is None:
+            # A new profile writes in Ukrainian; profiles from before the setting keep English.
+            self.settings.set("integration.language", "uk")
         if region:
             if region not in DATA_CENTERS:
                 raise UsageError(
@@ -220,6 +223,8 @@ class Activator:
                     hint="pass --org ID, one of: " + _names(orgs, "companyName"),
                 )
         self.settings.set("zoho.org_id", str(chosen["id"]))
+        if chosen.get("portalName"):  # `ringodesk log` links records to the web UI with it
+            self.settings.set("zoho.portal", str(chosen["portalName"]))
         self.desk().org_id = str(chosen["id"])
         return chosen
 

@@ -74,6 +74,11 @@ class Output:
         text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False, default=str)
         print(redact(text), file=self.stdout)
 
+    def json_rows(self, rows: Iterable[Any]) -> None:
+        """A JSON array, one compact object per line: for long lists (the fast encoder)."""
+        body = ",\n".join(json.dumps(r, ensure_ascii=False, default=str) for r in rows)
+        print(redact(f"[\n{body}\n]" if body else "[]"), file=self.stdout)
+
     def table(
         self,
         columns: Sequence[str],

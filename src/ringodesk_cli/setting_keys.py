@@ -17,6 +17,7 @@ from ringodesk_cli.durations import parse_duration
 REGIONS = ("com", "eu", "in", "com.au", "jp", "ca", "sa", "uk", "com.cn")
 TICKET_POLICIES = ("new-caller", "every-inbound", "never", "reuse-open")
 SOURCE_KINDS = ("files", "inbox", "api")
+LANGUAGES = ("uk", "ru", "en")  # the shipped template sets (sync/templates.py)
 
 
 def _check_str(value: Any) -> str:
@@ -254,6 +255,7 @@ KEYS: dict[str, Key] = {
         ),
         Key("zoho.org_id", _check_id, None, "Zoho Desk organization id"),
         Key("zoho.department_id", _check_id, None, "Department that tickets, calls, tasks go to"),
+        Key("zoho.portal", _check_str, None, "Zoho Desk portal name, for links to its web UI"),
         Key(
             "zoho.concurrency",
             _check_concurrency,
@@ -288,6 +290,14 @@ KEYS: dict[str, Key] = {
             "When a ticket is created: " + ", ".join(TICKET_POLICIES),
         ),
         *RULE_KEYS,
+        Key(
+            "integration.language",
+            _choice(LANGUAGES),
+            "en",
+            "Language of the texts written into Zoho Desk: "
+            + ", ".join(LANGUAGES)
+            + " (activate sets uk for new profiles)",
+        ),
         Key(
             "ringostat.timezone",
             _check_timezone,
@@ -328,6 +338,7 @@ TABLES: dict[str, str] = {
     "employees": "Ringostat employee name, number or SIP -> Zoho Desk agent id",
     "mapping.ticket": "Ringostat parameter -> ticket custom field apiName",
     "mapping.contact": "Ringostat parameter -> contact custom field apiName",
+    "templates": "text key -> template overriding the language's (see config.example.toml)",
 }
 
 # Arrays of tables, each entry checked by ringodesk_cli.setting_arrays.

@@ -1,4 +1,4 @@
-"""`ringodesk config path|show|get|set|unset|edit`: the profile's settings file."""
+"""`ringodesk config path|show|get|set|unset|edit|check`: the profile's settings file."""
 
 from __future__ import annotations
 
@@ -70,6 +70,25 @@ def show_cmd(
 
 def _show(value: object) -> str:
     return "" if value is None else str(value)
+
+
+@app.command("check")
+def check_cmd(ctx: typer.Context, json_mode: JsonOpt = False, profile: ProfileOpt = None) -> None:
+    """Check the settings file without contacting Zoho: every value, and every [templates]
+    text (unknown placeholders, a subject without its [rs:<id>] marker). Exit 3 if not."""
+    from ringodesk_cli.sync.templates import problems
+
+    app_ctx = use(ctx, json_mode=json_mode, profile=profile)
+    settings = app_ctx.settings()  # values are checked as the file loads
+    found = problems(settings)
+    if app_ctx.json_mode:
+        app_ctx.output.json({"ok": not found, "problems": [str(p) for p in found]})
+    elif not found:
+        app_ctx.output.result(f"{settings.path}: ok")
+    if found:
+        for problem in found:
+            app_ctx.output.error(str(problem))
+        raise typer.Exit(int(ConfigError.exit_code))
 
 
 @app.command("get")

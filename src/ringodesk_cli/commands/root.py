@@ -23,9 +23,11 @@ from ringodesk_cli.commands import demo as demo_cmd
 from ringodesk_cli.commands import doctor as doctor_cmd
 from ringodesk_cli.commands import employees as employees_cmd
 from ringodesk_cli.commands import fields as fields_cmd
+from ringodesk_cli.commands import log as log_cmd
 from ringodesk_cli.commands import manager as manager_cmd
 from ringodesk_cli.commands import mapping as mapping_cmd
 from ringodesk_cli.commands import quarantine as quarantine_cmd
+from ringodesk_cli.commands import retry as retry_cmd
 from ringodesk_cli.commands import ringostat as ringostat_cmd
 from ringodesk_cli.commands import routing as routing_cmd
 from ringodesk_cli.commands import sandbox as sandbox_cmd
@@ -84,6 +86,8 @@ app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(ringostat_cmd.app, name="ringostat")
 app.add_typer(quarantine_cmd.app, name="quarantine")
 app.add_typer(routing_cmd.app, name="routing")
+app.add_typer(log_cmd.app, name="log")
+app.command("retry")(retry_cmd.retry)
 
 
 def _version(value: bool) -> None:

@@ -46,6 +46,12 @@ def check_settings(session: Session) -> CheckResult:
         settings.require_all(REQUIRED_SETTINGS)
     except ConfigError as missing:
         return failed(name, missing.message, missing.hint, ExitCode.CONFIG)
+    from ringodesk_cli.sync.templates import problems
+
+    bad_texts = problems(settings)
+    if bad_texts:
+        fix = "fix the [templates] entries (placeholders: config.example.toml)"
+        return failed(name, "; ".join(str(p) for p in bad_texts), fix, ExitCode.CONFIG)
     return passed(name, f"{settings.path} is valid; Zoho Desk {desk_url}, Accounts {accounts_url}")
 
 

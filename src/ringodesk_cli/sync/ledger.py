@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ringodesk_cli.sync.ledger_events import EventKind, add_event, ensure_events
 from ringodesk_cli.sync.ledger_records import (
     CallRow,
     CallState,
@@ -81,6 +82,7 @@ class Ledger:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
             add_quarantine_field(self._db)
+            ensure_events(self._db)
             path.chmod(0o600)
         self._db.row_factory = sqlite3.Row
 
@@ -184,6 +186,7 @@ class Ledger:
                     _now(),
                 ),
             )
+            add_event(db, ringostat_id, EventKind.READ, _now(), detail=f"{state}: {source}:{line}")
 
     def set_call_state(
         self,
@@ -211,6 +214,8 @@ class Ledger:
                     "updated_at = ? WHERE ringostat_id = ?",
                     (state, error, _now(), ringostat_id),
                 )
+            detail = f"{state}: {error}" if error else str(state)
+            add_event(db, ringostat_id, EventKind.STATE, _now(), detail=detail)
 
     def calls_to_retry(self, since_utc: str | None) -> list[CallRow]:
         """Pending, failed or changed calls (not yet delivered), optionally from a time on."""
@@ -254,12 +259,17 @@ class Ledger:
                    WHERE ops.state != 'done'""",
                 (f"{ringostat_id}:{op}", ringostat_id, op, OpState.INTENDED, _now()),
             )
+            add_event(db, ringostat_id, EventKind.INTENDED, _now(), op=op)
 
-    def done(self, ringostat_id: str, op: OpKind, zoho_id: str) -> None:
-        """Not committed at once: it becomes durable with the call's next committing write
-        (the next operation's ``intend``, or ``set_call_state``), before anything that
-        depends on it is sent. Lost to a crash, it leaves the operation ``intended``, which
-        the next run reconciles through the marker instead of creating it again."""
+    def done(
+        self, ringostat_id: str, op: OpKind, zoho_id: str, *, reconciled: bool = False
+    ) -> None:
+        """``reconciled``: found again through its marker, not created now (the history
+        tells the two apart). Not committed at once: it becomes durable with the call's
+        next committing write (the next operation's ``intend``, or ``set_call_state``),
+        before anything that depends on it is sent. Lost to a crash, it leaves the
+        operation ``intended``, which the next run reconciles through the marker instead
+        of creating it again."""
         with self._write(commit=False) as db:
             db.execute(
                 """INSERT INTO ops (key, ringostat_id, op, state, zoho_id, updated_at)
@@ -268,6 +278,14 @@ class Ledger:
                        zoho_id = excluded.zoho_id, updated_at = excluded.updated_at""",
                 (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now()),
             )
+            kind = EventKind.RECONCILED if reconciled else EventKind.DONE
+            add_event(db, ringostat_id, kind, _now(), op=op, zoho_id=zoho_id)
+
+    def note_failure(self, ringostat_id: str, op: OpKind, error: str) -> None:
+        """An operation's request was refused or got no answer: Zoho's error, for the
+        call's history (the call's state is set by the caller)."""
+        with self._write() as db:
+            add_event(db, ringostat_id, EventKind.FAILED, _now(), op=op, detail=error)
 
     def ops_of(self, ringostat_id: str) -> dict[OpKind, OpRecord]:
         with self._lock:

@@ -25,6 +25,8 @@ from ringodesk_cli.ringostat.records import UTM_FIELDS, CallRecord, Direction, O
 from ringodesk_cli.setup.employees import resolve_owner
 from ringodesk_cli.sync.routing import Route, route_for
 from ringodesk_cli.sync.rules import Rules
+from ringodesk_cli.sync.templates import SUBJECT_MAX as SUBJECT_MAX
+from ringodesk_cli.sync.templates import Texts, Values, texts_from_settings
 
 CONTACT = "$contact"
 TICKET = "$ticket"
@@ -34,7 +36,6 @@ DEFAULT_FIELDS: dict[str, str] = {f.label: f.parameter for f in RS_FIELDS}
 # The rs_* fields' maxLength; a longer value is cut to fit and kept whole in the description,
 # so a long UTM never quarantines a call.
 FIELD_MAX_LENGTH = TEXT_MAX_LENGTH
-SUBJECT_MAX = 255  # Zoho: ticket subjects allow 255, call and task subjects 300; keep the lower
 
 
 def marker(ringostat_id: str) -> str:
@@ -75,6 +76,8 @@ class Policy:
             senior_manager=route.senior_manager or self.senior_manager,
             tickets=route.tickets or self.tickets,
         )
+
+    texts: Texts = field(default_factory=Texts)  # subjects and descriptions (English default)
 
 
 @dataclass(frozen=True)
@@ -194,41 +197,54 @@ def _fit(value: str, name: str, truncated: list[str]) -> str:
     return value[: FIELD_MAX_LENGTH - 1] + "…"
 
 
-def _description(record: CallRecord, truncated: list[str]) -> str:
+def _values(record: CallRecord, texts: Texts) -> Values:
+    """The placeholders of every text (templates.CALL_PLACEHOLDERS) for one call."""
     inbound = record.direction is Direction.INBOUND
-    caller = record.client_number if inbound else (record.our_number or "")
-    called = (record.our_number or "") if inbound else record.client_number
-    lines = [
-        f"From: {caller}",
-        f"To: {called}",
-        f"Direction: {record.direction.value} ({record.call_type})",
-        f"Ringostat status: {record.disposition}",
-        f"Talk time: {record.talk_seconds} s; total: {record.total_seconds} s",
-    ]
-    if record.employee:
-        who = ", ".join(
-            p for p in (record.employee.name, record.employee.number, record.employee.sip) if p
-        )
-        lines.append(f"Employee: {who}")
-    if record.recording_url:
-        lines.append(f"Recording: {record.recording_url}")
-    if record.call_card_url:
-        lines.append(f"Call card: {record.call_card_url}")
-    for name in UTM_FIELDS:
-        if record.utm.get(name):
-            lines.append(f"{name}: {record.utm[name]}")
-    if record.google_client_id:
-        lines.append(f"Google client id: {record.google_client_id}")
-    lines.append(f"Ringostat id: {record.ringostat_id}")
+    employee = record.employee
+    parts = (employee.name, employee.number, employee.sip) if employee else ()
+    return Values(
+        {
+            "client_number": international(record.client_number),
+            "client_e164": record.client_number,
+            "our_number": record.our_number or "",
+            "caller": record.client_number if inbound else (record.our_number or ""),
+            "called": (record.our_number or "") if inbound else record.client_number,
+            "direction": texts.word("word_inbound" if inbound else "word_outbound"),
+            "call_type": record.call_type,
+            "status": record.disposition,
+            "status_lower": record.disposition.lower(),
+            "outcome": texts.word(
+                "word_answered" if record.outcome is Outcome.ANSWERED else "word_missed"
+            ),
+            "talk_seconds": str(record.talk_seconds),
+            "total_seconds": str(record.total_seconds),
+            "duration": f"{record.talk_seconds // 60}:{record.talk_seconds % 60:02d}",
+            "employee": ", ".join(p for p in parts if p),
+            "employee_name": (employee.name or "") if employee else "",
+            "employee_number": (employee.number or "") if employee else "",
+            "employee_sip": (employee.sip or "") if employee else "",
+            "employee_key": _employee_text(record),
+            "recording_url": record.recording_url or "",
+            "ringostat_link": record.call_card_url or "",
+            **{name: record.utm.get(name) or "" for name in UTM_FIELDS},
+            "google_client_id": record.google_client_id or "",
+            "ringostat_id": record.ringostat_id,
+            "marker": marker(record.ringostat_id),
+        }
+    )
+
+
+def _description(values: Values, truncated: list[str], texts: Texts) -> str:
+    text = texts.render("description", values)
     if truncated:
-        lines.append("Values cut to fit their fields, in full:")
-        lines.extend(truncated)
-    return "\n".join(lines)
+        text = "\n".join([text, texts.word("truncated_heading"), *truncated])
+    return text
 
 
-def _subject(text: str, record: CallRecord) -> str:
-    tag = " " + marker(record.ringostat_id)
-    return text[: SUBJECT_MAX - len(tag)] + tag
+def _subject(key: str, values: Values, texts: Texts) -> str:
+    """The subject of template ``key``: the marker always in it, whole, even when the text
+    is cut to SUBJECT_MAX."""
+    return texts.subject(key, values)
 
 
 def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
@@ -243,7 +259,9 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
     truncated: list[str] = []
     contact_cf = _custom_values(record, policy.contact_fields, policy.contact_mapping, truncated)
     ticket_cf = _custom_values(record, policy.ticket_fields, policy.ticket_mapping, truncated)
-    description = _description(record, truncated)
+    texts = policy.texts
+    values = _values(record, texts)
+    description = _description(values, truncated, texts)
     number = record.client_number
     when = zoho_time(record.started_at)
     due = zoho_time(
@@ -256,16 +274,16 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
         "lastName": international(number),
         "phone": number,
         "ownerId": owner,
-        "description": f"Created by ringodesk from Ringostat call {record.ringostat_id}",
+        "description": texts.render("contact_description", values),
     }
     if contact_cf:
         contact["cf"] = contact_cf
 
     ticket: dict[str, Any] | None = None
     if _wants_ticket(record, policy):
-        verb = "Missed call" if record.missed else "Call"
+        key = "ticket_subject_missed" if record.missed else "ticket_subject"
         ticket = {
-            "subject": _subject(f"{verb} from {international(number)}", record),
+            "subject": _subject(key, values, texts),
             "departmentId": policy.department_id,
             "contactId": CONTACT,
             "channel": "Phone",
@@ -276,13 +294,10 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
         if ticket_cf:
             ticket["cf"] = ticket_cf
 
-    direction_text = "Inbound" if inbound else "Outbound"
     status = "Completed" if answered else "Missed"
     call: dict[str, Any] = {
         "subject": _subject(
-            f"{direction_text} call {'from' if inbound else 'to'} {international(number)}"
-            f" ({record.disposition.lower()})",
-            record,
+            "call_subject_inbound" if inbound else "call_subject_outbound", values, texts
         ),
         "departmentId": policy.department_id,
         "contactId": CONTACT,
@@ -305,7 +320,7 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
             (
                 "task",
                 {
-                    "subject": _subject(f"Call back {international(number)}", record),
+                    "subject": _subject("task_subject_missed", values, texts),
                     "departmentId": policy.department_id,
                     "contactId": CONTACT,
                     "ownerId": policy.senior_manager,
@@ -315,21 +330,17 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
             )
         )
     elif wants_task and unlinked:
-        who = _employee_text(record)
         tasks.append(
             (
                 "task",
                 {
-                    "subject": _subject(
-                        f"Link Ringostat employee {who} to a Zoho Desk agent", record
-                    ),
+                    "subject": _subject("task_subject_unlinked", values, texts),
                     "departmentId": policy.department_id,
                     "contactId": CONTACT,
                     "ownerId": policy.senior_manager,
                     "dueDate": due,
-                    "description": (
-                        f"A call was answered on {who}, which is linked to no Zoho Desk agent."
-                        f" Link it with `ringodesk employees link KEY AGENT`.\n\n{description}"
+                    "description": texts.render(
+                        "task_description_unlinked", Values(values, description=description)
                     ),
                 },
             )
@@ -395,4 +406,5 @@ def policy_from_settings(settings: Any) -> Policy:
         routes=parse_routes(
             settings.array("routing"), str(settings.get("ringostat.default_region"))
         ),
+        texts=texts_from_settings(settings),
     )

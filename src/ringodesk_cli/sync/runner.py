@@ -31,7 +31,7 @@ from ringodesk_cli.ringostat.records import BadRow, CallRecord
 from ringodesk_cli.sync.contact_index import ContactIndex
 from ringodesk_cli.sync.contacts import ContactFinder
 from ringodesk_cli.sync.intake import quarantine_key, triage
-from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind, OpState
+from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger, OpKind, OpState
 from ringodesk_cli.sync.open_tickets import OpenTickets, join_or_open
 from ringodesk_cli.sync.planner import (
     CONTACT,
@@ -153,8 +153,13 @@ class Runner:
     def add_replay(self, since_utc: str | None) -> int:
         """Everything pending, failed or changed from ``since_utc`` on (None: all of it)
         joins this run."""
+        return self.add_calls(self.ledger.calls_to_retry(since_utc))
+
+    def add_calls(self, rows: Iterable[CallRow]) -> int:
+        """These calls of the ledger join this run (`ringodesk retry`): the same
+        create-once rules as any other delivery."""
         added = 0
-        for row in self.ledger.calls_to_retry(since_utc):
+        for row in rows:
             if row.ringostat_id not in self._attempt:
                 self._attempt[row.ringostat_id] = from_json(row.record)
                 added += 1
@@ -340,7 +345,9 @@ class Runner:
             found = self.reconciler.lost_create(OpKind.TICKET, tag, contact_id, None)
             if found is not None:
                 ids[TICKET] = str(found["id"])
-                self.ledger.done(record.ringostat_id, OpKind.TICKET, str(found["id"]))
+                self.ledger.done(
+                    record.ringostat_id, OpKind.TICKET, str(found["id"]), reconciled=True
+                )
         call_body = substitute(plan.call, ids)
         call_id = self._ensure(plan, OpKind.CALL, call_body, contact_id)
         call = known.get(OpKind.CALL)
@@ -378,7 +385,7 @@ class Runner:
                     stale = stale_fields(found, body, _CALL_UPDATE_KEYS)
                     if stale:
                         self.desk.update_call(found_id, stale)
-                self.ledger.done(rid, op, found_id)
+                self.ledger.done(rid, op, found_id, reconciled=True)
                 return found_id
         self.ledger.intend(rid, op)
         create = {
@@ -386,7 +393,11 @@ class Runner:
             OpKind.CALL: self.desk.create_call,
             OpKind.TASK: self.desk.create_task,
         }[op]
-        created = create(body)
+        try:
+            created = create(body)
+        except ZohoError as exc:
+            self.ledger.note_failure(rid, op, str(exc))
+            raise
         zoho_id = str(created["id"])
         self.ledger.done(rid, op, zoho_id)
         return zoho_id
@@ -426,12 +437,16 @@ class Runner:
         if found is not None:
             self.ledger.remember_contact(number, found)
             if mine is not None:
-                self.ledger.done(rid, OpKind.CONTACT, found)
+                self.ledger.done(rid, OpKind.CONTACT, found, reconciled=True)
             # An intent left by a crash of *this* call means the contact is ours: new caller.
             return found, mine is not None
         self.ledger.intend_contact(number)
         self.ledger.intend(rid, OpKind.CONTACT)
-        created = self.desk.create_contact(dict(plan.contact))
+        try:
+            created = self.desk.create_contact(dict(plan.contact))
+        except ZohoError as exc:
+            self.ledger.note_failure(rid, OpKind.CONTACT, str(exc))
+            raise
         contact_id = str(created["id"])
         if self.contact_index is not None:
             # Indexed at once: later look-ups (this run's, the next run's) find it locally.

@@ -60,6 +60,14 @@ class SyncOptions:
     offline: bool = False  # with dry_run: no read-only searches either
     since: str | None = None
     until: str | None = None
+    # `ringodesk retry`: these calls of the ledger (and, with retry_failed, every failed
+    # one) are re-attempted, and no source is read.
+    retry: tuple[str, ...] = ()
+    retry_failed: bool = False
+
+    @property
+    def retrying(self) -> bool:
+        return bool(self.retry) or self.retry_failed
 
     def __post_init__(self) -> None:
         if self.offline and not self.dry_run:
@@ -169,6 +177,8 @@ class _Run:
         self.stop = stop or threading.Event()
 
     def run(self, files: Sequence[Path], records: Iterable[Item] | None) -> SyncResult:
+        if self.opts.retrying and not files and records is None:
+            records = ()  # nothing is read: the calls come from the ledger
         desk, desk_error = self._desk()
         engine = self._engine(desk)
         sources = self._sources(files, records)
@@ -214,6 +224,14 @@ class _Run:
                     self.ledger.remember_file(str(path.resolve()), digest)
             if complete and self.replay_from is not None:
                 engine.add_replay(self.replay_from.isoformat())
+            if self.opts.retrying and isinstance(engine, Runner):
+                from ringodesk_cli.sync.history import retry_rows
+
+                rows, notes = retry_rows(
+                    self.ledger, self.opts.retry, failed=self.opts.retry_failed
+                )
+                engine.add_calls(rows)
+                engine.summary.notices.extend(notes)
         except Interrupted:  # a dry run searches Zoho while it plans
             complete = False
         return window, complete
