@@ -17,6 +17,7 @@ from ringodesk_cli.durations import parse_duration
 REGIONS = ("com", "eu", "in", "com.au", "jp", "ca", "sa", "uk", "com.cn")
 TICKET_POLICIES = ("new-caller", "every-inbound", "never")
 SOURCE_KINDS = ("files", "inbox", "api")
+RECORDING_FORMATS = ("mp3", "wav")
 
 
 def _check_str(value: Any) -> str:
@@ -55,6 +56,17 @@ def _check_concurrency(value: Any) -> int:
             "Professional 15)"
         )
     return number
+
+
+def _check_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
 
 
 def _check_port(value: Any) -> int:
@@ -243,6 +255,33 @@ KEYS: dict[str, Key] = {
             _check_positive_int,
             5,
             "A number shared by more contacts is a switchboard: listed, never merged",
+            kind="int",
+        ),
+        Key(
+            "recordings.attach",
+            _check_bool,
+            False,
+            "Attach each call's recording to its Zoho Desk call activity",
+            kind="bool",
+        ),
+        Key(
+            "recordings.format",
+            _choice(RECORDING_FORMATS),
+            "mp3",
+            "mp3 (Ringostat's recording link) or wav (its recording_wav link)",
+        ),
+        Key(
+            "recordings.max_mb",
+            _check_positive_int,
+            20,
+            "Recordings larger than this many MB are not attached (counted, the link stays)",
+            kind="int",
+        ),
+        Key(
+            "recordings.retry_days",
+            _check_positive_int,
+            3,
+            "Days a missing recording is looked for again by later runs before it is given up",
             kind="int",
         ),
     )
