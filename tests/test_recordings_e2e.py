@@ -70,6 +70,9 @@ def test_each_recording_is_attached_once_and_missing_ones_later(desk: Desk, tmp_
     ]
     export = write_export(tmp_path / "calls.csv", calls)
 
+    dry = desk.sync("--dry-run", str(export))
+    assert dry.code == 0, dry
+    assert dry.json()["recordings"]["planned"] == 4  # every call with a recording link
     first = desk.sync(str(export))
     assert first.code == 0, first
     data = first.json()

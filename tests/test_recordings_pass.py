@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ringodesk_cli.errors import NotFoundError, OutcomeUnknownError, ZohoAuthError
+from ringodesk_cli.errors import ExitCode, NotFoundError, OutcomeUnknownError, ZohoAuthError
 from ringodesk_cli.ringostat.recordings import Download
 from ringodesk_cli.ringostat.records import record_from_fields
 from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind, OpState
@@ -220,3 +220,22 @@ def test_a_broken_token_stops_the_pass_and_leaves_the_rest_waiting(
     zoho.fail = None
     report, _ = run(ledger, zoho, Ringostat(tmp_path))
     assert report.attached == 3
+
+
+def test_doctor_counts_recordings_and_warns_about_lost_ones(ledger: Ledger, tmp_path: Path) -> None:
+    from ringodesk_cli.doctor.recordings_check import check_recordings
+    from ringodesk_cli.settings import Settings
+
+    settings = Settings("t", tmp_path / "config.toml", "")
+    off = check_recordings(settings, ledger)
+    assert off.ok and off.skipped and "links only" in off.detail
+    settings.set("recordings.attach", True)
+    deliver(ledger, "k1", recording="https://r/k1.mp3")
+    deliver(ledger, "k2", recording="https://r/k2.mp3")
+    run(ledger, Zoho(), Ringostat(tmp_path, missing={"k2"}))
+    result = check_recordings(settings, ledger)
+    assert result.ok and "attached 1" in result.detail and "waiting 1" in result.detail
+    run(ledger, Zoho(), Ringostat(tmp_path, missing={"k2"}), NOW + timedelta(days=3))
+    result = check_recordings(settings, ledger)
+    assert not result.ok and result.exit_code == ExitCode.PARTIAL and "given-up 1" in result.detail
+    assert "retry_days" in (result.fix or "")
