@@ -126,7 +126,13 @@ def _drill(
     duplicates = {k: n for k, n in found.items() if n > 1}
     missing = sorted(expected - set(found))
     extra = sorted(set(found) - expected)
-    for what, items in (("duplicate", duplicates), ("missing", missing), ("unexpected", extra)):
+    leftovers = [str(p) for p in profile.home.rglob("rs-recording-*.part")]
+    for what, items in (
+        ("duplicate", duplicates),
+        ("missing", missing),
+        ("unexpected", extra),
+        ("temporary file left", leftovers),
+    ):
         if items:
             log(f"  {what}: {list(items)[:10]}")
     ok = (
@@ -137,6 +143,7 @@ def _drill(
         and not duplicates
         and not missing
         and not extra
+        and not leftovers
     )
     return verdict(
         NAME,

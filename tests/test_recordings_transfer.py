@@ -16,6 +16,7 @@ import requests_mock as rm
 from ringodesk_cli.errors import OutcomeUnknownError
 from ringodesk_cli.ringostat.recordings import RecordingFetcher
 from ringodesk_cli.sandbox.call_attachments import parse_multipart
+from ringodesk_cli.sandbox.replies import ApiError
 from ringodesk_cli.zoho.desk import DeskClient
 from ringodesk_cli.zoho.desk_attachments import AttachmentClient, MultipartFile
 
@@ -105,6 +106,8 @@ def test_the_multipart_body_is_read_from_disk_with_its_exact_length(tmp_path: Pa
     assert described["filename"] == "rs-r-1.mp3"
     assert described["content_type"] == "audio/mpeg"
     assert described["sha256"] == hashlib.sha256(payload).hexdigest()
+    with pytest.raises(ApiError, match="INVALID_DATA"):  # cut short: the sandbox stores nothing
+        parse_multipart(raw[: len(raw) // 2], body.content_type)
 
 
 class Tokens:

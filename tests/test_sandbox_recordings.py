@@ -111,3 +111,13 @@ def test_an_attachment_needs_the_file_part_the_scope_and_a_small_file(sb: Sandbo
     refused = reader.post(url, files={"file": ("a.mp3", b"x")})
     assert refused.json()["errorCode"] == "SCOPE_MISMATCH"
     assert sb.attachments.all() == []
+
+
+def test_calls_list_carries_links_to_recordings_the_sandbox_serves(sb: Sandbox) -> None:
+    sb.ringostat_add_calls(
+        [{"uniqueid": "y-1", "calldate": "2020-01-01 10:00:00", "recording": "sandbox"}]
+    )
+    (call,) = sb.ringostat.calls()
+    assert call["recording"] == f"{sb.url}/recordings/y-1.mp3"
+    assert call["recording_wav"] == f"{sb.url}/recordings/y-1.wav"
+    assert requests.get(call["recording"], timeout=5).status_code == 200

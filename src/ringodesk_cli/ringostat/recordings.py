@@ -32,6 +32,8 @@ log = logging.getLogger("ringodesk.recordings")
 
 CHUNK = 64 * 1024
 MB = 1024 * 1024
+PART_PREFIX, PART_SUFFIX = "rs-recording-", ".part"
+PART_GLOB = f"{PART_PREFIX}*{PART_SUFFIX}"  # the temporary files, for a clean-up
 
 # Why a recording was not downloaded. The first three may change on a later run.
 MISSING = "missing"  # 404 / 410: not there (yet, or any more)
@@ -134,7 +136,7 @@ class RecordingFetcher:
     def _save(self, resp: requests.Response) -> Download:
         started = self.clock()
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept for the upload
-            prefix="rs-recording-", suffix=".part", dir=self.folder, delete=False
+            prefix=PART_PREFIX, suffix=PART_SUFFIX, dir=self.folder, delete=False
         )
         path = Path(handle.name)
         size = 0

@@ -41,6 +41,9 @@ def parse_multipart(raw: bytes, content_type: str) -> dict[str, Any]:
     if "multipart/form-data" not in (content_type or "") or found is None:
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Send multipart/form-data.")
     delimiter = b"--" + found.group(1).encode()
+    if delimiter + b"--" not in raw:
+        # Cut short (a client that died mid-upload): nothing is stored.
+        raise invalid_data([field_error("/file", "invalid", "The multipart body is incomplete.")])
     parts: dict[str, Any] = {}
     for chunk in raw.split(delimiter)[1:]:
         if chunk.startswith(b"--"):

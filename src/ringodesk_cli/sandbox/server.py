@@ -64,6 +64,7 @@ class Sandbox:
         self.recordings = RecordingShelf(cfg.ringostat_key)
         self.routes = build_routes(self.setup, self.records_api, self.attachments)
         self.ringostat = RingostatStandIn(cfg, self.now)
+        self.ringostat.recordings = self.recordings
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None

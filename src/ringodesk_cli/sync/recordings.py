@@ -30,7 +30,7 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
-from ringodesk_cli.ringostat.recordings import TOO_LARGE, Download, RecordingFetcher
+from ringodesk_cli.ringostat.recordings import PART_GLOB, TOO_LARGE, Download, RecordingFetcher
 from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind
 from ringodesk_cli.sync.record_json import from_json
 from ringodesk_cli.sync.recording_states import (
@@ -142,7 +142,7 @@ class AttachmentPass:
             return
         try:
             self._attach(rid)
-        except _Stop:
+        except (_Stop, Interrupted):
             self._halt.set()
 
     def _count(self, name: str, rid: str | None = None, why: str | None = None) -> None:
@@ -283,6 +283,9 @@ def attach_recordings(
     from ringodesk_cli.zoho.desk_attachments import UPLOAD_KEY, AttachmentClient
 
     settings = session.settings
+    # Pieces left by a run killed mid-download (this run holds the run lock: none is in use).
+    for stale in session.state_dir.glob(PART_GLOB):
+        stale.unlink(missing_ok=True)
     client = AttachmentClient(desk)
     fetcher = RecordingFetcher(
         max_bytes=options.max_bytes,
