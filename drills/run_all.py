@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DRILLS = ("kill9", "fault_storm", "revoke", "two_syncs", "secrets", "sigint")
+DRILLS = ("kill9", "fault_storm", "revoke", "two_syncs", "secrets", "sigint", "recordings_kill9")
 TIMEOUT = {True: 180.0, False: 1800.0}  # seconds per drill: short, full
 
 

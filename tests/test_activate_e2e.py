@@ -86,8 +86,10 @@ def test_browser_sign_in_on_a_terminal_with_a_browser_that_waits_for_its_page(
         "--redirect-port", str(free_port()), "--department", "Support",
         "--senior-manager", "olena@sandbox.example", "--task-deadline", "2h",
     ]  # fmt: skip
-    # The only question left open is the time zone: Enter takes the offered default.
-    code, terminal = run_on_terminal(args, env, {"Time zone of Ringostat's call times": ""})
+    # The questions left open are the time zone and the recordings: Enter takes the offered
+    # defaults.
+    answers = {"Time zone of Ringostat's call times": "", "Attach call recordings": ""}
+    code, terminal = run_on_terminal(args, env, answers)
     assert code == 0, terminal
     assert "Zoho data center" not in terminal  # both hosts were given
     assert "[Europe/Kyiv]" in terminal  # offered on a UTC system ...
@@ -96,4 +98,6 @@ def test_browser_sign_in_on_a_terminal_with_a_browser_that_waits_for_its_page(
     settings = Settings.load("default", Paths.discover(env))
     assert settings.get("zoho.org_id") == sandbox.org_id
     assert settings.raw("ringostat.timezone") == "Europe/Kyiv"
+    assert settings.raw("recordings.attach") is False  # the default answer, "no"
+    assert "recordings      links only" in terminal
     assert settings.raw("zoho.region") is None

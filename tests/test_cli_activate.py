@@ -90,6 +90,17 @@ def test_activate_no_input_driven_by_flags_alone(cli, zoho, tmp_path, memory_key
     assert SECRET not in token_call.url  # secrets travel in the body, not the URL
 
 
+def test_recordings_are_off_without_input_and_on_with_the_flag(cli, zoho, tmp_path) -> None:
+    result = cli(*activate_args(tmp_path, "--json"))
+    assert result.code == 0, result.stderr
+    assert result.json()["recordings_attach"] is False
+    assert Settings.load("default", Paths.discover()).raw("recordings.attach") is None
+    result = cli(*activate_args(tmp_path, "--json", "--attach-recordings"))
+    assert result.code == 0, result.stderr
+    assert result.json()["recordings_attach"] is True
+    assert Settings.load("default", Paths.discover()).get("recordings.attach") is True
+
+
 def test_activate_no_input_names_the_missing_flag(cli, zoho, tmp_path) -> None:
     args = [a for a in activate_args(tmp_path) if a not in ("--senior-manager", "olga@example.com")]
     result = cli(*args)
@@ -226,6 +237,7 @@ class Scripted:
             "Zoho data center": "eu",
             "Task processing deadline": "3h",
             "Time zone of Ringostat's call times": "Europe/Warsaw",
+            "Attach call recordings to the call activities in Zoho Desk? (yes/no)": "yes",
         }
         return answers.get(question, "1000.CLIENT")
 
@@ -268,6 +280,7 @@ def test_interactive_wizard_asks_only_what_flags_and_profile_leave_open(zoho) ->
         "Senior manager (owns missed-call work)",
         "Task processing deadline",
         "Time zone of Ringostat's call times",
+        "Attach call recordings to the call activities in Zoho Desk? (yes/no)",
     ]
     assert talk.offered["Senior manager (owns missed-call work)"] == ["101", "102"]  # active
     assert (result.department["id"], result.senior_manager["id"]) == ("9002", "102")
@@ -275,6 +288,7 @@ def test_interactive_wizard_asks_only_what_flags_and_profile_leave_open(zoho) ->
     saved = Settings.load("default", Paths.discover())
     assert saved.get("zoho.department_id") == "9002"
     assert saved.get("integration.senior_manager") == "102"
+    assert saved.get("recordings.attach") is True and result.attach_recordings
 
     again = Scripted()
     activate(Session.open("default", Paths.discover()), ActivationRequest(org="777"), again)

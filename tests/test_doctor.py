@@ -634,7 +634,7 @@ def test_doctor_prints_a_line_per_check_with_the_fix_and_exits_with_its_code(
     assert "fix: run `ringodesk activate` (a password change" in lines[failing + 1]
     assert any(line.startswith("skip  organization") for line in lines)
     # settings, credentials, inbox, ledger, quarantine, last-sync
-    assert lines[-1] == "6 of 13 checks passed"
+    assert lines[-1] == "7 of 14 checks passed"
 
 
 def test_doctor_quiet_prints_only_the_failures_on_stderr(

@@ -112,6 +112,7 @@ def test_desk_scopes_cover_what_ringodesk_calls() -> None:
         "Desk.calls.ALL",
         "Desk.tasks.ALL",
         "Desk.search.READ",
+        "Desk.activities.calls.UPDATE",  # a call's attachments (the recordings)
     ):
         assert needed in scopes
     assert " " not in DESK_SCOPES

@@ -46,6 +46,7 @@ class ActivationResult:
     signed_in: str  # "grant-code", "device", "browser", "stored-token"
     credential_store: str
     warnings: list[str] = field(default_factory=list)
+    attach_recordings: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +69,7 @@ class ActivationResult:
             "signed_in": self.signed_in,
             "credential_store": self.credential_store,
             "warnings": self.warnings,
+            "recordings_attach": self.attach_recordings,
         }
 
 
@@ -341,6 +343,7 @@ class ActivationRequest:
     senior_manager: str | None = None
     task_deadline: str | None = None
     timezone: str | None = None
+    attach_recordings: bool | None = None  # recordings.attach
 
 
 class Conversation(Protocol):

@@ -56,6 +56,7 @@ def activate(session: Session, request: ActivationRequest, talk: Conversation) -
         deadline = talk.ask("Task processing deadline", default="4h")
     deadline = act.set_task_deadline(deadline)
     timezone, timezone_reason = act.choose_timezone(talk, given=bool(request.timezone))
+    attach = _attach_recordings(act, request, talk)
     key = talk.ringostat_key()
     if key is not None:
         store_checked_key(session, key)
@@ -76,6 +77,7 @@ def activate(session: Session, request: ActivationRequest, talk: Conversation) -
         signed_in=signed_in,
         credential_store=str(session.credentials.describe().get("store")),
         warnings=[REFRESH_TOKEN_WARNING] if signed_in != "stored-token" else [],
+        attach_recordings=attach,
     )
 
 
@@ -138,3 +140,24 @@ def _choose_org_and_department(
     ):
         department = talk.choose("Department", departments, "name")
     return chosen_org, act.choose_department(departments, department)
+
+
+ATTACH_KEY = "recordings.attach"
+ATTACH_QUESTION = "Attach call recordings to the call activities in Zoho Desk? (yes/no)"
+_YES, _NO = ("y", "yes", "true", "1"), ("n", "no", "false", "0")
+
+
+def _attach_recordings(act: Activator, request: ActivationRequest, talk: Conversation) -> bool:
+    """``recordings.attach``: the flag, else the profile's value, else asked (off when
+    nothing may be asked)."""
+    settings = act.settings
+    if request.attach_recordings is not None:
+        settings.set(ATTACH_KEY, request.attach_recordings)
+    elif talk.interactive and settings.raw(ATTACH_KEY) is None:
+        while True:
+            answer = talk.ask(ATTACH_QUESTION, default="no").strip().lower()
+            if answer in _YES + _NO:
+                settings.set(ATTACH_KEY, answer in _YES)
+                break
+            talk.tell(f"{answer!r}: answer yes or no")
+    return bool(settings.get(ATTACH_KEY))

@@ -18,6 +18,7 @@ REGIONS = ("com", "eu", "in", "com.au", "jp", "ca", "sa", "uk", "com.cn")
 TICKET_POLICIES = ("new-caller", "every-inbound", "never", "reuse-open")
 SOURCE_KINDS = ("files", "inbox", "api")
 LANGUAGES = ("uk", "ru", "en")  # the shipped template sets (sync/templates.py)
+RECORDING_FORMATS = ("mp3", "wav")
 
 
 def _check_str(value: Any) -> str:
@@ -56,6 +57,17 @@ def _check_concurrency(value: Any) -> int:
             "Professional 15)"
         )
     return number
+
+
+def _check_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
 
 
 def _check_port(value: Any) -> int:
@@ -167,17 +179,6 @@ def suggested_timezone() -> tuple[str, str]:
 MISSED_TASK_FOR = ("inbound", "inbound+callback", "all")
 RULE_CALL_TYPES = ("in", "out", "callback")
 DEADLINE_MODES = ("calendar", "business-hours")
-
-
-def _check_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "1"):
-        return True
-    if text in ("false", "no", "0"):
-        return False
-    raise ValueError(f"{value!r} is not true or false")
 
 
 def _check_seconds(value: Any) -> int:
@@ -325,6 +326,33 @@ KEYS: dict[str, Key] = {
             _check_positive_int,
             5,
             "A number shared by more contacts is a switchboard: listed, never merged",
+            kind="int",
+        ),
+        Key(
+            "recordings.attach",
+            _check_bool,
+            False,
+            "Attach each call's recording to its Zoho Desk call activity",
+            kind="bool",
+        ),
+        Key(
+            "recordings.format",
+            _choice(RECORDING_FORMATS),
+            "mp3",
+            "mp3 (Ringostat's recording link) or wav (its recording_wav link)",
+        ),
+        Key(
+            "recordings.max_mb",
+            _check_positive_int,
+            20,
+            "Recordings larger than this many MB are not attached (counted, the link stays)",
+            kind="int",
+        ),
+        Key(
+            "recordings.retry_days",
+            _check_positive_int,
+            3,
+            "Days a missing recording is looked for again by later runs before it is given up",
             kind="int",
         ),
     )

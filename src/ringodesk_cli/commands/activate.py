@@ -75,6 +75,14 @@ TimezoneOpt = Annotated[
         "zone, or Europe/Kyiv when the system runs on UTC."
     ),
 ]
+AttachRecordingsOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--attach-recordings/--no-attach-recordings",
+        help="Attach each call's recording to its Zoho Desk call activity "
+        "(recordings.attach; asked when not given, off with --no-input).",
+    ),
+]
 InsecureStorageOpt = Annotated[
     bool,
     typer.Option("--insecure-storage", help="Keep secrets in a 0600 file when no keyring works."),
@@ -97,6 +105,7 @@ def activate(
     senior_manager: SeniorManagerOpt = None,
     task_deadline: TaskDeadlineOpt = None,
     timezone: TimezoneOpt = None,
+    attach_recordings: AttachRecordingsOpt = None,
     no_input: NoInputOpt = False,
     insecure_storage: InsecureStorageOpt = False,
     json_mode: JsonOpt = False,
@@ -126,6 +135,7 @@ def activate(
         senior_manager=senior_manager,
         task_deadline=task_deadline,
         timezone=timezone,
+        attach_recordings=attach_recordings,
     )
     talk = _Terminal(app, grant_code, client_secret_file, ringostat_key_file)
     _render(app, session, run_wizard(session, request, talk))
@@ -234,6 +244,7 @@ def _render(app: AppContext, session: Session, result: ActivationResult) -> None
     out.result(f"  task deadline   {result.task_deadline}")
     out.result(f"  time zone       {result.timezone} ({result.timezone_reason})")
     out.result(f"  agents loaded   {result.agents}")
+    out.result(f"  recordings      {'attached' if result.attach_recordings else 'links only'}")
     out.result(f"  secrets kept in {data['credential_store']}")
     for warning in result.warnings:
         out.info(f"note: {warning}")

@@ -42,7 +42,8 @@ ReadingOpt = Annotated[
         help="One reading over the preset (repeatable): search=exact|digits, "
         "contact_sort_desc=refused|allowed, cf_values=oas|free, "
         "call_task_description=refused|accepted, contact_calls=absent|present, "
-        "department_required=yes|no (first value: strict). See docs/zoho-readings.md.",
+        "department_required=yes|no, call_attachments=absent|present "
+        "(first value: strict). See docs/zoho-readings.md.",
     ),
 ]
 SeedPeopleOpt = Annotated[

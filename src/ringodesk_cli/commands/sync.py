@@ -135,7 +135,27 @@ def render_summary(app: AppContext, data: dict[str, Any]) -> None:
             f"cf values dropped: {data['cf_values_dropped']} (refused by Zoho; each record was"
             " sent without it and the value kept in its description)"
         )
+    if data.get("recordings"):
+        _render_recordings(app, data["recordings"], dry_run=bool(data["dry_run"]))
     if data["planned"]:
         out.result("would send: " + ", ".join(f"{k} × {v}" for k, v in data["planned"].items()))
     if data["requests"]:
         out.result("requests: " + ", ".join(f"{k} × {v}" for k, v in data["requests"].items()))
+
+
+def _render_recordings(app: AppContext, rec: dict[str, Any], *, dry_run: bool) -> None:
+    out = app.output
+    if dry_run:
+        out.result(f"recordings: would attach up to {rec['planned']}")
+        return
+    waiting = ", ".join(f"{k} {v}" for k, v in rec["waiting_by_reason"].items())
+    out.result(
+        f"recordings: attached {rec['attached'] + rec['reconciled']}, "
+        f"waiting {rec['waiting']}"
+        + (f" ({waiting})" if waiting else "")
+        + f", too large {rec['too_large']}, refused {rec['refused']}, "
+        f"given up {rec['given_up']}, no answer {rec['unknown_outcomes']}, "
+        f"unconfirmed {rec['unconfirmed']}"
+    )
+    for line in rec["reasons"]:
+        out.error(line) if app.quiet else out.warn(line)

@@ -47,7 +47,7 @@ from ringodesk_cli.doctor.zoho_checks import (
 # fmt: off
 CHECKS: tuple[str, ...] = (
     "settings", "credentials", "token", "organization", "scopes", "fields", "senior-manager",
-    "agents", "mappings", "inbox", "ledger", "quarantine", "last-sync",
+    "agents", "mappings", "inbox", "ledger", "quarantine", "last-sync", "recordings",
 )
 # fmt: on
 
@@ -75,7 +75,7 @@ def run_doctor(
     _zoho_checks(session, results, clock or time.time, max_attempts, sleep)
     settings = session.settings
     results["inbox"] = _guard("inbox", lambda: check_inbox(settings))
-    _ledger_checks(session.state_dir, results, now())
+    _ledger_checks(session.state_dir, results, now(), settings)
     return [results[name] for name in CHECKS]
 
 
@@ -148,8 +148,12 @@ def _agent_checks(settings: Settings, report: ScopeReport, results: dict[str, Ch
     results["agents"] = _guard("agents", lambda: check_agents(settings, agents))
 
 
-def _ledger_checks(state_dir: Path, results: dict[str, CheckResult], now: datetime) -> None:
+def _ledger_checks(
+    state_dir: Path, results: dict[str, CheckResult], now: datetime, settings: Settings
+) -> None:
     import sqlite3
+
+    from ringodesk_cli.doctor.recordings_check import check_recordings
 
     try:
         ledger = open_ledger(state_dir)
@@ -159,11 +163,13 @@ def _ledger_checks(state_dir: Path, results: dict[str, CheckResult], now: dateti
         )
         results["quarantine"] = blocked("quarantine", results["ledger"])
         results["last-sync"] = blocked("last-sync", results["ledger"])
+        results["recordings"] = blocked("recordings", results["ledger"])
         return
     try:
         results["ledger"] = _guard("ledger", lambda: check_ledger(ledger, now))
         results["quarantine"] = _guard("quarantine", lambda: check_quarantine(ledger, now))
         results["last-sync"] = _guard("last-sync", lambda: check_last_sync(ledger, now))
+        results["recordings"] = _guard("recordings", lambda: check_recordings(settings, ledger))
     finally:
         if ledger is not None:
             ledger.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 # Client code minted without an explicit scope string carries these.
 DEFAULT_SCOPES = (
     "Desk.basic.READ,Desk.settings.ALL,Desk.tickets.ALL,Desk.contacts.ALL,"
-    "Desk.calls.ALL,Desk.tasks.ALL,Desk.search.READ"
+    "Desk.calls.ALL,Desk.tasks.ALL,Desk.search.READ,Desk.activities.calls.UPDATE"
 )
 
 
@@ -32,6 +32,8 @@ READINGS: dict[str, tuple[str, str]] = {
     "contact_calls": ("absent", "present"),
     # departmentId on GET /tasks and GET /contacts/{id}/tickets: required in the older OAS.
     "department_required": ("yes", "no"),
+    # GET /calls/{id}/attachments: in no OAS version (CallAttachment.json has POST and DELETE).
+    "call_attachments": ("absent", "present"),
 }
 STRICT: dict[str, str] = {name: values[0] for name, values in READINGS.items()}
 LENIENT: dict[str, str] = {name: values[1] for name, values in READINGS.items()}
@@ -118,4 +120,6 @@ class SandboxConfig:
     # and custom fields beyond ringodesk's own; off by default so a test starts empty.
     seed_people: bool = False
     seed_custom_fields: bool = False
+    # The largest call attachment accepted (CallAttachment.json states no limit).
+    attachment_max_mb: int = 20
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)

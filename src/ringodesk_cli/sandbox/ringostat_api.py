@@ -17,6 +17,9 @@ Behaviour follows Ringostat's calls/list documentation; it imports nothing of
 * Calls appear as the clock moves: a call added with ``ringostat_add_calls`` is listed only
   once the sandbox clock (``Sandbox.now``, moved by ``advance_time``) reaches its calldate,
   and ``ringostat_update_call`` changes it later (IN PROGRESS -> ANSWERED).
+* A call added with ``recording = "sandbox"`` gets ``recording`` and ``recording_wav`` links
+  to a recording the sandbox serves (``sandbox/recordings.py``; set it up further through
+  ``POST /__sandbox__/recordings``).
 
 Admin (for a subprocess): ``POST /__sandbox__/ringostat/calls`` ``{"calls": [...]}``;
 ``POST /__sandbox__/ringostat/calls/update`` ``{"uniqueid": ..., "fields": {...}}``;
@@ -36,7 +39,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ringodesk_cli.sandbox.config import SandboxConfig
+from ringodesk_cli.sandbox.recordings import RecordingShelf
 from ringodesk_cli.sandbox.replies import Reply, json_reply
+
+SANDBOX_RECORDING = "sandbox"  # a call's `recording` asking for a recording served here
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _DAY = 24 * 3600.0
@@ -74,6 +80,9 @@ class RingostatStandIn:
         self._default_cap = cfg.ringostat_cap
         self.now = now
         self._lock = threading.Lock()
+        # Set by the sandbox: a call added with ``recording = "sandbox"`` gets links to a
+        # recording the sandbox serves (``recording`` and ``recording_wav``).
+        self.recordings: RecordingShelf | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -106,6 +115,8 @@ class RingostatStandIn:
             unknown = set(call) - KNOWN_FIELDS
             if unknown:
                 raise ValueError(f"{call['uniqueid']}: unknown fields {sorted(unknown)}")
+            if call.get("recording") == SANDBOX_RECORDING and self.recordings is not None:
+                call.update(self.recordings.put({"uniqueid": str(call["uniqueid"])}))
             checked.append(call)
         with self._lock:
             for call in checked:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ringodesk_cli.sandbox.business_hours import BusinessHoursEndpoints
+from ringodesk_cli.sandbox.call_attachments import AttachmentEndpoints
 from ringodesk_cli.sandbox.desk_records import RecordEndpoints
 from ringodesk_cli.sandbox.desk_setup import SetupEndpoints
 from ringodesk_cli.sandbox.replies import DeskRequest, Reply
@@ -26,6 +27,7 @@ class Route:
     scopes: tuple[str, ...]
     search: bool = False
     needs_org: bool = True
+    multipart: bool = False  # the body is multipart/form-data, not JSON
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -36,7 +38,9 @@ def _ops(*stems: str, op: str) -> tuple[str, ...]:
     return tuple(f"{s}.{op}" for s in stems)
 
 
-def build_routes(setup: SetupEndpoints, rec: RecordEndpoints) -> list[Route]:
+def build_routes(
+    setup: SetupEndpoints, rec: RecordEndpoints, att: AttachmentEndpoints | None = None
+) -> list[Route]:
     basic = ("Desk.basic.READ", "Desk.settings.READ")
     calls = ("Desk.activities.calls", "Desk.calls", "Desk.activities")
     tasks = ("Desk.activities.tasks", "Desk.tasks", "Desk.activities")
@@ -108,7 +112,21 @@ def build_routes(setup: SetupEndpoints, rec: RecordEndpoints) -> list[Route]:
         Route("GET", f"{v1}/holidayList", hours.list_holidays, settings),
         Route("GET", f"{v1}/holidayList/{{id}}", hours.get_holidays, settings),
     ]
+    if att is not None:
+        routes.extend(_attachment_routes(att, v1, calls))
     return routes
+
+
+def _attachment_routes(att: AttachmentEndpoints, v1: str, calls: tuple[str, ...]) -> list[Route]:
+    # CallAttachment.json: POST and DELETE need Desk.activities.calls.UPDATE or
+    # Desk.tasks.UPDATE; the GET (in no OAS version) takes the calls' READ scopes.
+    update = ("Desk.activities.calls.UPDATE", "Desk.tasks.UPDATE")
+    path = f"{v1}/calls/{{id}}/attachments"
+    return [
+        Route("POST", path, att.create, update, multipart=True),
+        Route("GET", path, att.listing, _ops(*calls, op="READ")),
+        Route("DELETE", path + "/{attachmentId}", att.delete, update),
+    ]
 
 
 def match(

@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from ringodesk_cli.sandbox.call_attachments import AttachmentEndpoints, parse_multipart
 from ringodesk_cli.sandbox.config import SandboxConfig, resolve_readings
 from ringodesk_cli.sandbox.desk_records import RecordEndpoints
 from ringodesk_cli.sandbox.desk_setup import SetupEndpoints
 from ringodesk_cli.sandbox.latency import Latency
 from ringodesk_cli.sandbox.oauth import Accounts, Grant, scope_covers
+from ringodesk_cli.sandbox.recordings import RecordingShelf
 from ringodesk_cli.sandbox.replies import ApiError, DeskRequest, Reply, not_found
 from ringodesk_cli.sandbox.ringostat_api import RingostatStandIn
 from ringodesk_cli.sandbox.routes import build_routes, match
@@ -59,8 +61,11 @@ class Sandbox:
         self.accounts = Accounts(cfg, self.now)
         self.setup = SetupEndpoints(self.store, cfg)
         self.records_api = RecordEndpoints(self.store, cfg)
-        self.routes = build_routes(self.setup, self.records_api)
+        self.attachments = AttachmentEndpoints(self.records_api, cfg.attachment_max_mb)
+        self.recordings = RecordingShelf(cfg.ringostat_key)
+        self.routes = build_routes(self.setup, self.records_api, self.attachments)
         self.ringostat = RingostatStandIn(cfg, self.now)
+        self.ringostat.recordings = self.recordings
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -241,6 +246,8 @@ class Sandbox:
         self.store.reset()
         self.accounts.reset()
         self.ringostat.reset()
+        self.attachments.reset()
+        self.recordings.reset()
         self.accounts.token_limit = self.cfg.token_requests_per_10min
         self._offset = 0.0
         self._reset_runtime()
@@ -274,6 +281,7 @@ class Sandbox:
         host, port = server.server_address[:2]
         self.url = f"http://{'127.0.0.1' if host == '127.0.0.1' else self.cfg.host}:{port}"
         self.accounts.base_url = self.url
+        self.recordings.base_url = self.url
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -353,7 +361,10 @@ class Sandbox:
             if fault in ("429", "500", "drop"):
                 return self._fault_reply(fault)
             body = None
-            if route.method in ("POST", "PATCH"):
+            if route.multipart:
+                body = parse_multipart(raw, headers.get("Content-Type") or "")
+                extra["body"] = body
+            elif route.method in ("POST", "PATCH"):
                 ctype = headers.get("Content-Type") or ""
                 if raw.strip() and "json" not in ctype:
                     raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Send application/json.")

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from ringodesk_cli.sandbox.recordings import PREFIX as RECORDINGS
+from ringodesk_cli.sandbox.recordings import send_recording
 from ringodesk_cli.sandbox.replies import Reply, json_reply, not_found
 
 if TYPE_CHECKING:
@@ -66,6 +68,13 @@ def _admin(sb: Sandbox, method: str, path: str, body: dict[str, Any]) -> Reply:
                 "ringostat_key": sb.cfg.ringostat_key,
             }
         )
+    if sub == "recordings":
+        # Recordings at Ringostat-like links; POST answers the links for a call's fields.
+        if method == "POST":
+            return json_reply(sb.recordings.put(body))
+        return json_reply({"data": sb.recordings.listing()})
+    if method == "GET" and sub == "attachments":
+        return json_reply({"data": sb.attachments.all()})
     if method == "GET" and sub == "readings":
         return json_reply(sb.readings)
     if method == "GET" and sub.startswith("records/"):
@@ -128,6 +137,10 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, method: str) -> None:
             parts = urlsplit(self.path)
+            if method == "GET" and parts.path.startswith(RECORDINGS):
+                status = send_recording(self, sb.recordings, parts.path)
+                sb._record(method, RECORDINGS + "{id}", parts.path, Reply(status), {})
+                return
             params = parse_qs(parts.query, keep_blank_values=True)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""

@@ -32,6 +32,7 @@ class OpKind(StrEnum):
     TICKET = "ticket"
     CALL = "call"
     TASK = "task"
+    ATTACHMENT = "attachment"  # the call's recording, attached to its call activity
 
 
 @dataclass(frozen=True)

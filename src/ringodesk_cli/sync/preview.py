@@ -20,6 +20,7 @@ from ringodesk_cli.sync.intake import quarantine_key, triage
 from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger
 from ringodesk_cli.sync.planner import Policy, planned_operations
 from ringodesk_cli.sync.record_json import from_json
+from ringodesk_cli.sync.recordings import recording_link
 from ringodesk_cli.sync.summary import Summary
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ class Preview:
     replay_since: str | None = None  # set before ingest, so a replayed call counts once
     summary: Summary = field(default_factory=_dry_summary)
     contact_index: ContactIndex | None = None  # looked up when built, never written
+    recording_format: str | None = None  # recordings.attach on: the format, else None
+
+    recordings_planned: int = field(default=0, init=False)  # attachment uploads planned
 
     def __post_init__(self) -> None:
         self._planned: Counter[str] = Counter()
@@ -97,6 +101,8 @@ class Preview:
         planned = [UPDATE_CALL] if changed else self._creates(record)
         for op in planned:
             self._planned[op] += 1
+        if self.recording_format and recording_link(record, self.recording_format):
+            self.recordings_planned += 1
         if self.on_plan is not None:
             self.on_plan(record, planned)
 

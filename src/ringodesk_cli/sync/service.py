@@ -184,6 +184,7 @@ class _Run:
         sources = self._sources(files, records)
         window, complete = self._read_everything(engine, sources, records)
         summary = self._deliver(engine, desk_error)
+        self._attach_recordings(engine, desk, summary)
         summary.interrupted = self.stop.is_set()
         summary.open_quarantine = self.ledger.quarantine_count()
         if not self.opts.dry_run:
@@ -266,6 +267,7 @@ class _Run:
                 on_plan=self.hooks.on_plan,
                 replay_since=self.replay_from.isoformat() if self.replay_from else None,
                 contact_index=self.index,
+                recording_format=self._recording_format(),
             )
         return Runner(
             desk=desk,
@@ -275,6 +277,11 @@ class _Run:
             concurrency=int(self.settings.get("zoho.concurrency")),
             contact_index=self.index,
         )
+
+    def _recording_format(self) -> str | None:
+        """The recordings' format when they are attached, else None."""
+        attach = bool(self.settings.get("recordings.attach"))
+        return str(self.settings.get("recordings.format")) if attach else None
 
     def _sources(self, files: Sequence[Path], records: Iterable[Item] | None) -> SourcePlan:
         if records is not None and not files:
@@ -331,6 +338,31 @@ class _Run:
         with self._progress("Delivering to Zoho Desk", engine.to_attempt) as advance:
             engine.on_progress = advance
             return engine.deliver()
+
+    def _attach_recordings(
+        self, engine: Runner | Preview, desk: DeskClient | None, summary: Summary
+    ) -> None:
+        """After the call activities: their recordings (``recordings.attach``), counted in
+        the summary; a dry run counts the uploads it would try."""
+        from ringodesk_cli.sync import recordings
+
+        options = recordings.RecordingOptions.of(self.settings)
+        if not options.attach:
+            return
+        if isinstance(engine, Preview):
+            known = (
+                0
+                if self.ledger.empty
+                else recordings.planned_uploads(self.ledger, options, self.now)
+            )
+            planned = recordings.RecordingReport(planned=engine.recordings_planned + known)
+            summary.recordings = planned.as_dict()
+            return
+        if desk is None or summary.stopped or self.stop.is_set():
+            return  # the next run attaches them (they are read from the ledger)
+        recordings.attach_recordings(
+            self.session, self.ledger, desk, summary, options, stop=self.stop
+        )
 
     def _refresh_index(self, desk: DeskClient) -> None:
         """The contact index is brought up to date (built, or a build resumed, on the first

@@ -46,6 +46,7 @@ class Summary:
     planned: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
     interrupted: bool = False  # asked to stop: what was not sent stays pending
+    recordings: dict[str, Any] | None = None  # the attachment pass (recordings.attach on)
 
     @property
     def exit_code(self) -> int:
@@ -108,6 +109,7 @@ class Summary:
             "planned": self.planned,
             "dry_run": self.dry_run,
             "interrupted": self.interrupted,
+            "recordings": self.recordings,
             "exit_code": int(self.exit_code),
         }
 

@@ -47,10 +47,11 @@ DATA_CENTERS: dict[str, DataCenter] = {
 
 # Zoho's suggested scope set for Desk integrations. POST /fields needs Desk.settings.CREATE (or
 # Desk.fields.CREATE), which Desk.settings.ALL covers; GET /agents and /organizations are
-# covered by Desk.basic.READ; contact search needs Desk.search.READ + Desk.contacts.*.
+# covered by Desk.basic.READ; contact search needs Desk.search.READ + Desk.contacts.*. A call's
+# attachments (the recordings) name Desk.activities.calls.UPDATE (OAS CallAttachment.json).
 DESK_SCOPES = (
     "Desk.basic.READ,Desk.settings.ALL,Desk.tickets.ALL,Desk.contacts.ALL,"
-    "Desk.calls.ALL,Desk.tasks.ALL,Desk.search.READ"
+    "Desk.calls.ALL,Desk.tasks.ALL,Desk.search.READ,Desk.activities.calls.UPDATE"
 )
 
 _API_SUFFIX = "/api/v1"
