@@ -17,6 +17,7 @@ from ringodesk_cli.durations import parse_duration
 REGIONS = ("com", "eu", "in", "com.au", "jp", "ca", "sa", "uk", "com.cn")
 TICKET_POLICIES = ("new-caller", "every-inbound", "never")
 SOURCE_KINDS = ("files", "inbox", "api")
+CREATE_RECORDS = ("after-call", "before-call")
 
 
 def _check_str(value: Any) -> str:
@@ -239,6 +240,21 @@ KEYS: dict[str, Key] = {
             kind="int",
         ),
         Key(
+            "integration.create_records",
+            _choice(CREATE_RECORDS),
+            "after-call",
+            "When `serve` creates records: after-call, or before-call (contact and a new "
+            "caller's ticket at the before event, owned by the senior manager)",
+        ),
+        Key("serve.host", _check_str, "127.0.0.1", "Address `ringodesk serve` listens on"),
+        Key("serve.port", _check_port, 8790, "Port `ringodesk serve` listens on", kind="int"),
+        Key(
+            "serve.public_url",
+            _check_url,
+            None,
+            "The address Ringostat reaches `ringodesk serve` at (https://..., a reverse proxy)",
+        ),
+        Key(
             "contacts.shared_max",
             _check_positive_int,
             5,
@@ -256,4 +272,5 @@ TABLES: dict[str, str] = {
     "employees": "Ringostat employee name, number or SIP -> Zoho Desk agent id",
     "mapping.ticket": "Ringostat parameter -> ticket custom field apiName",
     "mapping.contact": "Ringostat parameter -> contact custom field apiName",
+    "serve.params": "webhook parameter name -> the calls/list name it stands for",
 }

@@ -28,6 +28,7 @@ from ringodesk_cli.commands import mapping as mapping_cmd
 from ringodesk_cli.commands import quarantine as quarantine_cmd
 from ringodesk_cli.commands import ringostat as ringostat_cmd
 from ringodesk_cli.commands import sandbox as sandbox_cmd
+from ringodesk_cli.commands import serve as serve_cmd
 from ringodesk_cli.commands import sync as sync_cmd
 from ringodesk_cli.commands.context import (
     AppContext,
@@ -80,6 +81,7 @@ app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
 app.command("doctor")(doctor_cmd.doctor)
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(ringostat_cmd.app, name="ringostat")
 app.add_typer(quarantine_cmd.app, name="quarantine")
 
