@@ -58,7 +58,7 @@ def serve(
             log=log,
             on_ready=lambda url: log({"serving": url}),
         )
-    log({"stopped": app_ctx.interrupts.name or "stop", **result.stats.__dict__})
+    log({"stopped": app_ctx.interrupts.name or "stop", **result.stats})
 
 
 def _logger(app_ctx: AppContext) -> Any:

@@ -1,7 +1,8 @@
 """``integration.create_records = "before-call"``: records made while the phone rings.
 
-For each before event noted by the inbox (``serve_before``, state pending), under the run
-lock: the contact is found or made and, for a caller the policy gives a ticket (by default a
+For each before event noted by the inbox (``serve_before``, state pending), in the worker's
+delivery stream (``live.py``, under the run lock, in order with the number's other calls):
+the contact is found or made and, for a caller the policy gives a ticket (by default a
 new caller), the ticket is created, both owned by the senior manager
 (``planner.plan_before_call``). Each create goes through the runner's own steps, so it is
 written "intended" before its request and "done" with Zoho's id after, under the call's
@@ -15,9 +16,6 @@ gets everything at its after event or from the cron catch-up.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ringodesk_cli.errors import (
     AuthError,
@@ -27,67 +25,10 @@ from ringodesk_cli.errors import (
     ZohoUnavailableError,
 )
 from ringodesk_cli.serve.inbox import BEFORE_DONE, BEFORE_FAILED, BEFORE_PENDING, BEFORE_SKIPPED
-from ringodesk_cli.sync.contact_index import ContactIndex
-from ringodesk_cli.sync.ledger import LEDGER_FILE, CallState, Ledger, OpKind
-from ringodesk_cli.sync.planner import CONTACT, CallPlan, plan_before_call, policy_from_settings
+from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind
+from ringodesk_cli.sync.planner import CONTACT, CallPlan, plan_before_call
 from ringodesk_cli.sync.record_json import from_json
-from ringodesk_cli.sync.run_lock import run_lock
 from ringodesk_cli.sync.runner import Runner
-
-if TYPE_CHECKING:
-    from ringodesk_cli.session import Session
-
-
-@dataclass
-class BeforeResult:
-    done: int = 0
-    skipped: int = 0
-    failed: int = 0
-    left: int = 0  # still pending (Zoho unavailable, tokens, no answer, asked to stop)
-
-
-def run_before_step(session: Session, *, stop: threading.Event | None = None) -> BeforeResult:
-    """Runs the pending before-call steps; raises BusyError when a run holds the lock."""
-    settings = session.settings
-    policy = policy_from_settings(settings)
-    region = str(settings.get("ringostat.default_region"))
-    concurrency = int(settings.get("zoho.concurrency"))
-    result = BeforeResult()
-    with run_lock(session.state_dir, wait_for_server=False):
-        ledger = Ledger(session.state_dir / LEDGER_FILE)
-        try:
-            notes = _pending(ledger)
-            if not notes:
-                return result
-            desk = session.desk()
-            if stop is not None:
-                desk.stop_when(stop)
-            index = ContactIndex(ledger, region, index_max=int(settings.get("contacts.index_max")))
-            runner = Runner(desk, ledger, policy, region, concurrency, contact_index=index)
-            desk.limit_in_flight(concurrency)
-            halt = threading.Event()
-
-            def one(rid: str) -> str:
-                return BEFORE_PENDING if halt.is_set() else _step(runner, ledger, rid, halt)
-
-            with ThreadPoolExecutor(max_workers=2 * concurrency) as pool:
-                outcomes = list(pool.map(one, notes))
-        finally:
-            ledger.close()
-    result.done = outcomes.count(BEFORE_DONE)
-    result.skipped = outcomes.count(BEFORE_SKIPPED)
-    result.failed = outcomes.count(BEFORE_FAILED)
-    result.left = outcomes.count(BEFORE_PENDING)
-    return result
-
-
-def _pending(ledger: Ledger) -> list[str]:
-    with ledger.reading() as db:
-        rows = db.execute(
-            "SELECT ringostat_id FROM serve_before WHERE state = ? ORDER BY received_at",
-            (BEFORE_PENDING,),
-        ).fetchall()
-    return [str(r[0]) for r in rows]
 
 
 def _mark(ledger: Ledger, rid: str, state: str, error: str | None = None) -> str:
@@ -99,7 +40,7 @@ def _mark(ledger: Ledger, rid: str, state: str, error: str | None = None) -> str
     return state
 
 
-def _step(runner: Runner, ledger: Ledger, rid: str, halt: threading.Event) -> str:
+def step(runner: Runner, ledger: Ledger, rid: str, halt: threading.Event) -> str:
     row = ledger.get_call(rid)
     if row is None or row.state is not CallState.WAITING:
         # The after event came first (or the call is gone): its delivery does everything.
@@ -108,7 +49,7 @@ def _step(runner: Runner, ledger: Ledger, rid: str, halt: threading.Event) -> st
     try:
         create_early(runner, plan)
     except (AuthError, ZohoUnavailableError, OutcomeUnknownError, Interrupted):
-        # Left pending: the next batch tries again (an intended create is reconciled first).
+        # Left pending: the next stream tries again (an intended create is reconciled first).
         halt.set()
         return BEFORE_PENDING
     except ZohoError as exc:

@@ -13,7 +13,9 @@ answer and the step still does it after a restart.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,6 +36,8 @@ CREATE INDEX IF NOT EXISTS serve_before_state ON serve_before (state);
 # serve_before.state: pending (the step is to run), done, skipped (the after event came
 # first, or the step is not for this call), failed (Zoho refused; the after event does all).
 BEFORE_PENDING, BEFORE_DONE, BEFORE_SKIPPED, BEFORE_FAILED = "pending", "done", "skipped", "failed"
+BUSY_WAIT = 30.0  # seconds a webhook may wait for the ledger (the worker's commit)
+BUSY_POLL = 0.0005
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,25 @@ class Inbox:
         self._lock = threading.Lock()
         with ledger.writing() as db:
             db.executescript(SCHEMA)
+            # SQLite's own wait for a busy database sleeps 1, 2, 5, 10, 15... ms between
+            # looks: a webhook stored while the worker commits would wait for the next look.
+            # This connection looks again every half millisecond instead (``store``).
+            db.execute("PRAGMA busy_timeout = 0")
 
     def store(self, record: CallRecord, *, before_step: bool = False) -> Stored:
         """Stores ``record`` (committed when this returns). ``before_step``: a before event
         whose records are created early."""
+        deadline = time.monotonic() + BUSY_WAIT
+        while True:
+            try:
+                return self._store(record, before_step)
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() > deadline:
+                    raise
+            time.sleep(BUSY_POLL)
+
+    def _store(self, record: CallRecord, before_step: bool) -> Stored:
         digest = record.content_hash()
         with self._lock:
             row = self.ledger.get_call(record.ringostat_id)

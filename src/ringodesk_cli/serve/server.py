@@ -1,12 +1,12 @@
 """`ringodesk serve` as a library call: the locks, the inbox, the worker and uvicorn.
 
 One server per profile (the ``serve`` lock, held for the server's life; a cron `sync` seeing
-it waits for the worker's batch instead of failing busy). uvicorn runs in the calling
+it waits for the worker's delivery instead of failing busy). uvicorn runs in the calling
 thread without its own signal handlers: the caller's ``stop`` event (set by the first
 SIGTERM or Ctrl-C) ends it the uvicorn way: the socket stops accepting, the requests in
-flight finish (each webhook already answered is in the ledger), then the worker's batch
-under way finishes its Zoho requests in flight and what is left stays pending in the
-ledger for the next start or `sync`.
+flight finish (each webhook already answered is in the ledger), then the worker (its own
+process, ``process.py``) finishes the Zoho requests in flight and what is left stays pending
+in the ledger for the next start or `sync`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from ringodesk_cli.errors import ConfigError, UsageError
 from ringodesk_cli.locks import RunLock
 from ringodesk_cli.serve.app import Receiver, build_app
 from ringodesk_cli.serve.inbox import Inbox
-from ringodesk_cli.serve.worker import Log, Worker, WorkerStats
+from ringodesk_cli.serve.process import WorkerProcess, WorkerSpec
+from ringodesk_cli.serve.worker import Log
 from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
 from ringodesk_cli.sync.run_lock import SERVER_LOCK
 
@@ -39,7 +40,7 @@ WORKER_STOP_SECONDS = 120.0
 @dataclass(frozen=True)
 class ServeResult:
     url: str
-    stats: WorkerStats
+    stats: dict[str, Any]
 
 
 class _Server(uvicorn.Server):
@@ -88,7 +89,8 @@ def serve(
         st.callback(ledger.close)
         inbox = Inbox(ledger)
         before_call = settings.get("integration.create_records") == "before-call"
-        worker = Worker(session, inbox, log=log, before_call=before_call)
+        spec = WorkerSpec(session.profile, session.paths, before_call)
+        worker = WorkerProcess(spec, log)
         receiver = Receiver(
             secret=secret,
             timezone=ZoneInfo(settings.get("ringostat.timezone")),
@@ -115,6 +117,7 @@ def serve(
         if on_ready is not None:
             on_ready(url)
         _Server(config, stop).run(sockets=[sock])
+        st.close()  # the worker stops here: its last lines and figures come back
         return ServeResult(url=url, stats=worker.stats)
     raise AssertionError("unreachable")  # pragma: no cover
 

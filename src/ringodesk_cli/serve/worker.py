@@ -1,15 +1,15 @@
-"""The server's delivery: a background thread that runs the sync service over what the
-ledger holds pending, in batches, each under the run lock.
+"""The server's delivery: a loop that runs delivery streams (``live.Stream``) over what the
+ledger holds pending, each under the run lock.
 
 Woken by every stored webhook (and every ``POLL`` seconds without one, for calls left
-pending by an earlier run), it runs, under the lock: the before-call step (when
-``integration.create_records = "before-call"``), then ``run_sync(..., pending_only=True)``:
-the same planner, rules, intend/done and concurrency cap as `ringodesk sync`. Between
-batches the lock is free: a cron `sync --replay 3d` that waits for it leaves a note
-(``sync.run_lock``) and the worker takes no new batch while the note is there.
+pending by an earlier run), it starts a stream when there is work: the same planner, rules,
+intend/done and concurrency cap as `ringodesk sync`, and, with ``integration.create_records =
+"before-call"``, the before-call step. A stream ends when idle, or when a cron `sync
+--replay 3d` waits for the lock (it leaves a note, ``sync/run_lock.py``): the worker takes no
+new stream while the note is there.
 
-A batch that leaves calls pending (Zoho unavailable, tokens revoked, creates without an
-answer) is retried after a growing pause (1 s doubling to 60 s), never in a tight loop. The
+A stream that leaves calls pending (Zoho unavailable, tokens revoked, creates without an
+answer) is followed by a growing pause (1 s doubling to 60 s), never by a tight loop. The
 contact index is refreshed at most every ``INDEX_REFRESH`` seconds: the calls' own creates
 are indexed as they happen; the refresh picks up contacts made in Zoho by people.
 """
@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ringodesk_cli.errors import BusyError, RingodeskError
 from ringodesk_cli.sync.run_lock import someone_waiting
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ringodesk_cli.session import Session
 
 POLL = 30.0
+ALIVE_CHECK = 0.5
 INDEX_REFRESH = 60.0
 BUSY_RETRY = 0.5
 MAX_BACKOFF = 60.0
@@ -37,9 +38,18 @@ MAX_BACKOFF = 60.0
 Log = Callable[[dict[str, Any]], None]
 
 
+class Flag(Protocol):
+    """A ``threading.Event`` or a ``multiprocessing.Event``."""
+
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def is_set(self) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
 @dataclass
 class WorkerStats:
-    batches: int = 0
+    streams: int = 0
     delivered: int = 0
     updated: int = 0
     failed: int = 0
@@ -49,22 +59,32 @@ class WorkerStats:
 
 class Worker:
     """``start`` it, ``wake`` it after each stored webhook, ``stop`` it at shutdown (the
-    batch under way finishes its requests in flight; the rest stays pending)."""
+    stream under way finishes its requests in flight; the rest stays pending)."""
 
-    def __init__(self, session: Session, inbox: Inbox, *, log: Log, before_call: bool) -> None:
+    def __init__(
+        self,
+        session: Session,
+        inbox: Inbox,
+        *,
+        log: Log,
+        before_call: bool,
+        wake: Flag | None = None,
+        stop: Flag | None = None,
+        alive: Callable[[], bool] | None = None,
+    ) -> None:
         self.session = session
         self.inbox = inbox
         self.log = log
         self.before_call = before_call
         self.stats = WorkerStats()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="serve-worker", daemon=True)
+        self._wake: Flag = wake or threading.Event()
+        self._stop: Flag = stop or threading.Event()
+        self._alive = alive or (lambda: True)
+        self._thread = threading.Thread(target=self.run, name="serve-worker", daemon=True)
         self._backoff = 0.0
         self._last_refresh = float("-inf")
 
     def start(self) -> None:
-        self._wake.set()  # what an earlier run left pending goes first
         self._thread.start()
 
     def wake(self) -> None:
@@ -76,18 +96,28 @@ class Worker:
         self._thread.join(timeout)
 
     # -- the loop ------------------------------------------------------------------------
-    def _loop(self) -> None:
+    def run(self) -> None:
+        """The loop (the worker process's main thread, or ``start``'s thread)."""
+        self._wake.set()  # what an earlier run left pending goes first
+        waited = 0.0
         while not self._stop.is_set():
-            self._wake.wait(self._backoff or POLL)
+            # Short waits: a worker whose server died (kill -9) notices and ends.
+            if not self._wake.wait(ALIVE_CHECK):
+                waited += ALIVE_CHECK
+                if not self._alive():
+                    return
+                if waited < (self._backoff or POLL):
+                    continue
+            waited = 0.0
             self._wake.clear()
-            if self._stop.is_set():
+            if self._stop.is_set() or not self._alive():
                 return
             if someone_waiting(self.session.state_dir):
                 # A cron run waits for the lock: let it have it.
                 self._pause(BUSY_RETRY)
                 continue
             try:
-                more = self._batch()
+                more = self._stream()
             except BusyError:
                 self._pause(BUSY_RETRY)
                 continue
@@ -109,44 +139,43 @@ class Worker:
         self._backoff = min(MAX_BACKOFF, max(1.0, self._backoff * 2))
         self.log({"worker": "error", "error": message, "retry_in_s": self._backoff})
 
-    def _batch(self) -> bool:
-        """One batch; whether another should follow at once."""
-        from ringodesk_cli.sync.service import SyncOptions, run_sync
+    def _stream(self) -> bool:
+        """One delivery stream (``live.Stream``); whether another should follow at once."""
+        from ringodesk_cli.serve.live import Stream
 
-        before_left = 0
-        if self.before_call and self.inbox.before_pending():
-            from ringodesk_cli.serve.before_call import run_before_step
-
-            early = run_before_step(self.session, stop=self._stop)
-            self.stats.before_done += early.done
-            before_left = early.left
-            if early.done or early.failed or early.left:
-                self.log({"worker": "before-call", **early.__dict__})
         queued, _ = self.inbox.queue()
-        if not queued:
-            return self._settle(before_left)
+        if not queued and not (self.before_call and self.inbox.before_pending()):
+            return self._settle(0)
         now = time.monotonic()
         refresh = now - self._last_refresh >= INDEX_REFRESH
-        options = SyncOptions(pending_only=True, refresh_index=refresh)
-        result = run_sync(self.session, options=options, stop=self._stop)
+        stream = Stream(
+            self.session,
+            stop=self._stop,
+            wake=self._wake,
+            before_call=self.before_call,
+            alive=self._alive,
+        )
+        result = stream.run(refresh_index=refresh)
         if refresh:
             self._last_refresh = now
         summary = result.summary
-        self.stats.batches += 1
+        self.stats.streams += 1
         self.stats.delivered += summary.delivered
         self.stats.updated += summary.updated
         self.stats.failed += summary.failed
+        self.stats.before_done += result.before_done
         self.log(
             {
-                "worker": "batch",
+                "worker": "stream",
                 "delivered": summary.delivered,
                 "updated": summary.updated,
                 "failed": summary.failed,
-                "pending": summary.pending,
+                "pending": result.left,
+                **({"before_call": result.before_done} if self.before_call else {}),
                 **({"stopped": summary.stopped} if summary.stopped else {}),
             }
         )
-        return self._settle(summary.pending + before_left)
+        return self._settle(result.left)
 
     def _settle(self, left: int) -> bool:
         if left:

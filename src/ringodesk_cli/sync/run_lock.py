@@ -1,12 +1,13 @@
 """Sharing the run lock with a running `ringodesk serve`.
 
-`ringodesk serve` delivers webhooks from the ledger in short batches, each holding the
-profile's run lock (``locks.RunLock``, name ``sync``) only while it delivers. The cron
-catch-up (``sync --replay 3d``) must still run beside it, so a sync that finds a server on
-its profile does not fail at once with exit 7 "busy": it waits for the lock (at most
-``SERVER_WAIT`` seconds) and, while it waits, leaves a note (``sync.waiting``, with its pid)
-that the server's worker reads before each batch: the worker takes no new batch while the
-note is there, so the waiting run gets the lock as soon as the current batch ends.
+`ringodesk serve` delivers webhooks from the ledger in streams, each holding the profile's
+run lock (``locks.RunLock``, name ``sync``) only while there is work. The cron catch-up
+(``sync --replay 3d``) must still run beside it, so a sync that finds a server on its profile
+does not fail at once with exit 7 "busy": it waits for the lock (at most ``SERVER_WAIT``
+seconds) and, while it waits, leaves a note (``sync.waiting``, with its pid) that the
+server's worker watches: a stream ends soon after the note appears (the calls under way
+finish) and no new one starts while it is there, so the waiting run gets the lock within
+about a call's requests.
 
 Without a server (no one holds the ``serve`` lock) nothing changes: a second run is busy at
 once, as before. A note left by a run killed while waiting names a dead pid and is ignored.
@@ -25,7 +26,7 @@ from ringodesk_cli.locks import RunLock
 RUN_LOCK = "sync"
 SERVER_LOCK = "serve"
 WAITING_NOTE = "sync.waiting"
-SERVER_WAIT = 300.0  # seconds: far above a server's batch, far below a cron interval
+SERVER_WAIT = 300.0  # seconds: far above a stream's wind-down, far below a cron interval
 
 
 def server_running(state_dir: Path) -> bool:

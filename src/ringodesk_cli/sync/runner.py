@@ -156,16 +156,6 @@ class Runner:
                 added += 1
         return added
 
-    def add_pending(self) -> int:
-        """Every call stored pending or changed (not failed: those wait for `--replay`)
-        joins this run: what a server's worker delivers."""
-        added = 0
-        for row in self.ledger.calls_to_retry(None):
-            if row.state is not CallState.FAILED and row.ringostat_id not in self._attempt:
-                self._attempt[row.ringostat_id] = from_json(row.record)
-                added += 1
-        return added
-
     @property
     def to_attempt(self) -> int:
         return len(self._attempt)

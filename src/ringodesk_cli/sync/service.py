@@ -60,10 +60,6 @@ class SyncOptions:
     offline: bool = False  # with dry_run: no read-only searches either
     since: str | None = None
     until: str | None = None
-    # A server's worker: deliver what the ledger holds pending or changed (failed calls are
-    # left to `sync --replay`), read no source, and refresh the contact index only when asked.
-    pending_only: bool = False
-    refresh_index: bool = True
 
     def __post_init__(self) -> None:
         if self.offline and not self.dry_run:
@@ -127,8 +123,8 @@ def run_sync(
             from ringodesk_cli.sync.run_lock import run_lock
 
             state_dir.mkdir(parents=True, exist_ok=True)
-            # Beside a running `ringodesk serve`, wait for its batch instead of exit 7.
-            stack.enter_context(run_lock(state_dir, wait_for_server=not opts.pending_only))
+            # Beside a running `ringodesk serve`, wait for its delivery instead of exit 7.
+            stack.enter_context(run_lock(state_dir))
         ledger = Ledger(state_dir / LEDGER_FILE, readonly=opts.dry_run)
         stack.callback(ledger.close)
         run = _Run(session, ledger, policy, opts, hooks, timezone, replay_from, now, stop)
@@ -209,8 +205,6 @@ class _Run:
                 window = self._fetch_from_api(engine)
             if records is not None:
                 engine.ingest(self._unless_stopped(records))
-            if self.opts.pending_only and isinstance(engine, Runner):
-                engine.add_pending()
             with self._progress("Reading exports", None) as advance:
                 engine.ingest(
                     _counted(self._unless_stopped(self._read(sources, engine.summary)), advance)
@@ -266,7 +260,7 @@ class _Run:
         )
 
     def _sources(self, files: Sequence[Path], records: Iterable[Item] | None) -> SourcePlan:
-        if (records is not None or self.opts.pending_only) and not files:
+        if records is not None and not files:
             sources = SourcePlan(files=[])
         else:
             sources = plan_sources(
@@ -303,7 +297,7 @@ class _Run:
             return engine.summary
         if isinstance(engine, Preview):
             return engine.finish()
-        if engine.to_attempt and engine.desk is not None and self.opts.refresh_index:
+        if engine.to_attempt and engine.desk is not None:
             try:
                 self._refresh_index(engine.desk)
             except Interrupted:
