@@ -8,7 +8,8 @@ every webhook answered 200 is delivered exactly once, and the cron catch-up deli
    store; restarted, it delivers every call answered 200, once.
 3. 30 malformed or unauthorised requests: each gets its 4xx, nothing is stored, and the
    server still answers.
-4. `sync --replay 3d` from Ringostat's API (the sandbox's calls/list holds every call):
+4. `sync --replay 3d` from Ringostat's API (the sandbox's calls/list holds every call), run
+   while the server runs and receives (it waits for the server's delivery, never exit 7):
    the calls whose webhooks were lost arrive once; in the end every call has exactly one
    activity, the right tasks, one contact per number, at most one ticket per number:
    0 duplicates.
@@ -157,14 +158,23 @@ def _drill(
 
     # 3. malformed and unauthorised requests
     problems += _refused(server, key, sb)
+
+    # 4. the cron catch-up from the API, while the server runs (and receives: a few calls
+    # already delivered are sent again meanwhile); it waits for the server, never exit 7.
+    again = threading.Thread(
+        target=send,
+        args=(webhooks(c.row() for c in first[:10]), f"{server.url}/ringostat/webhook?key={key}"),
+        kwargs={"rate": 20.0},
+    )
+    again.start()
+    final = profile.run("sync", "--replay", "3d", "--json")
+    again.join()
+    if final.code != 0:
+        problems.append(f"sync --replay 3d exited {final.code}: {final.stderr[-1000:]}")
+    server.drain()
     term(server)
     if server.run.wait(timeout=120) != 0:
         problems.append("the last SIGTERM did not exit 0")
-
-    # 4. the cron catch-up from the API
-    final = profile.run("sync", "--replay", "3d", "--json")
-    if final.code != 0:
-        problems.append(f"sync --replay 3d exited {final.code}: {final.stderr[-1000:]}")
     sb.set_faults(latency_ms=0)
     problems += _exactly_once(sb, calls)
     for line in problems[:15]:
