@@ -199,3 +199,42 @@ def _wait(predicate: object, timeout: float = 5) -> bool:
             return True
         time.sleep(0.01)
     return False
+
+
+# -- the health answer --------------------------------------------------------------------
+def test_health_is_503_with_the_reason_when_the_token_or_the_ledger_fails(
+    tmp_path: Path,
+) -> None:
+    from ringodesk_cli.errors import AuthError
+    from ringodesk_cli.serve.app import Receiver, _health
+
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    inbox = Inbox(ledger)
+    inbox.store(record(ROW))
+    token_ok = [True]
+
+    def check_token() -> None:
+        if not token_ok[0]:
+            raise AuthError("the refresh token was revoked")
+
+    receiver = Receiver(
+        secret="s3cret-webhook",
+        timezone=KYIV,
+        default_region="UA",
+        inbox=inbox,
+        wake=lambda: None,
+        log=lambda _line: None,
+        check_token=check_token,
+    )
+    status, answer = _health(receiver)
+    assert status == 200 and answer["queue"] == 1
+    assert answer["oldest_undelivered_age_s"] > 0
+    token_ok[0] = False
+    receiver.token_ok_at = float("-inf")  # the last good check is too old to count
+    status, answer = _health(receiver)
+    assert status == 503 and "revoked" in answer["reason"]
+    ledger.close()
+    status, answer = _health(receiver)
+    assert status == 503 and "ledger" in answer["reason"]
+    assert not receiver.authorised(None) and not receiver.authorised("s3cret")
+    assert receiver.authorised("s3cret-webhook")
