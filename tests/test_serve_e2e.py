@@ -175,6 +175,14 @@ def test_before_call_mode_and_refused_requests(sb: Sandbox, desk: Desk) -> None:
         assert activities[0]["ticketId"] == tickets[0]["id"]
         assert len(by_marker(sb.records("tickets"), "bc-1")) == 1
         assert len(contacts_by_phone(sb, "+380671239001")) == 1
+        # The ticket made while it rang gets the final values; it stays the senior manager's.
+        deadline = time.monotonic() + 10
+        while by_marker(sb.records("tickets"), "bc-1")[0]["subject"].startswith("Incoming"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        final = by_marker(sb.records("tickets"), "bc-1")[0]
+        assert final["subject"].startswith("Call from") and "ANSWERED" in final["description"]
+        assert final["assigneeId"] == senior
     finally:
         stop_ok(server)
 

@@ -24,11 +24,14 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
+from ringodesk_cli.ringostat.records import CallRecord
 from ringodesk_cli.serve.inbox import BEFORE_DONE, BEFORE_FAILED, BEFORE_PENDING, BEFORE_SKIPPED
 from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind
-from ringodesk_cli.sync.planner import CONTACT, CallPlan, plan_before_call
+from ringodesk_cli.sync.planner import CONTACT, CallPlan, plan_before_call, plan_call
 from ringodesk_cli.sync.record_json import from_json
 from ringodesk_cli.sync.runner import Runner
+
+BEFORE_FINAL = "final"  # the after event's values are on the ticket made at the before event
 
 
 def _mark(ledger: Ledger, rid: str, state: str, error: str | None = None) -> str:
@@ -67,3 +70,24 @@ def create_early(runner: Runner, plan: CallPlan) -> str | None:
     body = {k: v for k, v in plan.ticket.items() if v != CONTACT}
     body["contactId"] = contact_id
     return runner._ensure(plan, OpKind.TICKET, body, contact_id)
+
+
+def finish(runner: Runner, ledger: Ledger, record: CallRecord) -> bool:
+    """After the call is delivered: the ticket its before event made gets the final values
+    (subject, description, custom fields: the status, talk time, recording, UTM known only
+    now); its owner stays the senior manager, for redistribution. Once per call."""
+    rid = record.ringostat_id
+    with ledger.reading() as db:
+        row = db.execute("SELECT state FROM serve_before WHERE ringostat_id = ?", (rid,)).fetchone()
+    if row is None or row[0] != BEFORE_DONE:
+        return False
+    ticket = ledger.op(rid, OpKind.TICKET)
+    plan = plan_call(record, runner.policy)
+    if ticket is not None and ticket.done_id and plan.ticket is not None:
+        body = {k: plan.ticket[k] for k in ("subject", "description", "cf") if k in plan.ticket}
+        assert runner.desk is not None
+        # The Desk client's tolerant write: a custom value Zoho refuses is dropped and kept
+        # in the description, as for creates.
+        runner.desk._write("PATCH", f"/tickets/{ticket.done_id}", "tickets", body)
+    _mark(ledger, rid, BEFORE_FINAL)
+    return True

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS serve_before (
 CREATE INDEX IF NOT EXISTS serve_before_state ON serve_before (state);
 """
 # serve_before.state: pending (the step is to run), done, skipped (the after event came
-# first, or the step is not for this call), failed (Zoho refused; the after event does all).
+# first, or the step is not for this call), failed (Zoho refused; the after event does all),
+# final (delivered, and the ticket made early got the after event's values).
 BEFORE_PENDING, BEFORE_DONE, BEFORE_SKIPPED, BEFORE_FAILED = "pending", "done", "skipped", "failed"
 BUSY_WAIT = 30.0  # seconds a webhook may wait for the ledger (the worker's commit)
 BUSY_POLL = 0.0005

@@ -176,6 +176,17 @@ class Stream:
         undelivered = row is not None and row.state is not CallState.DELIVERED
         if undelivered and not self.runner._contact_ready(record):
             self._blocked.add(number)
+        if self.before_call and not undelivered:
+            self._finish(ledger, record)
+
+    def _finish(self, ledger: Ledger, record: CallRecord) -> None:
+        from ringodesk_cli.serve.before_call import finish
+
+        try:
+            finish(self.runner, ledger, record)
+        except ZohoError as exc:  # the call is delivered; only the ticket's update failed
+            with self._lock:
+                self.runner.summary.failures.append(f"{record.ringostat_id}: ticket: {exc}")
 
     def _before(self, ledger: Ledger, rid: str) -> None:
         from ringodesk_cli.serve.before_call import step
