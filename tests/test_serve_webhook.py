@@ -233,6 +233,9 @@ def test_health_is_503_with_the_reason_when_the_token_or_the_ledger_fails(
     receiver.token_ok_at = float("-inf")  # the last good check is too old to count
     status, answer = _health(receiver)
     assert status == 503 and "revoked" in answer["reason"]
+    receiver.worker_alive = lambda: False
+    status, answer = _health(receiver)
+    assert status == 503 and "worker" in answer["reason"]
     ledger.close()
     status, answer = _health(receiver)
     assert status == 503 and "ledger" in answer["reason"]

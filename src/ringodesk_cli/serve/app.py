@@ -6,8 +6,8 @@ for any of them. A call is committed to the ledger before its 200 (Ringostat nev
 so an answered webhook must survive a kill -9 the moment after). One log line per webhook:
 event, Ringostat id, outcome, milliseconds; never the key.
 
-``GET /healthz``: 200 with the queue when the ledger is writable and the Zoho token works,
-503 with the reason otherwise.
+``GET /healthz``: 200 with the queue when the ledger is writable, the delivery worker runs and
+the Zoho token works, 503 with the reason otherwise.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class Receiver:
     check_token: Callable[[], None]
     renames: Mapping[str, str] = field(default_factory=dict)
     before_call: bool = False
+    worker_alive: Callable[[], bool] = lambda: True
     token_ok_at: float = float("-inf")
 
     def authorised(self, key: str | None) -> bool:
@@ -127,6 +128,8 @@ def _health(receiver: Receiver) -> tuple[int, dict[str, Any]]:
         receiver.inbox.probe_write()
     except Exception as exc:
         return 503, {"status": "unavailable", "reason": f"the ledger is not writable: {exc}"}
+    if not receiver.worker_alive():
+        return 503, {"status": "unavailable", "reason": "the delivery worker is not running"}
     now = time.monotonic()
     if now - receiver.token_ok_at >= TOKEN_CHECK_EVERY:
         try:

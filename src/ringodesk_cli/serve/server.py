@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import uvicorn
 
-from ringodesk_cli.errors import ConfigError, UsageError
+from ringodesk_cli.errors import ConfigError, RingodeskError, UsageError
 from ringodesk_cli.locks import RunLock
 from ringodesk_cli.serve.app import Receiver, build_app
 from ringodesk_cli.serve.inbox import Inbox
@@ -46,9 +46,13 @@ class ServeResult:
 class _Server(uvicorn.Server):
     """uvicorn, stopped by an Event instead of its own signal handlers."""
 
-    def __init__(self, config: uvicorn.Config, stop: threading.Event) -> None:
+    def __init__(
+        self, config: uvicorn.Config, stop: threading.Event, worker: WorkerProcess
+    ) -> None:
         super().__init__(config)
         self.stop_event = stop
+        self.worker = worker
+        self.worker_died = False
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -56,6 +60,11 @@ class _Server(uvicorn.Server):
 
     async def on_tick(self, counter: int) -> bool:
         if self.stop_event.is_set():
+            return True
+        if not self.worker.alive:
+            # Nothing would deliver what is stored: stop, so that the service manager
+            # (Restart=always) starts server and worker afresh.
+            self.worker_died = True
             return True
         return await super().on_tick(counter)
 
@@ -99,6 +108,7 @@ def serve(
             wake=worker.wake,
             log=log,
             check_token=lambda: _check_token(session),
+            worker_alive=lambda: worker.alive,
             renames=settings.table("serve.params"),
             before_call=before_call,
         )
@@ -116,8 +126,14 @@ def serve(
         st.callback(worker.stop, WORKER_STOP_SECONDS)
         if on_ready is not None:
             on_ready(url)
-        _Server(config, stop).run(sockets=[sock])
+        server = _Server(config, stop, worker)
+        server.run(sockets=[sock])
         st.close()  # the worker stops here: its last lines and figures come back
+        if server.worker_died and not stop.is_set():
+            raise RingodeskError(
+                "the delivery worker stopped unexpectedly; what was stored stays in the ledger",
+                hint="start `ringodesk serve` again (systemd: Restart=always), or run `sync`",
+            )
         return ServeResult(url=url, stats=worker.stats)
     raise AssertionError("unreachable")  # pragma: no cover
 
