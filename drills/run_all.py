@@ -18,8 +18,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DRILLS = ("kill9", "fault_storm", "revoke", "two_syncs", "secrets", "sigint", "serve_kill9")
-# Too long for CI's short set (over 20 s even small: two server starts and a catch-up sync).
-LONG_ONLY = ("serve_kill9",)
 TIMEOUT = {True: 180.0, False: 1800.0}  # seconds per drill: short, full
 
 
@@ -31,8 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows: list[tuple[str, str, float, str]] = []
     started = time.monotonic()
-    chosen = args.only or [d for d in DRILLS if not (args.short and d in LONG_ONLY)]
-    for name in chosen:
+    for name in args.only or DRILLS:
         command = [sys.executable, str(HERE / f"{name}.py")]
         if args.short:
             command.append("--short")
