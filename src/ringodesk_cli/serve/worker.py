@@ -58,8 +58,9 @@ class WorkerStats:
 
 
 class Worker:
-    """``start`` it, ``wake`` it after each stored webhook, ``stop`` it at shutdown (the
-    stream under way finishes its requests in flight; the rest stays pending)."""
+    """``run`` it (the worker process's main thread, ``process.py``); set ``wake`` after each
+    stored webhook and ``stop`` at shutdown (the stream under way finishes its requests in
+    flight; the rest stays pending); ``alive`` says whether the server is still there."""
 
     def __init__(
         self,
@@ -80,24 +81,12 @@ class Worker:
         self._wake: Flag = wake or threading.Event()
         self._stop: Flag = stop or threading.Event()
         self._alive = alive or (lambda: True)
-        self._thread = threading.Thread(target=self.run, name="serve-worker", daemon=True)
         self._backoff = 0.0
         self._last_refresh = float("-inf")
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float | None = None) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout)
-
     # -- the loop ------------------------------------------------------------------------
     def run(self) -> None:
-        """The loop (the worker process's main thread, or ``start``'s thread)."""
+        """The loop, until ``stop`` is set or the server is gone."""
         self._wake.set()  # what an earlier run left pending goes first
         waited = 0.0
         while not self._stop.is_set():
