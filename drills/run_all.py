@@ -17,7 +17,16 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DRILLS = ("kill9", "fault_storm", "revoke", "two_syncs", "secrets", "sigint", "recordings_kill9")
+DRILLS = (
+    "kill9",
+    "fault_storm",
+    "revoke",
+    "two_syncs",
+    "secrets",
+    "sigint",
+    "recordings_kill9",
+    "serve_kill9",
+)
 TIMEOUT = {True: 180.0, False: 1800.0}  # seconds per drill: short, full
 
 

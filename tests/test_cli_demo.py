@@ -28,6 +28,9 @@ def test_demo_runs_the_whole_job_and_exits_zero(subprocess_env: dict[str, str]) 
     assert ":22: caller:" in first["bad_rows"][0]
     assert first["waiting_in_progress"] == 1
     assert first["delivered"] == data["created"]["calls"] == 23
+    # Then a few calls arrive live, as Ringostat's webhooks, through `ringodesk serve`.
+    assert data["live"]["answered_200"] == data["live"]["webhooks"] == 6
+    assert data["live"]["delivered"] == data["live"]["calls"] == 3
     assert data["second_run"] == {"read": 25, "delivered": 0, "already_delivered": 23}
     assert data["created"]["tasks"] >= 1
     # 0442223344 is a contact an agent typed "+380 (44) 222-33-44": matched, not created.

@@ -302,6 +302,7 @@ def test_describe_names_store_and_sources_but_never_values(
         "client_secret": "keyring",
         "refresh_token": "env RINGODESK_REFRESH_TOKEN",
         "ringostat_key": None,
+        "webhook_secret": None,
     }
     text = json.dumps(info)
     assert SECRET not in text and TOKEN not in text
@@ -319,6 +320,7 @@ def test_describe_insecure_file_store(state_dir: Path) -> None:
         "client_secret": None,
         "refresh_token": None,
         "ringostat_key": f"file {path}",
+        "webhook_secret": None,
     }
     assert "rs-key-plain-123" not in json.dumps(info)
     assert len(warnings) == 1
@@ -336,6 +338,7 @@ def test_describe_reports_a_broken_keyring_instead_of_raising(
         "client_secret": "env RINGODESK_CLIENT_SECRET",
         "refresh_token": None,
         "ringostat_key": None,
+        "webhook_secret": None,
     }
 
 

@@ -39,11 +39,12 @@ from ringodesk_cli.errors import CredentialStoreError, UsageError
 from ringodesk_cli.redact import register_secret
 
 SERVICE = "ringodesk"
-SECRET_NAMES = ("client_secret", "refresh_token", "ringostat_key")
+SECRET_NAMES = ("client_secret", "refresh_token", "ringostat_key", "webhook_secret")
 ENV_VARS = {
     "client_secret": "RINGODESK_CLIENT_SECRET",
     "refresh_token": "RINGODESK_REFRESH_TOKEN",
     "ringostat_key": "RINGODESK_RINGOSTAT_KEY",
+    "webhook_secret": "RINGODESK_WEBHOOK_SECRET",
 }
 SECRETS_FILE = "secrets.json"
 INSECURE_WARNING = (

@@ -19,6 +19,7 @@ TICKET_POLICIES = ("new-caller", "every-inbound", "never", "reuse-open")
 SOURCE_KINDS = ("files", "inbox", "api")
 LANGUAGES = ("uk", "ru", "en")  # the shipped template sets (sync/templates.py)
 RECORDING_FORMATS = ("mp3", "wav")
+CREATE_RECORDS = ("after-call", "before-call")
 
 
 def _check_str(value: Any) -> str:
@@ -322,6 +323,21 @@ KEYS: dict[str, Key] = {
             kind="int",
         ),
         Key(
+            "integration.create_records",
+            _choice(CREATE_RECORDS),
+            "after-call",
+            "When `serve` creates records: after-call, or before-call (contact and a new "
+            "caller's ticket at the before event, owned by the senior manager)",
+        ),
+        Key("serve.host", _check_str, "127.0.0.1", "Address `ringodesk serve` listens on"),
+        Key("serve.port", _check_port, 8790, "Port `ringodesk serve` listens on", kind="int"),
+        Key(
+            "serve.public_url",
+            _check_url,
+            None,
+            "The address Ringostat reaches `ringodesk serve` at (https://..., a reverse proxy)",
+        ),
+        Key(
             "contacts.shared_max",
             _check_positive_int,
             5,
@@ -367,6 +383,7 @@ TABLES: dict[str, str] = {
     "mapping.ticket": "Ringostat parameter -> ticket custom field apiName",
     "mapping.contact": "Ringostat parameter -> contact custom field apiName",
     "templates": "text key -> template overriding the language's (see config.example.toml)",
+    "serve.params": "webhook parameter name -> the calls/list name it stands for",
 }
 
 # Arrays of tables, each entry checked by ringodesk_cli.setting_arrays.

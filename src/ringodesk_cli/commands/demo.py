@@ -104,6 +104,7 @@ def _run(app: AppContext, home: Path) -> dict[str, Any]:
             for kind in ("contacts", "tickets", "calls", "tasks")
         }
         names = {str(a["id"]): a.get("name") or a.get("emailId") for a in agents}
+        live = _live(session, sandbox)
     finally:
         sandbox.stop()
     # The demo went as designed when everything but the one broken sample row arrived, and
@@ -114,12 +115,14 @@ def _run(app: AppContext, home: Path) -> dict[str, Any]:
         and summary["quarantined"] == 1
         and rerun["delivered"] == 0
         and rerun["already_delivered"] == summary["delivered"]
+        and live.get("delivered") == live.get("calls")
     )
     return {
         "exit_code": int(ExitCode.OK if designed else ExitCode.PARTIAL),
         "sandbox": sandbox.url,
         "first_run": summary,
         "second_run": {k: rerun[k] for k in ("read", "delivered", "already_delivered")},
+        "live": live,
         "created": {k: len(v) for k, v in created.items()},
         "matched_existing": _matched(created["calls"], existing),
         "records": created,
@@ -146,6 +149,17 @@ def _team_rules(created: dict[str, Any], departments: list[dict[str, Any]]) -> d
         if routed
         else None,
     }  # fmt: skip
+
+
+def _live(session: Session, sandbox: Sandbox) -> dict[str, Any]:
+    """A few calls sent as Ringostat webhooks to `ringodesk serve`, delivered as they end."""
+    from ringodesk_cli.serve.rehearsal import live_calls
+
+    def delivered(rid: str) -> bool:
+        tag = f"[rs:{rid}]"
+        return any(tag in str(c.get("subject")) for c in sandbox.records("calls"))
+
+    return live_calls(session, delivered)
 
 
 def _matched(calls: list[dict[str, Any]], existing: dict[str, Any]) -> list[dict[str, Any]]:
@@ -248,6 +262,12 @@ def _render(app: AppContext, result: dict[str, Any]) -> None:
         f"{created['calls']} call activities, {created['tasks']} tasks; "
         f"second run: {result['second_run']['delivered']} sent, "
         f"{result['second_run']['already_delivered']} already delivered"
+    )
+    live = result["live"]
+    out.result(
+        f"live: {live.get('calls', 0)} calls sent as {live.get('webhooks', 0)} webhooks to "
+        f"`ringodesk serve`, {live.get('delivered', 0)} in Zoho Desk {live.get('seconds')} s "
+        "after the first one"
     )
     if result["kept_folder"]:
         out.result(f"profile kept in {result['kept_folder']} (RINGODESK_HOME, profile 'demo')")

@@ -31,6 +31,7 @@ from ringodesk_cli.commands import retry as retry_cmd
 from ringodesk_cli.commands import ringostat as ringostat_cmd
 from ringodesk_cli.commands import routing as routing_cmd
 from ringodesk_cli.commands import sandbox as sandbox_cmd
+from ringodesk_cli.commands import serve as serve_cmd
 from ringodesk_cli.commands import sync as sync_cmd
 from ringodesk_cli.commands.context import (
     AppContext,
@@ -83,6 +84,7 @@ app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
 app.command("doctor")(doctor_cmd.doctor)
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(ringostat_cmd.app, name="ringostat")
 app.add_typer(quarantine_cmd.app, name="quarantine")
 app.add_typer(routing_cmd.app, name="routing")

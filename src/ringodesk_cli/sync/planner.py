@@ -362,6 +362,51 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
     )
 
 
+def plan_before_call(record: CallRecord, policy: Policy) -> CallPlan:
+    """What a call's "before" event creates (``integration.create_records = "before-call"``):
+    its contact and, for a caller whose policy gives one a ticket, the ticket, both owned by
+    the senior manager (the call is still ringing: nobody has answered it). The call
+    activity and the tasks wait for the "after" event; ``call`` and ``tasks`` stay empty."""
+    policy = policy.routed(record)
+    texts = policy.texts
+    values = _values(record, texts)
+    number = record.client_number
+    contact: dict[str, Any] = {
+        "lastName": international(number),
+        "phone": number,
+        "ownerId": policy.senior_manager,
+        "description": texts.render("contact_description", values),
+    }
+    truncated: list[str] = []
+    contact_cf = _custom_values(record, policy.contact_fields, policy.contact_mapping, truncated)
+    if contact_cf:
+        contact["cf"] = contact_cf
+    ticket: dict[str, Any] | None = None
+    if _wants_ticket(record, policy):
+        ticket_cf = _custom_values(record, policy.ticket_fields, policy.ticket_mapping, truncated)
+        ticket = {
+            "subject": _subject("ticket_subject", values, texts),
+            "departmentId": policy.department_id,
+            "contactId": CONTACT,
+            "channel": "Phone",
+            "phone": number,
+            "assigneeId": policy.senior_manager,
+            "description": _description(values, truncated, texts),
+            **({"cf": ticket_cf} if ticket_cf else {}),
+        }
+    return CallPlan(
+        record=record,
+        owner_id=policy.senior_manager,
+        unlinked=False,
+        contact=contact,
+        ticket=ticket,
+        ticket_only_if_new=policy.tickets == "new-caller",
+        call={},
+        tasks=(),
+        truncated=tuple(truncated),
+    )
+
+
 def _employee_text(record: CallRecord) -> str:
     employee = record.employee
     if employee is None:

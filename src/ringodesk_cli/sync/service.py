@@ -128,10 +128,11 @@ def run_sync(
     state_dir = session.state_dir
     with ExitStack() as stack:
         if not opts.dry_run:
-            from ringodesk_cli.locks import RunLock
+            from ringodesk_cli.sync.run_lock import run_lock
 
             state_dir.mkdir(parents=True, exist_ok=True)
-            stack.enter_context(RunLock(state_dir, "sync"))
+            # Beside a running `ringodesk serve`, wait for its delivery instead of exit 7.
+            stack.enter_context(run_lock(state_dir))
         ledger = Ledger(state_dir / LEDGER_FILE, readonly=opts.dry_run)
         stack.callback(ledger.close)
         run = _Run(session, ledger, policy, opts, hooks, timezone, replay_from, now, stop)

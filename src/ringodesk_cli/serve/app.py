@@ -1,0 +1,149 @@
+"""The HTTP side of `ringodesk serve` (a Starlette app run by uvicorn).
+
+``POST /ringostat/webhook?event=before|after&key=KEY``: a wrong or missing key is 403, a
+body over 64 KiB is 413, a body that is not a call is 422 with the reason; nothing is stored
+for any of them. A call is committed to the ledger before its 200 (Ringostat never resends,
+so an answered webhook must survive a kill -9 the moment after). One log line per webhook:
+event, Ringostat id, outcome, milliseconds; never the key.
+
+``GET /healthz``: 200 with the queue when the ledger is writable, the delivery worker runs and
+the Zoho token works, 503 with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ringodesk_cli.serve.inbox import Inbox
+from ringodesk_cli.serve.webhook import MAX_BODY, NotACall, read_params, renamed, to_record
+
+WEBHOOK_PATH = "/ringostat/webhook"
+TOKEN_CHECK_EVERY = 30.0  # seconds between two token checks of the health endpoint
+
+Log = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class Receiver:
+    """What the routes need: the secret, the reading rules, the inbox, the worker's bell."""
+
+    secret: str
+    timezone: ZoneInfo
+    default_region: str
+    inbox: Inbox
+    wake: Callable[[], None]
+    log: Log
+    check_token: Callable[[], None]
+    renames: Mapping[str, str] = field(default_factory=dict)
+    before_call: bool = False
+    worker_alive: Callable[[], bool] = lambda: True
+    token_ok_at: float = float("-inf")
+
+    def authorised(self, key: str | None) -> bool:
+        return bool(key) and hmac.compare_digest(str(key).encode(), self.secret.encode())
+
+
+def build_app(receiver: Receiver) -> Starlette:
+    async def webhook(request: Request) -> JSONResponse:
+        started = time.perf_counter()
+        event = request.query_params.get("event", "after")
+        status, answer, rid, outcome = await _receive(receiver, request, event)
+        ms = round((time.perf_counter() - started) * 1000, 1)
+        line: dict[str, Any] = {"event": event, "id": rid, "outcome": outcome, "ms": ms}
+        if status != 200:
+            line["status"] = status
+            line["reason"] = answer.get("error")
+        receiver.log(line)
+        return JSONResponse(answer, status_code=status)
+
+    async def healthz(_request: Request) -> JSONResponse:
+        status, answer = await run_in_threadpool(_health, receiver)
+        return JSONResponse(answer, status_code=status)
+
+    return Starlette(
+        routes=[
+            Route(WEBHOOK_PATH, webhook, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
+async def _receive(
+    receiver: Receiver, request: Request, event: str
+) -> tuple[int, dict[str, Any], str | None, str]:
+    """(status, answer body, Ringostat id, outcome) for one webhook request."""
+    if not receiver.authorised(request.query_params.get("key")):
+        return 403, {"error": "wrong or missing key"}, None, "refused"
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return 413, {"error": f"the body is over {MAX_BODY // 1024} KiB"}, None, "too-large"
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY:
+            return 413, {"error": f"the body is over {MAX_BODY // 1024} KiB"}, None, "too-large"
+    try:
+        params = renamed(
+            read_params(bytes(body), request.headers.get("content-type", "")), receiver.renames
+        )
+    except NotACall as exc:
+        return 422, {"error": str(exc)}, None, "not-a-call"
+    rid = str(params.get("uniqueid") or "") or None
+    try:
+        record = to_record(
+            params,
+            event=event,
+            timezone=receiver.timezone,
+            default_region=receiver.default_region,
+            received=datetime.now(UTC),
+        )
+    except NotACall as exc:
+        return 422, {"error": str(exc)}, rid, "not-a-call"
+    early = receiver.before_call and event == "before"
+    try:
+        stored = await run_in_threadpool(receiver.inbox.store, record, before_step=early)
+    except Exception as exc:  # the ledger could not commit: not answered 200
+        reason = f"the call could not be stored ({type(exc).__name__}: {exc})"
+        return 503, {"error": reason}, record.ringostat_id, "not-stored"
+    if stored.to_deliver or (early and stored.outcome == "waiting"):
+        receiver.wake()
+    answer = {"ok": True, "id": record.ringostat_id, "outcome": stored.outcome}
+    return 200, answer, record.ringostat_id, stored.outcome
+
+
+def _health(receiver: Receiver) -> tuple[int, dict[str, Any]]:
+    try:
+        receiver.inbox.probe_write()
+    except Exception as exc:
+        return 503, {"status": "unavailable", "reason": f"the ledger is not writable: {exc}"}
+    if not receiver.worker_alive():
+        return 503, {"status": "unavailable", "reason": "the delivery worker is not running"}
+    now = time.monotonic()
+    if now - receiver.token_ok_at >= TOKEN_CHECK_EVERY:
+        try:
+            receiver.check_token()
+        except Exception as exc:
+            return 503, {"status": "unavailable", "reason": f"the Zoho token does not work: {exc}"}
+        receiver.token_ok_at = now
+    queued, oldest = receiver.inbox.queue()
+    age = None
+    if oldest is not None:
+        age = round((datetime.now(UTC) - datetime.fromisoformat(oldest)).total_seconds(), 1)
+    return 200, {
+        "status": "ok",
+        "queue": queued,
+        "oldest_undelivered_age_s": age,
+        "before_call_pending": receiver.inbox.before_pending(),
+    }

@@ -1,0 +1,135 @@
+"""A webhook's call into the ledger, committed before the webhook is answered.
+
+The same triage as `sync` (``intake.triage``): a new call is stored pending, a call still
+ringing (a before event) waiting, a delivered call whose content changed is marked changed
+(its activity gets a PATCH), a delivered call seen again unchanged is left alone. Delivery
+is the worker's job; this module only writes rows, one committed transaction each.
+
+Before events that are to create records early (``integration.create_records =
+"before-call"``) are also noted in ``serve_before``, a table of the ledger kept by this
+module: the worker's before-call step takes them from there, so a server killed between the
+answer and the step still does it after a restart.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ringodesk_cli.ringostat.records import CallRecord
+from ringodesk_cli.sync.intake import triage
+from ringodesk_cli.sync.ledger import CallState, Ledger
+from ringodesk_cli.sync.record_json import to_json
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS serve_before (
+    ringostat_id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS serve_before_state ON serve_before (state);
+"""
+# serve_before.state: pending (the step is to run), done, skipped (the after event came
+# first, or the step is not for this call), failed (Zoho refused; the after event does all),
+# final (delivered, and the ticket made early got the after event's values).
+BEFORE_PENDING, BEFORE_DONE, BEFORE_SKIPPED, BEFORE_FAILED = "pending", "done", "skipped", "failed"
+BUSY_WAIT = 30.0  # seconds a webhook may wait for the ledger (the worker's commit)
+BUSY_POLL = 0.0005
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What storing one webhook did: ``outcome`` is ``new``, ``waiting`` (still ringing),
+    ``queued`` (known, not delivered yet: the newer content replaces it), ``changed``
+    (delivered, content changed: an update follows) or ``unchanged`` (nothing to do)."""
+
+    outcome: str
+    to_deliver: bool
+
+
+class Inbox:
+    """The receiving side's ledger connection; safe to call from many request threads."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._lock = threading.Lock()
+        with ledger.writing() as db:
+            db.executescript(SCHEMA)
+            # SQLite's own wait for a busy database sleeps 1, 2, 5, 10, 15... ms between
+            # looks: a webhook stored while the worker commits would wait for the next look.
+            # This connection looks again every half millisecond instead (``store``).
+            db.execute("PRAGMA busy_timeout = 0")
+
+    def store(self, record: CallRecord, *, before_step: bool = False) -> Stored:
+        """Stores ``record`` (committed when this returns). ``before_step``: a before event
+        whose records are created early."""
+        deadline = time.monotonic() + BUSY_WAIT
+        while True:
+            try:
+                return self._store(record, before_step)
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() > deadline:
+                    raise
+            time.sleep(BUSY_POLL)
+
+    def _store(self, record: CallRecord, before_step: bool) -> Stored:
+        digest = record.content_hash()
+        with self._lock:
+            row = self.ledger.get_call(record.ringostat_id)
+            verdict = triage(record, row, digest)
+            if verdict.store is not None:
+                self.ledger.upsert_call(
+                    ringostat_id=record.ringostat_id,
+                    started_at=record.started_at.isoformat(),
+                    client_number=record.client_number,
+                    content_hash=digest,
+                    state=verdict.store,
+                    record=to_json(record),
+                    source=record.source,
+                    line=record.line,
+                )
+            if before_step and verdict.store is CallState.WAITING:
+                self._note_before(record.ringostat_id)
+        return Stored(_outcome(verdict.store, verdict.changed, verdict.counter), verdict.send)
+
+    def _note_before(self, ringostat_id: str) -> None:
+        with self.ledger.writing() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO serve_before (ringostat_id, received_at) VALUES (?, ?)",
+                (ringostat_id, datetime.now(UTC).isoformat()),
+            )
+
+    def queue(self) -> tuple[int, str | None]:
+        """(calls waiting for delivery, the start time of the oldest of them)."""
+        with self.ledger.reading() as db:
+            row = db.execute(
+                "SELECT COUNT(*), MIN(started_at) FROM calls WHERE state IN (?, ?)",
+                (CallState.PENDING, CallState.CHANGED),
+            ).fetchone()
+        return int(row[0]), (str(row[1]) if row[1] else None)
+
+    def before_pending(self) -> int:
+        with self.ledger.reading() as db:
+            row = db.execute(
+                "SELECT COUNT(*) FROM serve_before WHERE state = ?", (BEFORE_PENDING,)
+            ).fetchone()
+        return int(row[0])
+
+    def probe_write(self) -> None:
+        """A write that proves the ledger is writable (the health check)."""
+        self.ledger.set_meta("serve_health", datetime.now(UTC).isoformat())
+
+
+def _outcome(store: CallState | None, changed: bool, counter: str) -> str:
+    if store is None:
+        return "unchanged"
+    if store is CallState.WAITING:
+        return "waiting"
+    if changed:
+        return "changed"
+    return "new" if counter == "new" else "queued"

@@ -1,0 +1,161 @@
+"""`ringodesk serve` as a library call: the locks, the inbox, the worker and uvicorn.
+
+One server per profile (the ``serve`` lock, held for the server's life; a cron `sync` seeing
+it waits for the worker's delivery instead of failing busy). uvicorn runs in the calling
+thread without its own signal handlers: the caller's ``stop`` event (set by the first
+SIGTERM or Ctrl-C) ends it the uvicorn way: the socket stops accepting, the requests in
+flight finish (each webhook already answered is in the ledger), then the worker (its own
+process, ``process.py``) finishes the Zoho requests in flight and what is left stays pending
+in the ledger for the next start or `sync`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import uvicorn
+
+from ringodesk_cli.errors import ConfigError, RingodeskError, UsageError
+from ringodesk_cli.locks import RunLock
+from ringodesk_cli.serve.app import Receiver, build_app
+from ringodesk_cli.serve.inbox import Inbox
+from ringodesk_cli.serve.process import WorkerProcess, WorkerSpec
+from ringodesk_cli.serve.worker import Log
+from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
+from ringodesk_cli.sync.run_lock import SERVER_LOCK
+
+if TYPE_CHECKING:
+    from ringodesk_cli.session import Session
+
+GRACEFUL_SECONDS = 20  # in-flight HTTP requests get this long after SIGTERM
+WORKER_STOP_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class ServeResult:
+    url: str
+    stats: dict[str, Any]
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, stopped by an Event instead of its own signal handlers."""
+
+    def __init__(
+        self, config: uvicorn.Config, stop: threading.Event, worker: WorkerProcess
+    ) -> None:
+        super().__init__(config)
+        self.stop_event = stop
+        self.worker = worker
+        self.worker_died = False
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def on_tick(self, counter: int) -> bool:
+        if self.stop_event.is_set():
+            return True
+        if not self.worker.alive:
+            # Nothing would deliver what is stored: stop, so that the service manager
+            # (Restart=always) starts server and worker afresh.
+            self.worker_died = True
+            return True
+        return await super().on_tick(counter)
+
+
+def serve(
+    session: Session,
+    *,
+    host: str,
+    port: int,
+    stop: threading.Event,
+    log: Log,
+    on_ready: Callable[[str], None] | None = None,
+) -> ServeResult:
+    """Serves until ``stop`` is set. Raises BusyError (another server on this profile),
+    ConfigError (no webhook secret), UsageError (the address cannot be listened on)."""
+    settings = session.settings
+    secret = session.credentials.get("webhook_secret")
+    if not secret:
+        raise ConfigError(
+            "no webhook secret is stored for this profile",
+            hint="run `ringodesk serve setup` (or set RINGODESK_WEBHOOK_SECRET)",
+        )
+    state_dir = session.state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as st:
+        server_lock = RunLock(state_dir, SERVER_LOCK).acquire(timeout=5)
+        st.callback(server_lock.release)
+        sock = _listen(host, port)
+        st.callback(sock.close)
+        ledger = Ledger(state_dir / LEDGER_FILE)
+        st.callback(ledger.close)
+        inbox = Inbox(ledger)
+        before_call = settings.get("integration.create_records") == "before-call"
+        spec = WorkerSpec(session.profile, session.paths, before_call)
+        worker = WorkerProcess(spec, log)
+        receiver = Receiver(
+            secret=secret,
+            timezone=ZoneInfo(settings.get("ringostat.timezone")),
+            default_region=str(settings.get("ringostat.default_region")),
+            inbox=inbox,
+            wake=worker.wake,
+            log=log,
+            check_token=lambda: _check_token(session),
+            worker_alive=lambda: worker.alive,
+            renames=settings.table("serve.params"),
+            before_call=before_call,
+        )
+        config = uvicorn.Config(
+            build_app(receiver),
+            access_log=False,  # an access line would carry the key in the query
+            log_config=None,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        )
+        bound_host, bound_port = sock.getsockname()[:2]
+        url = f"http://{bound_host}:{bound_port}"
+        worker.start()
+        st.callback(worker.stop, WORKER_STOP_SECONDS)
+        if on_ready is not None:
+            on_ready(url)
+        server = _Server(config, stop, worker)
+        server.run(sockets=[sock])
+        st.close()  # the worker stops here: its last lines and figures come back
+        if server.worker_died and not stop.is_set():
+            raise RingodeskError(
+                "the delivery worker stopped unexpectedly; what was stored stays in the ledger",
+                hint="start `ringodesk serve` again (systemd: Restart=always), or run `sync`",
+            )
+        return ServeResult(url=url, stats=worker.stats)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets that say so, and
+    # without it a response's head and body wait for the client's delayed ACK (~40 ms).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="pick another --port, or stop what listens there",
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _check_token(session: Session) -> Any:
+    return session.token_provider().access_token()

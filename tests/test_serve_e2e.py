@@ -1,0 +1,213 @@
+"""`ringodesk serve` end to end: the installed command receives webhooks sent the way
+Ringostat sends them (``sandbox/webhooks.py``) and delivers to the sandbox's Zoho Desk;
+the same calls then read from a file and from the API create nothing more."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from e2e import SENIOR, Call, Desk, agent_id, ago, by_marker, contacts_by_phone, write_export
+
+from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
+from ringodesk_cli.sandbox.webhooks import Webhook, send, webhooks
+
+
+@pytest.fixture(params=["strict", "lenient"])
+def sb(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    sandbox = start_sandbox(
+        SandboxConfig(
+            port=0,
+            token_requests_per_10min=10_000,
+            ringostat_timezone="Europe/Kyiv",
+            readings=request.param,
+        )
+    )
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+class Server:
+    """A running `ringodesk serve --port 0 --json` and its webhook URL."""
+
+    def __init__(self, desk: Desk) -> None:
+        setup = desk.run("serve", "setup", "--public-url", "https://calls.example.com", "--json")
+        assert setup.code == 0, setup
+        form = setup.json()
+        self.key = parse_qs(urlsplit(form["after"]).query)["key"][0]
+        self.parameters = form["parameters"]
+        self.proc = desk.popen("serve", "--port", "0", "--json")
+        assert self.proc.stderr is not None
+        first = json.loads(self.proc.stderr.readline())
+        self.url = first["serving"]
+        self.lines: list[dict[str, Any]] = []
+
+    def hook_url(self, event: str = "after", key: str | None = None) -> str:
+        return f"{self.url}/ringostat/webhook?event={event}&key={key or self.key}"
+
+    def health(self) -> requests.Response:
+        return requests.get(f"{self.url}/healthz", timeout=10)
+
+    def drained(self, timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self.health().json()
+            if answer.get("queue") == 0 and not answer.get("before_call_pending"):
+                return dict(answer)
+            assert time.monotonic() < deadline, answer
+            time.sleep(0.1)
+
+    def stop(self) -> tuple[int, str]:
+        self.proc.send_signal(signal.SIGTERM)
+        _, err = self.proc.communicate(timeout=60)
+        return self.proc.returncode, err
+
+
+@pytest.fixture
+def desk(sb: Sandbox, subprocess_env: dict[str, str], tmp_path: Path) -> Desk:
+    d = Desk(sb, subprocess_env, tmp_path)
+    d.setup(settings={"ringostat.api_url": sb.url})
+    return d
+
+
+def day() -> list[Call]:
+    """A small day: new and repeat callers, missed and answered, an unlinked answerer,
+    an outbound call."""
+    return [
+        Call("wh-1", "+380671230001", when=ago(50), sip="anna_sip", utm={"utm_source": "g"}),
+        Call("wh-2", "+380671230002", when=ago(45), disposition="NO ANSWER"),
+        Call("wh-3", "+380671230001", when=ago(40), sip="petro_sip"),
+        Call("wh-4", "+380671230003", when=ago(35), sip="nobody_sip"),
+        Call("wh-5", "+380671230004", when=ago(30), call_type="out", sip="anna_sip"),
+        Call("wh-6", "+380671230002", when=ago(25), disposition="BUSY"),
+    ]
+
+
+def stop_ok(server: Server) -> str:
+    code, err = server.stop()
+    assert code == 0, err
+    return err
+
+
+def test_a_day_of_webhooks_is_delivered_once_then_file_and_api_add_nothing(
+    sb: Sandbox, desk: Desk
+) -> None:
+    calls = day()
+    server = Server(desk)
+    try:
+        replay = send(webhooks(c.row() for c in calls), server.hook_url(), rate=200, workers=1)
+        assert replay.statuses == {200: 2 * len(calls)}, replay.as_dict()
+        assert server.drained()["queue"] == 0
+        for call in calls:
+            assert len(by_marker(sb.records("calls"), call.id)) == 1, call.id
+        # R4: a ticket for each new inbound caller only; R5/R6: a task per missed call and
+        # for the unlinked answerer; missed work is the senior manager's.
+        tickets = sb.records("tickets")
+        assert sorted(t["subject"].split("[rs:")[1][:-1] for t in tickets) == [
+            "wh-1",
+            "wh-2",
+            "wh-4",
+        ]
+        senior = agent_id(sb, SENIOR)
+        tasks = sb.records("tasks")
+        assert sorted(t["subject"].split("[rs:")[1][:-1] for t in tasks) == ["wh-2", "wh-4", "wh-6"]
+        assert all(t["ownerId"] == senior for t in tasks)
+        answered = by_marker(sb.records("calls"), "wh-1")[0]
+        assert answered["ownerId"] == agent_id(sb, "taras@sandbox.example")
+        assert len(contacts_by_phone(sb, "+380671230001")) == 1
+        creating = desk.creating()
+    finally:
+        err = stop_ok(server)
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    per_hook = [line for line in lines if "event" in line]
+    assert len(per_hook) == 2 * len(calls)
+    assert {line["outcome"] for line in per_hook} <= {"waiting", "new"}
+    assert server.key not in err
+    # The same calls from an export and from calls/list: nothing new is created.
+    export = write_export(desk.tmp / "day.csv", calls)
+    again = desk.sync(str(export))
+    assert again.code == 0, again
+    sb.ringostat_add_calls([c.row() for c in calls])
+    login = desk.tmp / "key.txt"
+    login.write_text("sandbox-ringostat-key\n")
+    assert desk.run("ringostat", "login", "--key-file", str(login)).code == 0
+    assert desk.run("config", "set", "source.kind", "api").code == 0
+    api = desk.sync("--replay", "3d")
+    assert api.code == 0, api
+    assert desk.creating() == creating
+    for call in calls:
+        assert len(by_marker(sb.records("calls"), call.id)) == 1, call.id
+
+
+@pytest.mark.parametrize("sb", ["strict"], indirect=True)
+def test_before_call_mode_and_refused_requests(sb: Sandbox, desk: Desk) -> None:
+    """Before-call: the contact and a new caller's ticket (the senior manager's) exist before
+    the after event, which adds exactly one call activity on that ticket. Refused requests
+    get their 4xx, store nothing, and the server goes on answering."""
+    assert desk.run("config", "set", "integration.create_records", "before-call").code == 0
+    # The texts asserted below are the English set's (a new profile writes Ukrainian).
+    assert desk.run("config", "set", "integration.language", "en").code == 0
+    server = Server(desk)
+    call = Call("bc-1", "+380671239001", when=ago(2), sip="anna_sip")
+    before, after = webhooks([call.row()])
+    try:
+        assert _post(server, before).status_code == 200
+        server.drained()
+        contacts = contacts_by_phone(sb, "+380671239001")
+        tickets = by_marker(sb.records("tickets"), "bc-1")
+        senior = agent_id(sb, SENIOR)
+        assert len(contacts) == 1 and len(tickets) == 1
+        assert tickets[0]["assigneeId"] == senior
+        assert by_marker(sb.records("calls"), "bc-1") == []
+        _refused_requests(server, Call("rq-1", "+380671238001", when=ago(5)).row())
+        assert by_marker(sb.records("calls"), "rq-1") == []
+        assert _post(server, after, form=True).status_code == 200
+        server.drained()
+        activities = by_marker(sb.records("calls"), "bc-1")
+        assert len(activities) == 1
+        assert activities[0]["ticketId"] == tickets[0]["id"]
+        assert len(by_marker(sb.records("tickets"), "bc-1")) == 1
+        assert len(contacts_by_phone(sb, "+380671239001")) == 1
+        # The ticket made while it rang gets the final values; it stays the senior manager's.
+        deadline = time.monotonic() + 10
+        while "ANSWERED" not in by_marker(sb.records("tickets"), "bc-1")[0]["description"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        final = by_marker(sb.records("tickets"), "bc-1")[0]
+        assert final["subject"].startswith("Call from") and "ANSWERED" in final["description"]
+        assert final["assigneeId"] == senior
+    finally:
+        stop_ok(server)
+
+
+def _refused_requests(server: Server, good: dict[str, str]) -> None:
+    cases = [
+        (server.hook_url(key="wrong"), {"json": good}, 403),
+        (f"{server.url}/ringostat/webhook?event=after", {"json": good}, 403),
+        (server.hook_url(), {"data": b"x" * (65 * 1024)}, 413),
+        (server.hook_url(), {"json": {**good, "uniqueid": ""}}, 422),
+        (server.hook_url(), {"json": {**good, "calldate": "yesterday"}}, 422),
+        (server.hook_url(), {"json": {**good, "billsec": {"n": 1}}}, 422),
+        (server.hook_url(), {"data": "not json {"}, 422),
+        (server.hook_url(event="during"), {"json": good}, 422),
+    ]
+    for url, body, status in cases:
+        answer = requests.post(url, timeout=10, **body)  # type: ignore[arg-type]
+        assert answer.status_code == status, (url, body, answer.text)
+    assert server.drained()["queue"] == 0
+
+
+def _post(server: Server, hook: Webhook, *, form: bool = False) -> requests.Response:
+    url = server.hook_url(hook.event)
+    if form:
+        return requests.post(url, data=hook.body, timeout=10)
+    return requests.post(url, json=hook.body, timeout=10)
