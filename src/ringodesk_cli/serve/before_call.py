@@ -30,6 +30,7 @@ from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind
 from ringodesk_cli.sync.planner import CONTACT, CallPlan, plan_before_call, plan_call
 from ringodesk_cli.sync.record_json import from_json
 from ringodesk_cli.sync.runner import Runner
+from ringodesk_cli.zoho.desk_settings import update_ticket
 
 BEFORE_FINAL = "final"  # the after event's values are on the ticket made at the before event
 
@@ -64,12 +65,12 @@ def create_early(runner: Runner, plan: CallPlan) -> str | None:
     """The contact of ``plan`` found or made and, if the plan gives this caller one, its
     ticket created; returns the ticket's id. Uses the runner's own once-only steps (the
     number lock, the contact index, intend/done, reconciliation through the marker)."""
-    contact_id, new_caller = runner._ensure_contact(plan)
+    contact_id, new_caller = runner.ensure_contact(plan)
     if plan.ticket is None or (plan.ticket_only_if_new and not new_caller):
         return None
     body = {k: v for k, v in plan.ticket.items() if v != CONTACT}
     body["contactId"] = contact_id
-    return runner._ensure(plan, OpKind.TICKET, body, contact_id)
+    return runner.ensure(plan, OpKind.TICKET, body, contact_id)
 
 
 def finish(runner: Runner, ledger: Ledger, record: CallRecord) -> bool:
@@ -88,6 +89,6 @@ def finish(runner: Runner, ledger: Ledger, record: CallRecord) -> bool:
         assert runner.desk is not None
         # The Desk client's tolerant write: a custom value Zoho refuses is dropped and kept
         # in the description, as for creates.
-        runner.desk._write("PATCH", f"/tickets/{ticket.done_id}", "tickets", body)
+        update_ticket(runner.desk, ticket.done_id, body)
     _mark(ledger, rid, BEFORE_FINAL)
     return True

@@ -125,7 +125,7 @@ class Stream:
     # -- the flow ------------------------------------------------------------------------
     def _flow(self, ledger: Ledger) -> None:
         idle_since: float | None = None
-        while not (self.stop.is_set() or self.runner._stop.is_set()):
+        while not (self.stop.is_set() or self.runner.halted.is_set()):
             if someone_waiting(self.session.state_dir) or not self.alive():
                 break
             added = self._take(ledger)
@@ -171,10 +171,10 @@ class Stream:
         number = record.client_number
         if number in self._blocked:
             return
-        self.runner._deliver_group([record])
+        self.runner.deliver_group([record])
         row = ledger.get_call(record.ringostat_id)
         undelivered = row is not None and row.state is not CallState.DELIVERED
-        if undelivered and not self.runner._contact_ready(record):
+        if undelivered and not self.runner.contact_ready(record):
             self._blocked.add(number)
         if self.before_call and not undelivered:
             self._finish(ledger, record)
@@ -191,7 +191,7 @@ class Stream:
     def _before(self, ledger: Ledger, rid: str) -> None:
         from ringodesk_cli.serve.before_call import step
 
-        if step(self.runner, ledger, rid, self.runner._stop) == BEFORE_DONE:
+        if step(self.runner, ledger, rid, self.runner.halted) == BEFORE_DONE:
             with self._lock:
                 self._before_done += 1
 

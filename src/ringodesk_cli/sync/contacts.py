@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
+from ringodesk_cli.errors import AuthError, ZohoError, ZohoUnavailableError
 from ringodesk_cli.ringostat.phones import same_number
 
 if TYPE_CHECKING:
@@ -89,3 +90,14 @@ def _search_digits(number: str) -> str:
         return str(phonenumbers.parse(number, None).national_number)
     except phonenumbers.NumberParseException:
         return number.lstrip("+")
+
+
+def contact_gone(exc: ZohoError) -> bool:
+    """``exc`` says Zoho no longer knows the contact a create named (agents merged or deleted
+    it): a 404 on a create (not a missing endpoint) or a 422 naming ``contactId``."""
+    if isinstance(exc, AuthError | ZohoUnavailableError):
+        return False
+    named = any("contactId" in str(e.get("fieldName") or "") for e in exc.errors)
+    return (exc.status == 404 and exc.error_code != "URL_NOT_FOUND") or (
+        exc.status == 422 and named
+    )

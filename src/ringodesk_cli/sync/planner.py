@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-import phonenumbers
-
 from ringodesk_cli.ringostat.catalogue import RS_FIELDS, TEXT_MAX_LENGTH
-from ringodesk_cli.ringostat.records import UTM_FIELDS, CallRecord, Direction, Outcome
+from ringodesk_cli.ringostat.records import CallRecord, Direction, Outcome
 from ringodesk_cli.setup.employees import resolve_owner
+from ringodesk_cli.sync.call_texts import call_values
+from ringodesk_cli.sync.call_texts import international as international
+from ringodesk_cli.sync.call_texts import marker as marker
 from ringodesk_cli.sync.routing import Route, route_for
 from ringodesk_cli.sync.rules import Rules
 from ringodesk_cli.sync.templates import SUBJECT_MAX as SUBJECT_MAX
@@ -36,11 +36,6 @@ DEFAULT_FIELDS: dict[str, str] = {f.label: f.parameter for f in RS_FIELDS}
 # The rs_* fields' maxLength; a longer value is cut to fit and kept whole in the description,
 # so a long UTM never quarantines a call.
 FIELD_MAX_LENGTH = TEXT_MAX_LENGTH
-
-
-def marker(ringostat_id: str) -> str:
-    """The marker put in every subject: a create whose answer was lost is found by it."""
-    return f"[rs:{ringostat_id}]"
 
 
 @dataclass(frozen=True)
@@ -155,17 +150,6 @@ def _unlinked(record: CallRecord, linked_agent: str | None) -> bool:
     )
 
 
-# Repeat callers: the same few thousand numbers are formatted over and over.
-@lru_cache(maxsize=8192)
-def international(number: str) -> str:
-    try:
-        return phonenumbers.format_number(
-            phonenumbers.parse(number, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
-    except phonenumbers.NumberParseException:
-        return number
-
-
 def zoho_time(record_time: Any) -> str:
     """ISO 8601 UTC with milliseconds and Z, the pattern Zoho Desk's API requires."""
     return str(record_time.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
@@ -197,43 +181,6 @@ def _fit(value: str, name: str, truncated: list[str]) -> str:
     return value[: FIELD_MAX_LENGTH - 1] + "…"
 
 
-def _values(record: CallRecord, texts: Texts) -> Values:
-    """The placeholders of every text (templates.CALL_PLACEHOLDERS) for one call."""
-    inbound = record.direction is Direction.INBOUND
-    employee = record.employee
-    parts = (employee.name, employee.number, employee.sip) if employee else ()
-    return Values(
-        {
-            "client_number": international(record.client_number),
-            "client_e164": record.client_number,
-            "our_number": record.our_number or "",
-            "caller": record.client_number if inbound else (record.our_number or ""),
-            "called": (record.our_number or "") if inbound else record.client_number,
-            "direction": texts.word("word_inbound" if inbound else "word_outbound"),
-            "call_type": record.call_type,
-            "status": record.disposition,
-            "status_lower": record.disposition.lower(),
-            "outcome": texts.word(
-                "word_answered" if record.outcome is Outcome.ANSWERED else "word_missed"
-            ),
-            "talk_seconds": str(record.talk_seconds),
-            "total_seconds": str(record.total_seconds),
-            "duration": f"{record.talk_seconds // 60}:{record.talk_seconds % 60:02d}",
-            "employee": ", ".join(p for p in parts if p),
-            "employee_name": (employee.name or "") if employee else "",
-            "employee_number": (employee.number or "") if employee else "",
-            "employee_sip": (employee.sip or "") if employee else "",
-            "employee_key": _employee_text(record),
-            "recording_url": record.recording_url or "",
-            "ringostat_link": record.call_card_url or "",
-            **{name: record.utm.get(name) or "" for name in UTM_FIELDS},
-            "google_client_id": record.google_client_id or "",
-            "ringostat_id": record.ringostat_id,
-            "marker": marker(record.ringostat_id),
-        }
-    )
-
-
 def _description(values: Values, truncated: list[str], texts: Texts) -> str:
     text = texts.render("description", values)
     if truncated:
@@ -260,7 +207,7 @@ def plan_call(record: CallRecord, policy: Policy) -> CallPlan:
     contact_cf = _custom_values(record, policy.contact_fields, policy.contact_mapping, truncated)
     ticket_cf = _custom_values(record, policy.ticket_fields, policy.ticket_mapping, truncated)
     texts = policy.texts
-    values = _values(record, texts)
+    values = call_values(record, texts)
     description = _description(values, truncated, texts)
     number = record.client_number
     when = zoho_time(record.started_at)
@@ -369,7 +316,7 @@ def plan_before_call(record: CallRecord, policy: Policy) -> CallPlan:
     activity and the tasks wait for the "after" event; ``call`` and ``tasks`` stay empty."""
     policy = policy.routed(record)
     texts = policy.texts
-    values = _values(record, texts)
+    values = call_values(record, texts)
     number = record.client_number
     contact: dict[str, Any] = {
         "lastName": international(number),
@@ -405,14 +352,6 @@ def plan_before_call(record: CallRecord, policy: Policy) -> CallPlan:
         tasks=(),
         truncated=tuple(truncated),
     )
-
-
-def _employee_text(record: CallRecord) -> str:
-    employee = record.employee
-    if employee is None:
-        return f"number {record.our_number or 'unknown'}"
-    parts = [p for p in (employee.sip, employee.number, employee.name) if p]
-    return " / ".join(parts) if parts else f"number {record.our_number or 'unknown'}"
 
 
 def substitute(body: Mapping[str, Any], ids: Mapping[str, str | None]) -> dict[str, Any]:

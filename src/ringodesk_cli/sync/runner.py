@@ -3,11 +3,10 @@
 Flow: export rows -> ``ingest`` (ledger: new / already delivered / changed / waiting / bad)
 -> ``deliver`` (each number's earliest call, which finds or makes the contact, and as soon
 as it is done that number's other calls; threads twice ``zoho.concurrency``, requests in
-flight capped at it) -> each
-operation written ``intended`` before its request and ``done`` with Zoho's id after. An
-operation found ``intended`` (a crash between request and commit) is reconciled against Zoho
-through the ``[rs:<id>]`` marker before anything is re-created. The dry run is
-``preview.Preview``: it shares the ingest rules (``intake``) and the planner, not this class.
+flight capped at it) -> each operation written ``intended`` before its request and ``done``
+with Zoho's id after. An operation found ``intended`` (a crash between request and commit) is
+reconciled against Zoho through the ``[rs:<id>]`` marker before anything is re-created. The
+dry run is ``preview.Preview``: it shares the ingest rules (``intake``) and the planner.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from ringodesk_cli.errors import (
 )
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
 from ringodesk_cli.sync.contact_index import ContactIndex
-from ringodesk_cli.sync.contacts import ContactFinder
+from ringodesk_cli.sync.contacts import ContactFinder, contact_gone
 from ringodesk_cli.sync.intake import quarantine_key, triage
 from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger, OpKind, OpState
 from ringodesk_cli.sync.open_tickets import OpenTickets, join_or_open
@@ -80,7 +79,7 @@ class Runner:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self.halted = threading.Event()
         self._attempt: dict[str, CallRecord] = {}
         self._unknown_streak = 0
         self._finder = (
@@ -210,7 +209,7 @@ class Runner:
     def stop(self) -> None:
         """No call starts after this; the ones under way stop before their next request
         (their finished operations are in the ledger, the call stays pending)."""
-        self._stop.set()
+        self.halted.set()
 
     def _deliver_head(
         self, pool: ThreadPoolExecutor, calls: list[CallRecord]
@@ -219,18 +218,18 @@ class Runner:
         A number whose first call could not establish its contact (no answer, a refusal)
         waits for the next run: its first call must stay the one that makes the contact and
         gets the new caller's ticket."""
-        self._deliver_group(calls[:1])
-        if len(calls) < 2 or self._stop.is_set() or not self._contact_ready(calls[0]):
+        self.deliver_group(calls[:1])
+        if len(calls) < 2 or self.halted.is_set() or not self.contact_ready(calls[0]):
             return []
-        return [pool.submit(self._deliver_group, [record]) for record in calls[1:]]
+        return [pool.submit(self.deliver_group, [record]) for record in calls[1:]]
 
-    def _contact_ready(self, head: CallRecord) -> bool:
+    def contact_ready(self, head: CallRecord) -> bool:
         known = self.ledger.contact(head.client_number)
         return known is not None and known.done_id is not None
 
-    def _deliver_group(self, calls: list[CallRecord]) -> None:
+    def deliver_group(self, calls: list[CallRecord]) -> None:
         for record in calls:
-            if self._stop.is_set():
+            if self.halted.is_set():
                 return
             try:
                 self._deliver_one(record)
@@ -287,7 +286,7 @@ class Runner:
     def _halt(self, exc: RingodeskError) -> None:
         with self._lock:
             self.summary.stop(exc)
-        self._stop.set()
+        self.halted.set()
 
     # -- the operations ------------------------------------------------------------------
     def _create_all(self, plan: CallPlan) -> None:
@@ -303,16 +302,9 @@ class Runner:
             self._create_all_once(plan)
 
     def _stale_contact(self, exc: ZohoError, number: str) -> str | None:
-        """The contact id linked to ``number`` when ``exc`` says Zoho no longer knows it:
-        a 404 on a create (not a missing endpoint) or a 422 naming ``contactId``."""
-        if isinstance(exc, AuthError | ZohoUnavailableError):
-            return None
-        named = any("contactId" in str(e.get("fieldName") or "") for e in exc.errors)
-        gone = (exc.status == 404 and exc.error_code != "URL_NOT_FOUND") or (
-            exc.status == 422 and named
-        )
+        """The contact id linked to ``number`` when ``exc`` says Zoho no longer knows it."""
         known = self.ledger.contact(number)
-        return known.done_id if gone and known is not None else None
+        return known.done_id if contact_gone(exc) and known is not None else None
 
     def _forget_contact(self, number: str, contact_id: str) -> None:
         with self._number_lock(number):
@@ -323,7 +315,7 @@ class Runner:
     def _create_all_once(self, plan: CallPlan) -> None:
         assert self.desk is not None
         record = plan.record
-        contact_id, new_caller = self._ensure_contact(plan)
+        contact_id, new_caller = self.ensure_contact(plan)
         ids: dict[str, str | None] = {CONTACT: contact_id}
         ops = plan.operations(new_caller=new_caller)
         known = self.ledger.ops_of(record.ringostat_id)
@@ -332,12 +324,12 @@ class Runner:
             with self._number_lock(record.client_number):
                 join_or_open(
                     self.open_tickets, plan, ids, contact_id, new_caller=new_caller,
-                    create_ticket=lambda body: self._ensure(plan, OpKind.TICKET, body, contact_id),
+                    create_ticket=lambda body: self.ensure(plan, OpKind.TICKET, body, contact_id),
                 )  # fmt: skip
         elif OpKind.TICKET in ops or (ticket is not None and ticket.state is OpState.DONE):
             assert plan.ticket is not None
             body = substitute(plan.ticket, ids)
-            ids[TICKET] = self._ensure(plan, OpKind.TICKET, body, contact_id)
+            ids[TICKET] = self.ensure(plan, OpKind.TICKET, body, contact_id)
         elif ticket is not None and ticket.intended:
             # No longer a new caller (another call made the contact meanwhile): adopt a
             # ticket a lost POST may have created, but never create one now.
@@ -349,14 +341,14 @@ class Runner:
                     record.ringostat_id, OpKind.TICKET, str(found["id"]), reconciled=True
                 )
         call_body = substitute(plan.call, ids)
-        call_id = self._ensure(plan, OpKind.CALL, call_body, contact_id)
+        call_id = self.ensure(plan, OpKind.CALL, call_body, contact_id)
         call = known.get(OpKind.CALL)
         if call is not None and call.state is OpState.DONE:
             # A partial delivery retried: the activity was created by an earlier attempt,
             # maybe from older content (the call was seen again since), so bring it up to date.
             self.desk.update_call(call_id, {k: call_body[k] for k in _CALL_UPDATE_KEYS})
         for name, body in plan.tasks:
-            self._ensure(plan, OpKind(name), substitute(body, ids), contact_id)
+            self.ensure(plan, OpKind(name), substitute(body, ids), contact_id)
 
     def _update(self, plan: CallPlan) -> None:
         assert self.desk is not None
@@ -367,7 +359,7 @@ class Runner:
         body = {k: v for k, v in plan.call.items() if k in _CALL_UPDATE_KEYS}
         self.desk.update_call(call.done_id, body)
 
-    def _ensure(self, plan: CallPlan, op: OpKind, body: dict[str, Any], contact_id: str) -> str:
+    def ensure(self, plan: CallPlan, op: OpKind, body: dict[str, Any], contact_id: str) -> str:
         """Create once: done -> reuse; intended -> reconcile through the marker first."""
         assert self.desk is not None
         rid = plan.record.ringostat_id
@@ -402,7 +394,7 @@ class Runner:
         self.ledger.done(rid, op, zoho_id)
         return zoho_id
 
-    def _ensure_contact(self, plan: CallPlan) -> tuple[str, bool]:
+    def ensure_contact(self, plan: CallPlan) -> tuple[str, bool]:
         """The contact for the client number, and whether this call made it (a new caller)."""
         with self._number_lock(plan.record.client_number):
             return self._ensure_contact_locked(plan)

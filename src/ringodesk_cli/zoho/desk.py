@@ -103,7 +103,7 @@ class DeskClient(DeskTransport):
         return found[:limit]
 
     def create_contact(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self._write("POST", "/contacts", "contacts", body)
+        return self.write("POST", "/contacts", "contacts", body)
 
     def newest_contacts(self, limit: int = 99) -> list[dict[str, Any]]:
         """One page of the most recently created contacts. Contact.json lists ``sortBy``
@@ -132,7 +132,7 @@ class DeskClient(DeskTransport):
 
     # ------------------------------------------------------------- tickets
     def create_ticket(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self._write("POST", "/tickets", "tickets", body)
+        return self.write("POST", "/tickets", "tickets", body)
 
     def get_ticket(self, ticket_id: str) -> dict[str, Any]:
         path = _path("/tickets/{}", ticket_id)
@@ -148,10 +148,10 @@ class DeskClient(DeskTransport):
 
     # --------------------------------------------------------------- calls
     def create_call(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self._write("POST", "/calls", "calls", body)
+        return self.write("POST", "/calls", "calls", body)
 
     def update_call(self, call_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._write("PATCH", _path("/calls/{}", call_id), "calls", body)
+        return self.write("PATCH", _path("/calls/{}", call_id), "calls", body)
 
     def search_calls(self, *, subject: str) -> list[dict[str, Any]]:
         return self.first_page("/calls/search", {"subject": subject})
@@ -175,13 +175,13 @@ class DeskClient(DeskTransport):
 
     # --------------------------------------------------------------- tasks
     def create_task(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self._write("POST", "/tasks", "tasks", body)
+        return self.write("POST", "/tasks", "tasks", body)
 
     def search_tasks(self, *, subject: str) -> list[dict[str, Any]]:
         return self.first_page("/tasks/search", {"subject": subject})
 
     # ------------------------------------------------------ tolerant writes
-    def _write(self, method: str, path: str, module: str, body: dict[str, Any]) -> dict[str, Any]:
+    def write(self, method: str, path: str, module: str, body: dict[str, Any]) -> dict[str, Any]:
         """A create or update that an open reading of Zoho does not fail: a refused
         ``description`` (calls, tasks) or ``cf`` value is dropped and the body sent again.
         Each key is dropped at most once, so this ends."""

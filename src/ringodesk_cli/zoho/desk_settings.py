@@ -55,4 +55,4 @@ def contact_tickets(desk: DeskClient, contact_id: str, department_id: str) -> li
 
 def update_ticket(desk: DeskClient, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """A PATCH through the client's tolerant write (a refused ``cf`` value is dropped)."""
-    return desk._write("PATCH", _path("/tickets/{}", ticket_id), "tickets", body)
+    return desk.write("PATCH", _path("/tickets/{}", ticket_id), "tickets", body)
