@@ -85,3 +85,22 @@ def test_a_stop_while_reading_ends_the_reading_and_what_was_read_stays_pending(
     replayed = run_sync(session, [export], SyncOptions(replay="3d"))
     assert replayed.summary.delivered == len(CALLS)
     assert len(sandbox.records("calls")) == len(CALLS)
+
+
+def test_the_run_reads_its_time_from_the_clock_it_is_handed(
+    session: Session,
+    tmp_path: Path,
+) -> None:
+    # The command layer hands in its Environment's clock: the run's "now" and the time of
+    # its last_sync record come from it, not from the system clock.
+    from datetime import UTC, datetime
+
+    from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
+    from ringodesk_cli.sync.summary import LastSync
+
+    export = write_export(tmp_path / "calls.csv", CALLS[:2])
+    frozen = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
+    result = run_sync(session, [export], clock=lambda: frozen)
+    assert result.summary.delivered == 2
+    last = LastSync.load(Ledger(session.state_dir / LEDGER_FILE))
+    assert last is not None and last.at == frozen.isoformat()

@@ -37,7 +37,7 @@ def retry(
         raise UsageError("name the calls to retry, or --failed for every failed call")
     options = SyncOptions(retry=tuple(ids or ()), retry_failed=failed)
     with app.interrupts.graceful() as stop:
-        result = run_sync(app.session(), [], options, stop=stop)
+        result = run_sync(app.session(), [], options, stop=stop, clock=app.env.clock)
     data = result.as_dict()
     out = app.output
     for line in data["failures"]:

@@ -65,7 +65,9 @@ def sync(
     options = SyncOptions(replay=replay, dry_run=dry_run, offline=offline, since=since, until=until)
     hooks = hooks_for(app, dry_run=dry_run)
     with app.interrupts.graceful() as stop:
-        result = run_sync(app.session(), files or [], options, hooks, stop=stop)
+        result = run_sync(
+            app.session(), files or [], options, hooks, stop=stop, clock=app.env.clock
+        )
     data = result.as_dict()
     data["signal"] = app.interrupts.name if result.summary.interrupted else None
     render_summary(app, data)

@@ -111,10 +111,12 @@ def run_sync(
     *,
     records: Iterable[Item] | None = None,
     stop: threading.Event | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> SyncResult:
     """One sync run. ``files``: exports named by the user (none: the profile's source);
     ``records``: records handed in directly (a webhook), read instead of any source;
-    ``stop``: set it to end the run early (see the module's docstring).
+    ``stop``: set it to end the run early (see the module's docstring); ``clock``: the
+    process's clock (the command layer hands in its Environment's).
     Raises UsageError for bad options, BusyError when another run holds the lock."""
     opts = options or SyncOptions()
     hooks = hooks or SyncHooks()
@@ -123,7 +125,7 @@ def run_sync(
     timezone = ZoneInfo(settings.get("ringostat.timezone"))
     # One "now" for the whole run: the replay window, the API window and the replay itself
     # must agree, even when the run straddles midnight.
-    now = datetime.now(UTC)
+    now = clock()
     replay_from = _replay_start(opts.replay, timezone, now)
     state_dir = session.state_dir
     with ExitStack() as stack:
@@ -135,7 +137,7 @@ def run_sync(
             stack.enter_context(run_lock(state_dir))
         ledger = Ledger(state_dir / LEDGER_FILE, readonly=opts.dry_run)
         stack.callback(ledger.close)
-        run = _Run(session, ledger, policy, opts, hooks, timezone, replay_from, now, stop)
+        run = _Run(session, ledger, policy, opts, hooks, timezone, replay_from, now, stop, clock)
         return run.run(files, records)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -169,6 +171,7 @@ class _Run:
         replay_from: datetime | None,
         now: datetime,
         stop: threading.Event | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.session, self.ledger, self.policy = session, ledger, policy
         self.opts, self.hooks = opts, hooks
@@ -176,6 +179,7 @@ class _Run:
         self.timezone, self.now, self.replay_from = timezone, now, replay_from
         self.region = str(self.settings.get("ringostat.default_region"))
         self.stop = stop or threading.Event()
+        self.clock = clock
 
     def run(self, files: Sequence[Path], records: Iterable[Item] | None) -> SyncResult:
         if self.opts.retrying and not files and records is None:
@@ -195,7 +199,7 @@ class _Run:
                 from ringodesk_cli.sync.api_source import LAST_FETCH
 
                 self.ledger.set_meta(LAST_FETCH, window.end.isoformat())
-            LastSync.of(summary, datetime.now(UTC)).save(self.ledger)
+            LastSync.of(summary, self.clock()).save(self.ledger)
         return SyncResult(
             summary=summary,
             files=list(sources.files),
