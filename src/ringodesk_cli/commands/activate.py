@@ -16,6 +16,7 @@ import typer
 
 from ringodesk_cli.commands.context import (
     AppContext,
+    InsecureStorageOpt,
     JsonOpt,
     NoInputOpt,
     ProfileOpt,
@@ -82,10 +83,6 @@ AttachRecordingsOpt = Annotated[
         help="Attach each call's recording to its Zoho Desk call activity "
         "(recordings.attach; asked when not given, off with --no-input).",
     ),
-]
-InsecureStorageOpt = Annotated[
-    bool,
-    typer.Option("--insecure-storage", help="Keep secrets in a 0600 file when no keyring works."),
 ]
 
 

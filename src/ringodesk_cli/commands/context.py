@@ -59,6 +59,10 @@ VerboseOpt = Annotated[
         help=f"Show debug logs and tracebacks (env {VERBOSE_VAR}=1).",
     ),
 ]
+InsecureStorageOpt = Annotated[
+    bool,
+    typer.Option("--insecure-storage", help="Keep secrets in a 0600 file when no keyring works."),
+]
 ProfileOpt = Annotated[
     str | None,
     typer.Option("--profile", "-p", help=f"Profile name (env {PROFILE_VAR}).", show_default=False),

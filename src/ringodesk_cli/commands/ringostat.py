@@ -12,7 +12,14 @@ from typing import Annotated, Any
 
 import typer
 
-from ringodesk_cli.commands.context import AppContext, JsonOpt, ProfileOpt, QuietOpt, use
+from ringodesk_cli.commands.context import (
+    AppContext,
+    InsecureStorageOpt,
+    JsonOpt,
+    ProfileOpt,
+    QuietOpt,
+    use,
+)
 from ringodesk_cli.errors import ExitCode, RingodeskError, UsageError
 from ringodesk_cli.redact import register_secret
 from ringodesk_cli.ringostat import key as ringostat_key
@@ -55,12 +62,7 @@ def login_cmd(
             "prompt. Never a plain flag value.",
         ),
     ] = None,
-    insecure_storage: Annotated[
-        bool,
-        typer.Option(
-            "--insecure-storage", help="Keep secrets in a 0600 file when no keyring works."
-        ),
-    ] = False,
+    insecure_storage: InsecureStorageOpt = False,
     json_mode: JsonOpt = False,
     quiet: QuietOpt = False,
     profile: ProfileOpt = None,

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from ringodesk_cli.commands.context import AppContext, JsonOpt, ProfileOpt, QuietOpt, use
+from ringodesk_cli.commands.context import (
+    AppContext,
+    InsecureStorageOpt,
+    JsonOpt,
+    ProfileOpt,
+    QuietOpt,
+    use,
+)
 
 app = typer.Typer(
     help="Receive Ringostat's webhooks (Webhooks 2.0) and deliver each call to Zoho Desk "
@@ -95,12 +102,7 @@ def setup(
     rotate: Annotated[
         bool, typer.Option("--rotate", help="Make a new secret (the old URLs stop working).")
     ] = False,
-    insecure_storage: Annotated[
-        bool,
-        typer.Option(
-            "--insecure-storage", help="Keep secrets in a 0600 file when no keyring works."
-        ),
-    ] = False,
+    insecure_storage: InsecureStorageOpt = False,
     json_mode: JsonOpt = False,
     profile: ProfileOpt = None,
 ) -> None:

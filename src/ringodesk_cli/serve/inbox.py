@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ringodesk_cli.ringostat.records import CallRecord
-from ringodesk_cli.sync.intake import triage
+from ringodesk_cli.sync.intake import admit
 from ringodesk_cli.sync.ledger import CallState, Ledger
-from ringodesk_cli.sync.record_json import to_json
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS serve_before (
@@ -78,21 +77,8 @@ class Inbox:
             time.sleep(BUSY_POLL)
 
     def _store(self, record: CallRecord, before_step: bool) -> Stored:
-        digest = record.content_hash()
         with self._lock:
-            row = self.ledger.get_call(record.ringostat_id)
-            verdict = triage(record, row, digest)
-            if verdict.store is not None:
-                self.ledger.upsert_call(
-                    ringostat_id=record.ringostat_id,
-                    started_at=record.started_at.isoformat(),
-                    client_number=record.client_number,
-                    content_hash=digest,
-                    state=verdict.store,
-                    record=to_json(record),
-                    source=record.source,
-                    line=record.line,
-                )
+            verdict = admit(self.ledger, record)
             if before_step and verdict.store is CallState.WAITING:
                 self._note_before(record.ringostat_id)
         return Stored(_outcome(verdict.store, verdict.changed, verdict.counter), verdict.send)

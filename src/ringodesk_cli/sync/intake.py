@@ -1,5 +1,7 @@
-"""How a record read from an export (or from the API) meets the ledger: the rules shared by
-the live run (``runner.Runner``) and the dry run (``preview.Preview``), without any I/O."""
+"""How a record read from an export, the API or a webhook meets the ledger: the rules shared
+by the live run (``runner.Runner``), the dry run (``preview.Preview``) and the webhook
+receiver (``serve``), decided without I/O (``triage``), and ``admit``, the one place a read
+record is written to the ledger."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ringodesk_cli.ringostat.records import BadRow, CallRecord, Outcome
-from ringodesk_cli.sync.ledger import CallRow, CallState
+from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger
+from ringodesk_cli.sync.record_json import to_json
 from ringodesk_cli.sync.summary import Summary
 
 Counter = Literal["new", "waiting", "already_delivered", ""]
@@ -52,6 +55,24 @@ def triage(record: CallRecord, row: CallRow | None, digest: str) -> Triage:
     state = row.state if row.state in (CallState.CHANGED, CallState.FAILED) else CallState.PENDING
     counter: Counter = "new" if row.state is CallState.WAITING else ""
     return Triage(state, True, state is CallState.CHANGED, counter, undelivered=True)
+
+
+def admit(ledger: Ledger, record: CallRecord) -> Triage:
+    """Triage ``record`` against its ledger row and store what the verdict says to store."""
+    digest = record.content_hash()
+    verdict = triage(record, ledger.get_call(record.ringostat_id), digest)
+    if verdict.store is not None:
+        ledger.upsert_call(
+            ringostat_id=record.ringostat_id,
+            started_at=record.started_at.isoformat(),
+            client_number=record.client_number,
+            content_hash=digest,
+            state=verdict.store,
+            record=to_json(record),
+            source=record.source,
+            line=record.line,
+        )
+    return verdict
 
 
 def quarantine_key(bad: BadRow) -> str:

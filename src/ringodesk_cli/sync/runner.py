@@ -29,7 +29,7 @@ from ringodesk_cli.errors import (
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
 from ringodesk_cli.sync.contact_index import ContactIndex
 from ringodesk_cli.sync.contacts import ContactFinder, contact_gone
-from ringodesk_cli.sync.intake import quarantine_key, triage
+from ringodesk_cli.sync.intake import admit, quarantine_key
 from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger, OpKind, OpState
 from ringodesk_cli.sync.open_tickets import OpenTickets, join_or_open
 from ringodesk_cli.sync.planner import (
@@ -42,7 +42,7 @@ from ringodesk_cli.sync.planner import (
     substitute,
 )
 from ringodesk_cli.sync.reconcile import Reconciler, stale_fields
-from ringodesk_cli.sync.record_json import from_json, to_json
+from ringodesk_cli.sync.record_json import from_json
 from ringodesk_cli.sync.summary import Summary
 from ringodesk_cli.sync.team_rules import team_rules_ready
 
@@ -131,21 +131,8 @@ class Runner:
         self._ingest_record(item)
 
     def _ingest_record(self, record: CallRecord) -> None:
-        row = self.ledger.get_call(record.ringostat_id)
-        digest = record.content_hash()
-        verdict = triage(record, row, digest)
+        verdict = admit(self.ledger, record)
         verdict.count(self.summary)
-        if verdict.store is not None:
-            self.ledger.upsert_call(
-                ringostat_id=record.ringostat_id,
-                started_at=record.started_at.isoformat(),
-                client_number=record.client_number,
-                content_hash=digest,
-                state=verdict.store,
-                record=to_json(record),
-                source=record.source,
-                line=record.line,
-            )
         if verdict.send:
             self._attempt[record.ringostat_id] = record
 
