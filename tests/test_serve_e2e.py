@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,25 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from e2e import SENIOR, Call, Desk, agent_id, ago, by_marker, contacts_by_phone, write_export
+from sandbox_fixture import kyiv_sandbox  # noqa: F401
 
-from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
+from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.sandbox.webhooks import Webhook, send, webhooks
-
-
-@pytest.fixture(params=["strict", "lenient"])
-def sb(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
-    sandbox = start_sandbox(
-        SandboxConfig(
-            port=0,
-            token_requests_per_10min=10_000,
-            ringostat_timezone="Europe/Kyiv",
-            readings=request.param,
-        )
-    )
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
 
 
 class Server:

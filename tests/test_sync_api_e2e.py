@@ -3,35 +3,17 @@ sandbox's Ringostat stand-in and delivers to its Zoho Desk stand-in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from e2e import Call, Desk, ago, by_marker, write_export
+from sandbox_fixture import kyiv_sandbox  # noqa: F401
 
-from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
+from ringodesk_cli.sandbox import Sandbox
 
 CLIENT = "+380671110000"
-
-
-@pytest.fixture(params=["strict", "lenient"])
-def sb(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
-    # The stand-in reads calldate/from/to in the profile's zone, as we assume Ringostat does.
-    # Every test runs under the strict and the lenient readings (docs/zoho-readings.md).
-    sandbox = start_sandbox(
-        SandboxConfig(
-            port=0,
-            token_requests_per_10min=10_000,
-            ringostat_timezone="Europe/Kyiv",
-            readings=request.param,
-        )
-    )
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture

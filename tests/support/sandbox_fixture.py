@@ -33,6 +33,24 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
         sb.stop()
 
 
+@pytest.fixture(params=READINGS, name="sb")
+def kyiv_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """``sb``: the sandbox under each reading in turn, its calls/list stand-in reading
+    calldate/from/to in Europe/Kyiv (as we assume Ringostat does). Import it with
+    ``from sandbox_fixture import kyiv_sandbox  # noqa: F401``."""
+    cfg = SandboxConfig(
+        port=0,
+        token_requests_per_10min=10_000,
+        ringostat_timezone="Europe/Kyiv",
+        readings=request.param,
+    )
+    sb = start_sandbox(cfg)
+    try:
+        yield sb
+    finally:
+        sb.stop()
+
+
 def exchange_code(sb: Sandbox, code: str) -> dict[str, Any]:
     """Trade a grant code at the sandbox's token endpoint (form body)."""
     answer: dict[str, Any] = requests.post(
