@@ -9,12 +9,16 @@ from pathlib import Path
 
 import pytest
 from e2e import Call, Desk, agent_id, ago, by_marker, write_export
-from sandbox_fixture import sandbox  # noqa: F401
+from sandbox_fixture import both_readings, sandbox  # noqa: F401
 
 from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.settings import Paths, Settings
 
 GHOST = "1892000000999999"  # an agent id Zoho Desk does not know
+
+
+# Under every reading of Zoho the sandbox models (docs/zoho-readings.md).
+pytestmark = both_readings
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from e2e import SENIOR, Call, Desk, agent_id, ago, by_marker, write_export
-from sandbox_fixture import desk_session
+from sandbox_fixture import both_readings, desk_session
 from sandbox_fixture import sandbox as sandbox
 
 from ringodesk_cli.sandbox import Sandbox
@@ -29,6 +29,10 @@ class RoutedCall(Call):
         row = super().row()
         row["dst" if self.call_type != "out" else "caller"] = self.ours
         return row
+
+
+# Under every reading of Zoho the sandbox models (docs/zoho-readings.md).
+pytestmark = both_readings
 
 
 @pytest.fixture
