@@ -106,3 +106,35 @@ def test_read_only_ledger_refuses_writes_and_creates_no_file(tmp_path: Path) -> 
     with pytest.raises(RuntimeError, match="read-only"):
         readonly.intend("x", OpKind.CALL)
     assert not path.exists()
+
+
+def test_an_atomic_step_keeps_another_process_from_writing_between_its_read_and_write(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    # Two connections to one file stand for `serve` and a sync in two processes: the other
+    # one's write waits until the step that read first has written and committed.
+    import threading
+    import time
+
+    other = Ledger(ledger.path)
+    ready, order = threading.Event(), []
+
+    def write_from_the_other_process() -> None:
+        ready.wait(5)
+        other.set_meta("owner", "other")
+        order.append("other")
+
+    thread = threading.Thread(target=write_from_the_other_process)
+    thread.start()
+    try:
+        with ledger.atomic():
+            assert ledger.meta("owner") is None
+            ready.set()
+            time.sleep(0.3)
+            ledger.set_meta("owner", "first")
+            order.append("first")
+        thread.join(10)
+    finally:
+        other.close()
+    assert order == ["first", "other"]
+    assert ledger.meta("owner") == "other"

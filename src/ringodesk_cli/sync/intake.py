@@ -58,10 +58,13 @@ def triage(record: CallRecord, row: CallRow | None, digest: str) -> Triage:
 
 
 def admit(ledger: Ledger, record: CallRecord) -> Triage:
-    """Triage ``record`` against its ledger row and store what the verdict says to store."""
+    """Triage ``record`` against its ledger row and store what the verdict says to store, as
+    one step: a webhook and a sync storing the same call never undo each other."""
     digest = record.content_hash()
-    verdict = triage(record, ledger.get_call(record.ringostat_id), digest)
-    if verdict.store is not None:
+    with ledger.atomic():
+        verdict = triage(record, ledger.get_call(record.ringostat_id), digest)
+        if verdict.store is None:
+            return verdict
         ledger.upsert_call(
             ringostat_id=record.ringostat_id,
             started_at=record.started_at.isoformat(),

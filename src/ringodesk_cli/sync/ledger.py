@@ -117,6 +117,24 @@ class Ledger:
         return self._write(commit=commit)
 
     @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """The reads and writes inside are one step, also against other processes (a sync
+        beside `serve`): the write lock is taken before the first read (BEGIN IMMEDIATE).
+        Writes commit by their own rules; a step that wrote nothing ends its transaction."""
+        with self._lock:
+            began = not self.readonly and not self._db.in_transaction
+            if began:
+                self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if began and self._db.in_transaction:
+                    self._db.rollback()
+                raise
+            if began and self._db.in_transaction and not self._batching:
+                self._db.commit()
+
+    @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             yield self._db
