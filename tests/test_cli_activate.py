@@ -247,6 +247,8 @@ class Scripted:
     def choose(self, title, items, key, label=None) -> str:  # type: ignore[no-untyped-def]
         self.asked.append(title)
         self.offered[title] = [str(i["id"]) for i in items]
+        if title.startswith("Business hours"):
+            return str(items[-1]["id"])
         return "9002" if title == "Department" else "102"
 
     def grant_code(self) -> str | None:
@@ -293,6 +295,34 @@ def test_interactive_wizard_asks_only_what_flags_and_profile_leave_open(zoho) ->
     again = Scripted()
     activate(Session.open("default", Paths.discover()), ActivationRequest(org="777"), again)
     assert again.asked == []  # everything is in the profile now
+
+
+def test_the_wizard_asks_which_business_hours_when_several_sets_are_active(zoho) -> None:
+    from ringodesk_cli.activation import ActivationRequest
+    from ringodesk_cli.activation_wizard import HOURS_QUESTION, activate
+    from ringodesk_cli.session import Session
+
+    zoho.get(
+        f"{DESK}/api/v1/businessHours",
+        json={
+            "data": [
+                {"id": "41", "name": "Support 9-18", "status": "ACTIVE"},
+                {"id": "42", "name": "Sales 10-19", "status": "ACTIVE"},
+                {"id": "43", "name": "Old hours", "status": "INACTIVE"},
+            ]
+        },
+    )
+    settings = Settings.load("default", Paths.discover())
+    settings.set("integration.deadline_in", "business-hours")
+    settings.save()
+    talk = Scripted()
+    activate(Session.open("default", Paths.discover()), ActivationRequest(), talk)
+    assert talk.offered[HOURS_QUESTION] == ["41", "42"]  # the active sets only
+    assert Settings.load("default", Paths.discover()).get("integration.business_hours") == "42"
+
+    again = Scripted()
+    activate(Session.open("default", Paths.discover()), ActivationRequest(org="777"), again)
+    assert again.asked == []  # chosen once, kept in the profile
 
 
 def test_non_interactive_wizard_without_a_manager_stops_before_using_the_code(zoho) -> None:

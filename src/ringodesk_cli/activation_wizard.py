@@ -57,6 +57,7 @@ def activate(session: Session, request: ActivationRequest, talk: Conversation) -
     deadline = act.set_task_deadline(deadline)
     timezone, timezone_reason = act.choose_timezone(talk, given=bool(request.timezone))
     attach = _attach_recordings(act, request, talk)
+    _choose_business_hours(act, talk)
     key = talk.ringostat_key()
     if key is not None:
         store_checked_key(session, key)
@@ -161,3 +162,25 @@ def _attach_recordings(act: Activator, request: ActivationRequest, talk: Convers
                 break
             talk.tell(f"{answer!r}: answer yes or no")
     return bool(settings.get(ATTACH_KEY))
+
+
+HOURS_KEY = "integration.business_hours"
+HOURS_QUESTION = "Business hours that task deadlines count in"
+
+
+def _choose_business_hours(act: Activator, talk: Conversation) -> None:
+    """With ``integration.deadline_in = "business-hours"``, no set chosen and several active
+    business-hours sets in the portal: which set (a sync stops until one is chosen). With one
+    active set nothing is asked: the sync takes it."""
+    from ringodesk_cli.zoho.desk_settings import business_hours_sets
+
+    settings = act.settings
+    if not talk.interactive or settings.get(HOURS_KEY):
+        return
+    if settings.get("integration.deadline_in") != "business-hours":
+        return
+    sets = [
+        s for s in business_hours_sets(act.desk(), None) if s.get("status", "ACTIVE") == "ACTIVE"
+    ]
+    if len(sets) > 1:
+        settings.set(HOURS_KEY, talk.choose(HOURS_QUESTION, sets, "name"))
