@@ -52,8 +52,13 @@ LEDGER_FILE = "ledger.sqlite3"
 BATCH_WRITES = 500
 
 
+def stamp(moment: datetime) -> str:
+    """How the ledger writes a time (UTC, microseconds): stamps compare as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return stamp(datetime.now(UTC))
 
 
 class Ledger:

@@ -12,8 +12,10 @@ attachments: never sent again, so never twice). The upload itself is the ledger 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from ringodesk_cli.sync.ledger import stamp
 
 if TYPE_CHECKING:
     from ringodesk_cli.sync.ledger import Ledger
@@ -49,10 +51,6 @@ class RecordingRow:
     detail: str | None
     first_tried: datetime
     tries: int
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _table_exists(ledger: Ledger) -> bool:
@@ -119,14 +117,14 @@ class RecordingStates:
                    ORDER BY c.started_at"""
         if self.present:
             with self.ledger.reading() as db:
-                found.extend(str(r[0]) for r in db.execute(query, (_iso(since),)).fetchall())
+                found.extend(str(r[0]) for r in db.execute(query, (stamp(since),)).fetchall())
         elif not self.ledger.empty:
             plain = query.replace(
                 "LEFT JOIN recordings AS r ON r.ringostat_id = c.ringostat_id", ""
             )
             plain = plain.replace("AND r.ringostat_id IS NULL", "")
             with self.ledger.reading() as db:
-                found.extend(str(r[0]) for r in db.execute(plain, (_iso(since),)).fetchall())
+                found.extend(str(r[0]) for r in db.execute(plain, (stamp(since),)).fetchall())
         return list(dict.fromkeys(found))
 
     def counts(self) -> dict[str, int]:
@@ -157,7 +155,7 @@ class RecordingStates:
                        reason = excluded.reason, detail = excluded.detail,
                        tries = recordings.tries + excluded.tries,
                        updated_at = excluded.updated_at""",
-                (ringostat_id, state, reason, detail, _iso(now), int(tried), _iso(now)),
+                (ringostat_id, state, reason, detail, stamp(now), int(tried), stamp(now)),
             )
 
 

@@ -135,7 +135,7 @@ class DeskClient(DeskTransport):
         return self.write("POST", "/tickets", "tickets", body)
 
     def get_ticket(self, ticket_id: str) -> dict[str, Any]:
-        path = _path("/tickets/{}", ticket_id)
+        path = api_path("/tickets/{}", ticket_id)
         return _one(self.request("GET", path), path)
 
     def search_tickets(self, *, subject: str) -> list[dict[str, Any]]:
@@ -143,7 +143,7 @@ class DeskClient(DeskTransport):
 
     def list_contact_tickets(self, contact_id: str, department_id: str) -> list[dict[str, Any]]:
         # OAS Ticket.json; the older version marks departmentId required, so it is sent.
-        path = _path("/contacts/{}/tickets", contact_id)
+        path = api_path("/contacts/{}/tickets", contact_id)
         return list(self.paginate(path, {"departmentId": department_id}, limit=LIST_LIMIT))
 
     # --------------------------------------------------------------- calls
@@ -151,13 +151,13 @@ class DeskClient(DeskTransport):
         return self.write("POST", "/calls", "calls", body)
 
     def update_call(self, call_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.write("PATCH", _path("/calls/{}", call_id), "calls", body)
+        return self.write("PATCH", api_path("/calls/{}", call_id), "calls", body)
 
     def search_calls(self, *, subject: str) -> list[dict[str, Any]]:
         return self.first_page("/calls/search", {"subject": subject})
 
     def list_ticket_calls(self, ticket_id: str) -> list[dict[str, Any]]:
-        path = _path("/tickets/{}/calls", ticket_id)  # OAS Call.json
+        path = api_path("/tickets/{}/calls", ticket_id)  # OAS Call.json
         return list(self.paginate(path, limit=CALLS_LIMIT))
 
     def newest(self, module: str, department_id: str) -> list[dict[str, Any]]:
@@ -267,6 +267,7 @@ def _one(answer: Any, path: str) -> dict[str, Any]:
     raise ZohoError(f"{path}: expected a JSON object from Zoho Desk, got {type(answer).__name__}")
 
 
-def _path(template: str, *ids: str) -> str:
+def api_path(template: str, *ids: str) -> str:
+    """``template`` with each id quoted into it (``/tickets/{}``)."""
     # Ids are Zoho's numeric strings; quoting keeps a malformed one from changing the path.
     return template.format(*(quote(str(i), safe="") for i in ids))

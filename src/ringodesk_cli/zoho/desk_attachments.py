@@ -18,7 +18,6 @@ import os
 import uuid
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import requests
 
@@ -26,6 +25,7 @@ from ringodesk_cli.errors import OutcomeUnknownError, ZohoError, ZohoUnavailable
 from ringodesk_cli.http_retry import RetryableFailure, may_resend, new_session, retryable_status
 from ringodesk_cli.redact import redact, register_secret
 from ringodesk_cli.zoho import desk_errors
+from ringodesk_cli.zoho.desk import api_path
 from ringodesk_cli.zoho.desk_errors import error_from_answer
 from ringodesk_cli.zoho.paging import rows_of
 
@@ -107,14 +107,14 @@ class AttachmentClient:
 
     def list(self, call_id: str) -> list[dict[str, Any]]:
         """The call's attachments (undocumented list; its refusal is the caller's to read)."""
-        path = f"/calls/{quote(str(call_id), safe='')}/attachments"
+        path = api_path("/calls/{}/attachments", call_id)
         return rows_of(self.desk.request("GET", path))
 
     def upload(self, call_id: str, path: Path, name: str, content_type: str) -> dict[str, Any]:
         """Zoho's answer (``id``, ``name``, ``size``...). Raises ``OutcomeUnknownError`` when
         the request may have reached Zoho without an answer (never resent then), and the other
         ``ZohoError`` kinds for refusals."""
-        api_path = f"/calls/{quote(str(call_id), safe='')}/attachments"
+        url_path = api_path("/calls/{}/attachments", call_id)
         desk = self.desk
         auth_retried = False
 
@@ -123,19 +123,19 @@ class AttachmentClient:
             while True:
                 token = desk.tokens.access_token()
                 register_secret(token)
-                resp = self._send(api_path, token, path, name, content_type)
+                resp = self._send(url_path, token, path, name, content_type)
                 if resp.status_code == 401 and not auth_retried:
                     code = desk_errors.error_code(desk_errors.parse_body(resp.text or ""))
                     if code in desk_errors.TOKEN_REFRESH_CODES:
                         auth_retried = True
                         desk.tokens.invalidate(token)
                         continue
-                return self._answer(api_path, resp)
+                return self._answer(url_path, resp)
 
-        return desk.retry.run(attempt, label=f"POST {api_path}", logger=log)
+        return desk.retry.run(attempt, label=f"POST {url_path}", logger=log)
 
     def _send(
-        self, api_path: str, token: str, path: Path, name: str, content_type: str
+        self, url_path: str, token: str, path: Path, name: str, content_type: str
     ) -> requests.Response:
         body = MultipartFile(path, "file", name, content_type)
         headers = {
@@ -149,11 +149,11 @@ class AttachmentClient:
         self.uploads += 1
         try:
             return self.session.post(
-                self.desk.api_root + api_path, data=body, headers=headers, timeout=self.desk.timeout
+                self.desk.api_root + url_path, data=body, headers=headers, timeout=self.desk.timeout
             )
         except requests.RequestException as exc:
             message = redact(
-                f"POST {api_path}: Zoho Desk could not be reached ({type(exc).__name__})"
+                f"POST {url_path}: Zoho Desk could not be reached ({type(exc).__name__})"
             )
             if may_resend("POST", exc=exc):
                 raise RetryableFailure(ZohoUnavailableError(message)) from None
@@ -161,7 +161,7 @@ class AttachmentClient:
         finally:
             body.close()
 
-    def _answer(self, api_path: str, resp: requests.Response) -> dict[str, Any]:
+    def _answer(self, url_path: str, resp: requests.Response) -> dict[str, Any]:
         status = resp.status_code
         if status < 400:
             try:
@@ -170,11 +170,11 @@ class AttachmentClient:
                 data = None
             if not isinstance(data, dict) or not data.get("id"):
                 raise ZohoError(
-                    f"POST {api_path}: Zoho Desk answered {status} without an attachment id",
+                    f"POST {url_path}: Zoho Desk answered {status} without an attachment id",
                     status=status,
                 )
             return data
-        error = error_from_answer("POST", api_path, status, resp.text or "")
+        error = error_from_answer("POST", url_path, status, resp.text or "")
         if retryable_status(status):
             if not may_resend("POST", status=status):
                 raise OutcomeUnknownError(

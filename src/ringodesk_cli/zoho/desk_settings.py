@@ -14,8 +14,8 @@ holiday lists (scope ``Desk.settings.READ``), and the update of a ticket that a 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
+from ringodesk_cli.zoho.desk import api_path
 from ringodesk_cli.zoho.desk_transport import LIST_LIMIT
 from ringodesk_cli.zoho.paging import rows_of
 
@@ -25,22 +25,18 @@ if TYPE_CHECKING:
 BUSINESS_HOURS_LIMIT = 50
 
 
-def _path(template: str, *ids: str) -> str:
-    return template.format(*(quote(str(i), safe="") for i in ids))
-
-
 def business_hours_sets(desk: DeskClient, status: str | None = "ACTIVE") -> list[dict[str, Any]]:
     params: dict[str, Any] = {"status": status} if status else {}
     return list(desk.paginate("/businessHours", params, limit=BUSINESS_HOURS_LIMIT))
 
 
 def business_hours(desk: DeskClient, set_id: str) -> dict[str, Any]:
-    answer = desk.request("GET", _path("/businessHours/{}", set_id))
+    answer = desk.request("GET", api_path("/businessHours/{}", set_id))
     return answer if isinstance(answer, dict) else {}
 
 
 def holiday_list(desk: DeskClient, list_id: str) -> dict[str, Any]:
-    answer = desk.request("GET", _path("/holidayList/{}", list_id))
+    answer = desk.request("GET", api_path("/holidayList/{}", list_id))
     return answer if isinstance(answer, dict) else {}
 
 
@@ -48,11 +44,11 @@ def contact_tickets(desk: DeskClient, contact_id: str, department_id: str) -> li
     """The contact's tickets in one department, one page of up to 100 without ``from`` (a
     paged walk would probe the list's paging on every contact without tickets; an open
     ticket within the reuse window is among a contact's first hundred in practice)."""
-    path = _path("/contacts/{}/tickets", contact_id)
+    path = api_path("/contacts/{}/tickets", contact_id)
     params = {"departmentId": department_id, "limit": LIST_LIMIT}
     return rows_of(desk.request("GET", path, params=params))
 
 
 def update_ticket(desk: DeskClient, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """A PATCH through the client's tolerant write (a refused ``cf`` value is dropped)."""
-    return desk.write("PATCH", _path("/tickets/{}", ticket_id), "tickets", body)
+    return desk.write("PATCH", api_path("/tickets/{}", ticket_id), "tickets", body)
