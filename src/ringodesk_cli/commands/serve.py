@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from ringodesk_cli.commands.context import (
-    AppContext,
     InsecureStorageOpt,
     JsonOpt,
     ProfileOpt,
@@ -48,6 +46,7 @@ def serve(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from ringodesk_cli.serve.log_lines import LogFormat
     from ringodesk_cli.serve.server import serve as run_server
 
     app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
@@ -55,7 +54,8 @@ def serve(
     settings = session.settings
     listen_host = host or str(settings.get("serve.host"))
     listen_port = int(port if port is not None else settings.get("serve.port"))
-    log = _logger(app_ctx)
+    # One line per event on stderr: JSON with --json, else key=value pairs (log_lines.py).
+    log = LogFormat(json_mode=app_ctx.json_mode, quiet=app_ctx.quiet)
     with app_ctx.interrupts.graceful() as stop:
         result = run_server(
             session,
@@ -63,30 +63,9 @@ def serve(
             port=listen_port,
             stop=stop,
             log=log,
-            on_ready=lambda url: log({"serving": url}),
+            on_ready=lambda url: log.emit({"serving": url}),
         )
-    log({"stopped": app_ctx.interrupts.name or "stop", **result.stats})
-
-
-def _logger(app_ctx: AppContext) -> Any:
-    """One line per event on stderr: JSON with --json, else ``key=value`` pairs."""
-    from ringodesk_cli.redact import redact
-
-    def log(line: dict[str, Any]) -> None:
-        if app_ctx.quiet and "error" not in line and line.get("outcome") != "not-stored":
-            return
-        if app_ctx.json_mode:
-            text = json.dumps(line, ensure_ascii=False, default=str)
-        else:
-            text = " ".join(f"{k}={_value(v)}" for k, v in line.items())
-        print(redact(text), file=sys.stderr, flush=True)
-
-    return log
-
-
-def _value(value: Any) -> str:
-    text = "-" if value is None else str(value)
-    return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
+    log.emit({"stopped": app_ctx.interrupts.name or "stop", **result.stats})
 
 
 @app.command("setup")

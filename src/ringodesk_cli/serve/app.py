@@ -6,13 +6,16 @@ for any of them. A call is committed to the ledger before its 200 (Ringostat nev
 so an answered webhook must survive a kill -9 the moment after). One log line per webhook:
 event, Ringostat id, outcome, milliseconds; never the key.
 
-``GET /healthz``: 200 with the queue when the ledger is writable, the delivery worker runs and
-the Zoho token works, 503 with the reason otherwise.
+``GET /healthz``: 200 with the queue and the delivery's state; 503 only for a real fault,
+named in the body: the Zoho token does not work, the ledger is not writable (a ledger busy
+for a moment is not a fault), delivery has been failing for over ``FAILING_FOR`` (Zoho
+unavailable, calls refused), or the delivery worker keeps dying.
 """
 
 from __future__ import annotations
 
 import hmac
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +34,10 @@ from ringodesk_cli.serve.webhook import MAX_BODY, NotACall, read_params, renamed
 
 WEBHOOK_PATH = "/ringostat/webhook"
 TOKEN_CHECK_EVERY = 30.0  # seconds between two token checks of the health endpoint
+FAILING_FOR = 15 * 60.0  # seconds of failing delivery before the health answer is 503
+WORKER_DOWN_FOR = 15.0  # seconds without a running worker before the health answer is 503
+EVENTS = ("before", "after")
+LOGGED_CHARS = 100  # of a value the request chose (the event), in the log
 
 Log = Callable[[dict[str, Any]], None]
 
@@ -43,13 +50,13 @@ class Receiver:
     timezone: ZoneInfo
     default_region: str
     inbox: Inbox
-    wake: Callable[[], None]
     log: Log
     check_token: Callable[[], None]
     renames: Mapping[str, str] = field(default_factory=dict)
     before_call: bool = False
-    worker_alive: Callable[[], bool] = lambda: True
+    worker_down_for: Callable[[], float] = lambda: 0.0
     token_ok_at: float = float("-inf")
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def authorised(self, key: str | None) -> bool:
         return bool(key) and hmac.compare_digest(str(key).encode(), self.secret.encode())
@@ -58,10 +65,12 @@ class Receiver:
 def build_app(receiver: Receiver) -> Starlette:
     async def webhook(request: Request) -> JSONResponse:
         started = time.perf_counter()
-        event = request.query_params.get("event", "after")
+        event = request.query_params.get("event")
         status, answer, rid, outcome = await _receive(receiver, request, event)
         ms = round((time.perf_counter() - started) * 1000, 1)
-        line: dict[str, Any] = {"event": event, "id": rid, "outcome": outcome, "ms": ms}
+        # The event is the request's own text: cut, and escaped by the log (log_lines.py).
+        shown = event[:LOGGED_CHARS] if event is not None else None
+        line: dict[str, Any] = {"event": shown, "id": rid, "outcome": outcome, "ms": ms}
         if status != 200:
             line["status"] = status
             line["reason"] = answer.get("error")
@@ -81,11 +90,16 @@ def build_app(receiver: Receiver) -> Starlette:
 
 
 async def _receive(
-    receiver: Receiver, request: Request, event: str
+    receiver: Receiver, request: Request, event: str | None
 ) -> tuple[int, dict[str, Any], str | None, str]:
     """(status, answer body, Ringostat id, outcome) for one webhook request."""
     if not receiver.authorised(request.query_params.get("key")):
         return 403, {"error": "wrong or missing key"}, None, "refused"
+    if event not in EVENTS:
+        # Each webhook in Ringostat's form names its moment in the URL `serve setup` printed:
+        # a request without one is not taken for either (docs/serve.md).
+        why = "the query parameter event is missing" if event is None else "unknown event"
+        return 422, {"error": f"{why}: it must be event=before or event=after"}, None, "not-a-call"
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
         return 413, {"error": f"the body is over {MAX_BODY // 1024} KiB"}, None, "too-large"
@@ -107,7 +121,7 @@ async def _receive(
             event=event,
             timezone=receiver.timezone,
             default_region=receiver.default_region,
-            received=datetime.now(UTC),
+            received=receiver.clock(),
         )
     except NotACall as exc:
         return 422, {"error": str(exc)}, rid, "not-a-call"
@@ -117,8 +131,6 @@ async def _receive(
     except Exception as exc:  # the ledger could not commit: not answered 200
         reason = f"the call could not be stored ({type(exc).__name__}: {exc})"
         return 503, {"error": reason}, record.ringostat_id, "not-stored"
-    if stored.to_deliver or (early and stored.outcome == "waiting"):
-        receiver.wake()
     answer = {"ok": True, "id": record.ringostat_id, "outcome": stored.outcome}
     return 200, answer, record.ringostat_id, stored.outcome
 
@@ -126,24 +138,37 @@ async def _receive(
 def _health(receiver: Receiver) -> tuple[int, dict[str, Any]]:
     try:
         receiver.inbox.probe_write()
+    except sqlite3.OperationalError as exc:
+        if not _busy(exc):
+            return _fault(f"the ledger is not writable: {exc}")
     except Exception as exc:
-        return 503, {"status": "unavailable", "reason": f"the ledger is not writable: {exc}"}
-    if not receiver.worker_alive():
-        return 503, {"status": "unavailable", "reason": "the delivery worker is not running"}
+        return _fault(f"the ledger is not writable: {exc}")
+    down = receiver.worker_down_for()
+    if down >= WORKER_DOWN_FOR:
+        return _fault(f"the delivery worker has not been running for {down:.0f} s (restarting)")
     now = time.monotonic()
     if now - receiver.token_ok_at >= TOKEN_CHECK_EVERY:
         try:
             receiver.check_token()
         except Exception as exc:
-            return 503, {"status": "unavailable", "reason": f"the Zoho token does not work: {exc}"}
+            return _fault(f"the Zoho token does not work: {exc}")
         receiver.token_ok_at = now
-    queued, oldest = receiver.inbox.queue()
-    age = None
-    if oldest is not None:
-        age = round((datetime.now(UTC) - datetime.fromisoformat(oldest)).total_seconds(), 1)
-    return 200, {
-        "status": "ok",
-        "queue": queued,
-        "oldest_undelivered_age_s": age,
-        "before_call_pending": receiver.inbox.before_pending(),
-    }
+    state = receiver.inbox.delivery_state()
+    if state.failing_since is not None:
+        failing = (receiver.clock() - state.failing_since).total_seconds()
+        if failing >= FAILING_FOR:
+            minutes = int(failing // 60)
+            return _fault(
+                f"delivery has been failing for {minutes} min: {state.last_error}",
+                state.as_dict(receiver.clock()),
+            )
+    return 200, {"status": "ok", **state.as_dict(receiver.clock())}
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+def _fault(reason: str, extra: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    return 503, {"status": "unavailable", "reason": reason, **(extra or {})}

@@ -70,7 +70,7 @@ def create_early(runner: Runner, plan: CallPlan) -> str | None:
         return None
     body = {k: v for k, v in plan.ticket.items() if v != CONTACT}
     body["contactId"] = contact_id
-    return runner.ensure(plan, OpKind.TICKET, body, contact_id)
+    return runner.ensure(plan, OpKind.TICKET, body, contact_id, owned=False)
 
 
 def finish(runner: Runner, ledger: Ledger, record: CallRecord) -> bool:

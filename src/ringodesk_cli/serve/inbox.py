@@ -18,10 +18,12 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from ringodesk_cli.ringostat.records import CallRecord
 from ringodesk_cli.sync.intake import admit
-from ringodesk_cli.sync.ledger import CallState, Ledger
+from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger
+from ringodesk_cli.sync.ledger_schema import call_row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS serve_before (
@@ -36,8 +38,31 @@ CREATE INDEX IF NOT EXISTS serve_before_state ON serve_before (state);
 # first, or the step is not for this call), failed (Zoho refused; the after event does all),
 # final (delivered, and the ticket made early got the after event's values).
 BEFORE_PENDING, BEFORE_DONE, BEFORE_SKIPPED, BEFORE_FAILED = "pending", "done", "skipped", "failed"
-BUSY_WAIT = 30.0  # seconds a webhook may wait for the ledger (the worker's commit)
+BUSY_WAIT = 5.0  # seconds a webhook may wait for the ledger (another process's commit)
+FAILING_SINCE = "serve_failing_since"  # ledger meta, kept by the worker: failing since
+LAST_ERROR = "serve_last_error"
 BUSY_POLL = 0.0005
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    queue: int  # calls waiting for delivery
+    oldest: datetime | None  # the start of the oldest of them
+    before_pending: int  # before events waiting for their step
+    failed: int  # calls Zoho refused (`ringodesk retry --failed`)
+    failing_since: datetime | None  # delivery failing since (the worker says so)
+    last_error: str | None
+
+    def as_dict(self, now: datetime) -> dict[str, Any]:
+        age = round((now - self.oldest).total_seconds(), 1) if self.oldest else None
+        return {
+            "queue": self.queue,
+            "oldest_undelivered_age_s": age,
+            "before_call_pending": self.before_pending,
+            "failed": self.failed,
+            "failing_since": self.failing_since.isoformat() if self.failing_since else None,
+            "last_error": self.last_error,
+        }
 
 
 @dataclass(frozen=True)
@@ -53,15 +78,17 @@ class Stored:
 class Inbox:
     """The receiving side's ledger connection; safe to call from many request threads."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, *, receiving: bool = False) -> None:
+        """``receiving``: the receiver's own connection (webhooks are stored through it)."""
         self.ledger = ledger
         self._lock = threading.Lock()
         with ledger.writing() as db:
             db.executescript(SCHEMA)
-            # SQLite's own wait for a busy database sleeps 1, 2, 5, 10, 15... ms between
-            # looks: a webhook stored while the worker commits would wait for the next look.
-            # This connection looks again every half millisecond instead (``store``).
-            db.execute("PRAGMA busy_timeout = 0")
+            if receiving:
+                # SQLite's own wait for a busy database sleeps 1, 2, 5, 10, 15... ms between
+                # looks: a webhook stored while the worker commits would wait for the next
+                # look. This connection looks again every half millisecond (``store``).
+                db.execute("PRAGMA busy_timeout = 0")
 
     def store(self, record: CallRecord, *, before_step: bool = False) -> Stored:
         """Stores ``record`` (committed when this returns). ``before_step``: a before event
@@ -99,12 +126,56 @@ class Inbox:
             ).fetchone()
         return int(row[0]), (str(row[1]) if row[1] else None)
 
+    def version(self) -> int:
+        """SQLite's ``data_version``: it changes when another connection commits (a webhook
+        stored by the receiver), not for this connection's own writes."""
+        with self.ledger.reading() as db:
+            return int(db.execute("PRAGMA data_version").fetchone()[0])
+
+    def pending_rows(self) -> list[CallRow]:
+        """The calls waiting for delivery (pending or changed), oldest call first."""
+        with self.ledger.reading() as db:
+            rows = db.execute(
+                "SELECT * FROM calls WHERE state IN (?, ?) ORDER BY started_at",
+                (CallState.PENDING, CallState.CHANGED),
+            ).fetchall()
+        return [call_row(r) for r in rows]
+
+    def before_notes(self) -> list[tuple[str, str]]:
+        """(Ringostat id, client number) of each before event waiting for its step."""
+        with self.ledger.reading() as db:
+            rows = db.execute(
+                "SELECT b.ringostat_id, c.client_number FROM serve_before b JOIN calls c"
+                " ON c.ringostat_id = b.ringostat_id WHERE b.state = ? ORDER BY b.received_at",
+                (BEFORE_PENDING,),
+            ).fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
     def before_pending(self) -> int:
         with self.ledger.reading() as db:
             row = db.execute(
                 "SELECT COUNT(*) FROM serve_before WHERE state = ?", (BEFORE_PENDING,)
             ).fetchone()
         return int(row[0])
+
+    def delivery_state(self) -> DeliveryState:
+        """What the health answer shows of delivery, from the ledger alone."""
+        queued, oldest = self.queue()
+        with self.ledger.reading() as db:
+            failed = int(
+                db.execute(
+                    "SELECT COUNT(*) FROM calls WHERE state = ?", (CallState.FAILED,)
+                ).fetchone()[0]
+            )
+        since = self.ledger.meta(FAILING_SINCE) or None
+        return DeliveryState(
+            queue=queued,
+            oldest=datetime.fromisoformat(oldest) if oldest else None,
+            before_pending=self.before_pending(),
+            failed=failed,
+            failing_since=datetime.fromisoformat(since) if since else None,
+            last_error=self.ledger.meta(LAST_ERROR) if since else None,
+        )
 
     def probe_write(self) -> None:
         """A write that proves the ledger is writable (the health check)."""

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ringodesk_cli.serve.log_lines import LogFormat
 from ringodesk_cli.serve.setup import set_up
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ def live_calls(
             "host": "127.0.0.1",
             "port": 0,
             "stop": stop,
-            "log": lines.append,
+            "log": LogFormat(quiet=True),
+            "lines": lines.append,
             "on_ready": ready.append,
         },
         daemon=True,

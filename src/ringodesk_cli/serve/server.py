@@ -21,12 +21,13 @@ from zoneinfo import ZoneInfo
 
 import uvicorn
 
-from ringodesk_cli.errors import ConfigError, RingodeskError, UsageError
+from ringodesk_cli.errors import ConfigError, UsageError
 from ringodesk_cli.locks import RunLock
 from ringodesk_cli.serve.app import Receiver, build_app
+from ringodesk_cli.serve.connections import GuardedH11Protocol
 from ringodesk_cli.serve.inbox import Inbox
-from ringodesk_cli.serve.process import WorkerProcess, WorkerSpec
-from ringodesk_cli.serve.worker import Log
+from ringodesk_cli.serve.log_lines import LogFormat
+from ringodesk_cli.serve.supervisor import Log, Supervisor, WorkerSpec
 from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
 from ringodesk_cli.sync.run_lock import SERVER_LOCK
 
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 
 GRACEFUL_SECONDS = 20  # in-flight HTTP requests get this long after SIGTERM
 WORKER_STOP_SECONDS = 120.0
+MAX_CONNECTIONS = 500  # connections at once; more get 503 and are closed
+IDLE_TIMEOUT = 5  # seconds an idle (keep-alive) connection is held
+MAX_HEAD = 16 * 1024  # bytes of a request head
 
 
 @dataclass(frozen=True)
@@ -44,15 +48,13 @@ class ServeResult:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn, stopped by an Event instead of its own signal handlers."""
+    """uvicorn, stopped by an Event instead of its own signal handlers; every tick (a tenth
+    of a second) it has the supervisor restart a worker that died."""
 
-    def __init__(
-        self, config: uvicorn.Config, stop: threading.Event, worker: WorkerProcess
-    ) -> None:
+    def __init__(self, config: uvicorn.Config, stop: threading.Event, worker: Supervisor) -> None:
         super().__init__(config)
         self.stop_event = stop
         self.worker = worker
-        self.worker_died = False
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -61,11 +63,7 @@ class _Server(uvicorn.Server):
     async def on_tick(self, counter: int) -> bool:
         if self.stop_event.is_set():
             return True
-        if not self.worker.alive:
-            # Nothing would deliver what is stored: stop, so that the service manager
-            # (Restart=always) starts server and worker afresh.
-            self.worker_died = True
-            return True
+        self.worker.check()
         return await super().on_tick(counter)
 
 
@@ -75,11 +73,14 @@ def serve(
     host: str,
     port: int,
     stop: threading.Event,
-    log: Log,
+    log: LogFormat,
     on_ready: Callable[[str], None] | None = None,
+    lines: Log | None = None,
 ) -> ServeResult:
-    """Serves until ``stop`` is set. Raises BusyError (another server on this profile),
-    ConfigError (no webhook secret), UsageError (the address cannot be listened on)."""
+    """Serves until ``stop`` is set. ``log``: how the receiver and the worker write their
+    lines; ``lines``: where the receiver's go instead (the demo keeps them). Raises
+    BusyError (another server on this profile), ConfigError (no webhook secret), UsageError
+    (the address cannot be listened on)."""
     settings = session.settings
     secret = session.credentials.get("webhook_secret")
     if not secret:
@@ -96,19 +97,17 @@ def serve(
         st.callback(sock.close)
         ledger = Ledger(state_dir / LEDGER_FILE)
         st.callback(ledger.close)
-        inbox = Inbox(ledger)
+        inbox = Inbox(ledger, receiving=True)
         before_call = settings.get("integration.create_records") == "before-call"
-        spec = WorkerSpec(session.profile, session.paths, before_call)
-        worker = WorkerProcess(spec, log)
+        worker = Supervisor(WorkerSpec(session.profile, session.paths, before_call, log), log.emit)
         receiver = Receiver(
             secret=secret,
             timezone=ZoneInfo(settings.get("ringostat.timezone")),
             default_region=str(settings.get("ringostat.default_region")),
             inbox=inbox,
-            wake=worker.wake,
-            log=log,
+            log=lines or log.emit,
             check_token=lambda: _check_token(session),
-            worker_alive=lambda: worker.alive,
+            worker_down_for=lambda: worker.down_for,
             renames=settings.table("serve.params"),
             before_call=before_call,
         )
@@ -119,6 +118,12 @@ def serve(
             log_level="warning",
             lifespan="off",
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            # Untrusted clients: at most this many connections at once (503 beyond), and an
+            # idle connection (one that sends nothing, or a head that never ends) is closed.
+            http=GuardedH11Protocol,
+            limit_concurrency=MAX_CONNECTIONS,
+            timeout_keep_alive=IDLE_TIMEOUT,
+            h11_max_incomplete_event_size=MAX_HEAD,
         )
         bound_host, bound_port = sock.getsockname()[:2]
         url = f"http://{bound_host}:{bound_port}"
@@ -128,13 +133,8 @@ def serve(
             on_ready(url)
         server = _Server(config, stop, worker)
         server.run(sockets=[sock])
-        st.close()  # the worker stops here: its last lines and figures come back
-        if server.worker_died and not stop.is_set():
-            raise RingodeskError(
-                "the delivery worker stopped unexpectedly; what was stored stays in the ledger",
-                hint="start `ringodesk serve` again (systemd: Restart=always), or run `sync`",
-            )
-        return ServeResult(url=url, stats=worker.stats)
+        st.close()  # the worker stops here, after the requests in flight
+        return ServeResult(url=url, stats={"worker_restarts": worker.restarts})
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -1,50 +1,71 @@
-"""The server's delivery: a loop that runs delivery streams (``live.Stream``) over what the
-ledger holds pending, each under the run lock.
+"""The server's delivery worker: one loop, in a process of its own (``supervisor.py``),
+delivering what the receiver stored through the one engine (``sync/engine.py``).
 
-Woken by every stored webhook (and every ``POLL`` seconds without one, for calls left
-pending by an earlier run), it starts a stream when there is work: the same planner, rules,
-intend/done and concurrency cap as `ringodesk sync`, and, with ``integration.create_records =
-"before-call"``, the before-call step. A stream ends when idle, or when a cron `sync
---replay 3d` waits for the lock (it leaves a note, ``sync/run_lock.py``): the worker takes no
-new stream while the note is there.
+The loop looks at the ledger every ``TICK`` (SQLite's ``data_version`` tells it, without a
+query, whether another process committed since): nothing is signalled across processes, so
+a webhook's answer never waits for the worker, whatever state the worker is in.
 
-A stream that leaves calls pending (Zoho unavailable, tokens revoked, creates without an
-answer) is followed by a growing pause (1 s doubling to 60 s), never by a tight loop. The
-contact index is refreshed at most every ``INDEX_REFRESH`` seconds: the calls' own creates
-are indexed as they happen; the refresh picks up contacts made in Zoho by people.
+When there is work it runs a *stream* under the profile's run lock: the engine's policy
+(routes resolved, business hours loaded), the contact index refreshed at most every
+``INDEX_REFRESH`` seconds, a fresh runner, and each pending call handed to it the moment it
+is stored, through the runner's own per-call step (the same planner, owners, intend/done,
+reconciliation and cap on requests in flight as `sync`). A number's calls go one after
+another in call order, so its first call finds or makes the contact and gets a new caller's
+ticket; a number whose call could not establish its contact sends no more calls in the
+stream. Each delivered call's recording is attached at once (``recordings.attach``); the
+recordings still waiting are tried again at most every ``RECORDINGS_RETRY`` seconds.
+
+A stream ends when nothing came for ``IDLE_RELEASE`` seconds, when a cron `sync` waits for
+the lock (``sync/run_lock.py``), when the worker is told to stop or its server is gone, or
+when Zoho stops it. One that leaves calls pending (Zoho unavailable, tokens revoked, creates
+without an answer) is followed by a pause that grows from 1 s to ``MAX_BACKOFF``, whatever
+arrives meanwhile: never a tight loop against a Zoho that is down. The worker records since
+when delivery has been failing (``FAILING_SINCE`` in the ledger's meta), which the health
+answer reads.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from collections import defaultdict, deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from ringodesk_cli.errors import BusyError, RingodeskError
-from ringodesk_cli.sync.run_lock import someone_waiting
+from ringodesk_cli.errors import (
+    AuthError,
+    BusyError,
+    Interrupted,
+    RingodeskError,
+    ZohoError,
+    ZohoUnavailableError,
+)
+from ringodesk_cli.serve.inbox import BEFORE_DONE, FAILING_SINCE, LAST_ERROR, Inbox
+from ringodesk_cli.sync.engine import Engine
+from ringodesk_cli.sync.ledger import CallState
+from ringodesk_cli.sync.record_json import from_json
+from ringodesk_cli.sync.run_lock import run_lock, someone_waiting
+from ringodesk_cli.sync.summary import LastSync
 
 if TYPE_CHECKING:
-    from ringodesk_cli.serve.inbox import Inbox
+    from ringodesk_cli.ringostat.records import CallRecord
     from ringodesk_cli.session import Session
+    from ringodesk_cli.sync.ledger import CallRow, Ledger
+    from ringodesk_cli.sync.recordings import AttachmentPass
+    from ringodesk_cli.sync.runner import Runner
 
-POLL = 30.0
-ALIVE_CHECK = 0.5
-INDEX_REFRESH = 60.0
-BUSY_RETRY = 0.5
+TICK = 0.02  # seconds between two looks at the ledger
+IDLE_RELEASE = 1.0  # seconds without work before a stream gives the run lock back
+BUSY_RETRY = 0.5  # seconds before another try when a cron `sync` has the lock
 MAX_BACKOFF = 60.0
+INDEX_REFRESH = 60.0
+RECORDINGS_RETRY = 300.0
 
 Log = Callable[[dict[str, Any]], None]
-
-
-class Flag(Protocol):
-    """A ``threading.Event`` or a ``multiprocessing.Event``."""
-
-    def set(self) -> None: ...
-    def clear(self) -> None: ...
-    def is_set(self) -> bool: ...
-    def wait(self, timeout: float | None = None) -> bool: ...
 
 
 @dataclass
@@ -58,119 +79,293 @@ class WorkerStats:
 
 
 class Worker:
-    """``run`` it (the worker process's main thread, ``process.py``); set ``wake`` after each
-    stored webhook and ``stop`` at shutdown (the stream under way finishes its requests in
-    flight; the rest stays pending); ``alive`` says whether the server is still there."""
+    """``run`` it in the worker process; set ``stop`` to end it (the stream under way
+    finishes its requests in flight; the rest stays pending). ``alive`` says whether the
+    server is still there (an orphaned worker stops)."""
 
     def __init__(
         self,
         session: Session,
-        inbox: Inbox,
+        ledger: Ledger,
         *,
         log: Log,
         before_call: bool,
-        wake: Flag | None = None,
-        stop: Flag | None = None,
-        alive: Callable[[], bool] | None = None,
+        stop: threading.Event,
+        alive: Callable[[], bool] = lambda: True,
+        monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.session = session
-        self.inbox = inbox
-        self.log = log
+        self.session, self.ledger, self.log = session, ledger, log
+        self.inbox = Inbox(ledger)
         self.before_call = before_call
+        self.stop, self.alive = stop, alive
+        self.monotonic, self.clock = monotonic, clock
         self.stats = WorkerStats()
-        self._wake: Flag = wake or threading.Event()
-        self._stop: Flag = stop or threading.Event()
-        self._alive = alive or (lambda: True)
-        self._backoff = 0.0
+        self.backoff = 0.0
+        self._not_before = float("-inf")  # no stream starts before this (the back-off)
         self._last_refresh = float("-inf")
+        self._last_retry = float("-inf")
+        self._engine: Engine | None = None
 
     # -- the loop ------------------------------------------------------------------------
     def run(self) -> None:
         """The loop, until ``stop`` is set or the server is gone."""
-        self._wake.set()  # what an earlier run left pending goes first
-        waited = 0.0
-        while not self._stop.is_set():
-            # Short waits: a worker whose server died (kill -9) notices and ends.
-            if not self._wake.wait(ALIVE_CHECK):
-                waited += ALIVE_CHECK
-                if not self._alive():
-                    return
-                if waited < (self._backoff or POLL):
-                    continue
-            waited = 0.0
-            self._wake.clear()
-            if self._stop.is_set() or not self._alive():
-                return
+        while not self.stop.is_set() and self.alive():
+            if self.monotonic() < self._not_before or not self.has_work():
+                self.stop.wait(TICK)
+                continue
             if someone_waiting(self.session.state_dir):
-                # A cron run waits for the lock: let it have it.
-                self._pause(BUSY_RETRY)
+                self.stop.wait(BUSY_RETRY)  # a cron run waits for the lock: let it have it
                 continue
-            try:
-                more = self._stream()
-            except BusyError:
-                self._pause(BUSY_RETRY)
-                continue
-            except RingodeskError as exc:
-                self._failed(str(exc))
-                continue
-            except Exception as exc:  # a bug must not kill delivery for good
-                self._failed(f"{type(exc).__name__}: {exc}")
-                continue
-            if more:
-                self._wake.set()
+            self.once()
 
-    def _pause(self, seconds: float) -> None:
-        self._stop.wait(seconds)
-        self._wake.set()
+    def has_work(self) -> bool:
+        queued, _ = self.inbox.queue()
+        return bool(queued) or bool(self.before_call and self.inbox.before_pending())
+
+    def once(self) -> None:
+        """One stream, its outcome logged and the back-off settled."""
+        try:
+            self._stream()
+        except BusyError:
+            self._not_before = self.monotonic() + BUSY_RETRY
+        except RingodeskError as exc:
+            self._failed(str(exc))
+        except Exception as exc:  # a bug must not end delivery for good
+            self._failed(f"{type(exc).__name__}: {exc}")
 
     def _failed(self, message: str) -> None:
         self.stats.last_error = message
-        self._backoff = min(MAX_BACKOFF, max(1.0, self._backoff * 2))
-        self.log({"worker": "error", "error": message, "retry_in_s": self._backoff})
+        self.backoff = min(MAX_BACKOFF, max(1.0, self.backoff * 2))
+        self._not_before = self.monotonic() + self.backoff
+        self._note_failing(message)
+        self.log({"worker": "error", "error": message, "retry_in_s": self.backoff})
 
-    def _stream(self) -> bool:
-        """One delivery stream (``live.Stream``); whether another should follow at once."""
-        from ringodesk_cli.serve.live import Stream
+    def _note_failing(self, message: str) -> None:
+        try:
+            if not self.ledger.meta(FAILING_SINCE):
+                self.ledger.set_meta(FAILING_SINCE, self.clock().isoformat())
+            self.ledger.set_meta(LAST_ERROR, message[:500])
+        except Exception:  # the ledger itself fails: the health answer says so on its own
+            return
 
-        queued, _ = self.inbox.queue()
-        if not queued and not (self.before_call and self.inbox.before_pending()):
-            return self._settle(0)
-        now = time.monotonic()
-        refresh = now - self._last_refresh >= INDEX_REFRESH
-        stream = Stream(
-            self.session,
-            stop=self._stop,
-            wake=self._wake,
-            before_call=self.before_call,
-            alive=self._alive,
-        )
-        result = stream.run(refresh_index=refresh)
-        if refresh:
-            self._last_refresh = now
-        summary = result.summary
-        self.stats.streams += 1
-        self.stats.delivered += summary.delivered
-        self.stats.updated += summary.updated
-        self.stats.failed += summary.failed
-        self.stats.before_done += result.before_done
+    def _note_working(self) -> None:
+        if self.ledger.meta(FAILING_SINCE):
+            self.ledger.set_meta(FAILING_SINCE, "")
+
+    # -- a stream ------------------------------------------------------------------------
+    def _stream(self) -> None:
+        with run_lock(self.session.state_dir, wait_for_server=False):
+            engine = self._engine or Engine.open(self.session, self.ledger, stop=self.stop)
+            self._engine = engine
+            stream = _Stream(self, engine, engine.next_runner())
+            if not engine.ready():
+                raise engine.desk_error or _stopped(stream.runner)
+            self._refresh_index(engine)
+            stream.flow()
+            stream.retry_recordings(self._retry_due())
+            summary = stream.runner.summary
+            summary.pending = stream.left()
+            LastSync.of(summary, self.clock()).save(self.ledger)
+        self._settled(stream)
+
+    def _refresh_index(self, engine: Engine) -> None:
+        now = self.monotonic()
+        if now - self._last_refresh < INDEX_REFRESH:
+            return
+        try:
+            engine.refresh_index()
+        except (AuthError, ZohoUnavailableError, Interrupted):
+            raise
+        except ZohoError:
+            pass  # the index stays as it was; look-ups fall back to search while unbuilt
+        self._last_refresh = now
+
+    def _retry_due(self) -> bool:
+        now = self.monotonic()
+        if now - self._last_retry < RECORDINGS_RETRY:
+            return False
+        self._last_retry = now
+        return True
+
+    def _settled(self, stream: _Stream) -> None:
+        summary = stream.runner.summary
+        stats = self.stats
+        stats.streams += 1
+        stats.delivered += summary.delivered
+        stats.updated += summary.updated
+        stats.failed += summary.failed
+        stats.before_done += stream.before_done
         self.log(
             {
                 "worker": "stream",
                 "delivered": summary.delivered,
                 "updated": summary.updated,
                 "failed": summary.failed,
-                "pending": result.left,
-                **({"before_call": result.before_done} if self.before_call else {}),
+                "pending": summary.pending,
+                **({"before_call": stream.before_done} if self.before_call else {}),
+                **({"recordings": summary.recordings} if summary.recordings else {}),
                 **({"stopped": summary.stopped} if summary.stopped else {}),
             }
         )
-        return self._settle(result.left)
+        if summary.pending:
+            self._failed(summary.stopped or f"{summary.pending} call(s) left pending")
+            return
+        if summary.failed:
+            self._note_failing(summary.failures[-1] if summary.failures else "calls failed")
+        elif summary.delivered or summary.updated or stream.before_done:
+            self._note_working()
+        self.backoff = 0.0
 
-    def _settle(self, left: int) -> bool:
-        if left:
-            self._backoff = min(MAX_BACKOFF, max(1.0, self._backoff * 2))
-            self.stats.last_error = f"{left} call(s) left pending"
-            return False
-        self._backoff = 0.0
-        queued, _ = self.inbox.queue()
-        return bool(queued) or bool(self.before_call and self.inbox.before_pending())
+
+def _stopped(runner: Runner) -> RingodeskError:
+    return RingodeskError(runner.summary.stopped or "Zoho Desk could not be reached")
+
+
+class _Stream:
+    """One stream under the run lock: per-number queues run by ``2 × zoho.concurrency``
+    threads, fed from the ledger until the stream ends (see the module's docstring)."""
+
+    def __init__(self, worker: Worker, engine: Engine, runner: Runner) -> None:
+        self.worker, self.engine, self.runner = worker, engine, runner
+        self.ledger = worker.ledger
+        self.attach: AttachmentPass | None = engine.attachments(now=worker.clock())
+        self.before_done = 0
+        self._lock = threading.Lock()
+        self._queues: defaultdict[str, deque[Callable[[], None]]] = defaultdict(deque)
+        self._active: set[str] = set()
+        self._taken: set[tuple[str, str]] = set()
+        self._running = 0
+        self._blocked: set[str] = set()  # numbers whose contact a call could not establish
+        self._version: int | None = None  # the ledger's data_version at the last look
+
+    def flow(self) -> None:
+        worker = self.worker
+        idle_since: float | None = None
+        concurrency = self.engine.concurrency
+        with ThreadPoolExecutor(2 * concurrency, thread_name_prefix="deliver") as pool:
+            self.pool = pool
+            while not (worker.stop.is_set() or self.runner.halted.is_set()):
+                if someone_waiting(worker.session.state_dir) or not worker.alive():
+                    break
+                added = self._take()
+                with self._lock:
+                    busy = self._running > 0
+                if added or busy:
+                    idle_since = None
+                elif idle_since is None:
+                    idle_since = worker.monotonic()
+                elif worker.monotonic() - idle_since >= IDLE_RELEASE:
+                    break
+                worker.stop.wait(TICK)
+            # The calls under way finish (each stops before its next request when told to).
+            while True:
+                with self._lock:
+                    if self._running == 0:
+                        break
+                time.sleep(TICK)
+        if self.attach is not None and self.engine.desk is not None:
+            from ringodesk_cli.sync.recordings import report_into
+
+            report_into(self.runner.summary, self.attach, self.engine.desk)
+
+    def retry_recordings(self, due: bool) -> None:
+        """The recordings earlier streams or runs are still waiting for."""
+        if not due or self.attach is None or self.engine.desk is None:
+            return
+        if not (self.worker.stop.is_set() or self.runner.halted.is_set()):
+            from ringodesk_cli.sync.recordings import report_into
+
+            self.attach.run()
+            report_into(self.runner.summary, self.attach, self.engine.desk)
+
+    def left(self) -> int:
+        """Calls taken by this stream and still pending (Zoho stopped them, or their
+        number was blocked)."""
+        taken = {rid for rid, _ in self._taken}
+        return sum(1 for row in self._pending() if row.ringostat_id in taken)
+
+    def _pending(self) -> list[CallRow]:
+        return self.worker.inbox.pending_rows()
+
+    def _take(self) -> int:
+        """Queues what was stored since the last look (nothing stored by another
+        connection since then: no query)."""
+        version = self.worker.inbox.version()
+        if version == self._version:
+            return 0
+        self._version = version
+        added = 0
+        if self.worker.before_call:
+            for rid, number in self.worker.inbox.before_notes():
+                if (rid, "before") not in self._taken:
+                    self._taken.add((rid, "before"))
+                    self._queue(number, functools.partial(self._before, rid))
+                    added += 1
+        for row in self._pending():
+            key = (row.ringostat_id, row.content_hash)
+            if key in self._taken:
+                continue
+            self._taken.add(key)
+            record = from_json(row.record)
+            self._queue(record.client_number, functools.partial(self._deliver, record))
+            added += 1
+        return added
+
+    def _deliver(self, record: CallRecord) -> None:
+        number = record.client_number
+        if number in self._blocked:
+            return
+        self.runner.deliver_group([record])
+        row = self.ledger.get_call(record.ringostat_id)
+        delivered = row is not None and row.state is CallState.DELIVERED
+        if not delivered and not self.runner.contact_ready(record):
+            self._blocked.add(number)
+        if not delivered:
+            return
+        if self.worker.before_call:
+            self._finish(record)
+        if self.attach is not None:
+            self.attach.attach_one(record.ringostat_id)
+
+    def _finish(self, record: CallRecord) -> None:
+        from ringodesk_cli.serve.before_call import finish
+
+        try:
+            finish(self.runner, self.ledger, record)
+        except ZohoError as exc:  # the call is delivered; only the ticket's update failed
+            with self._lock:
+                self.runner.summary.failures.append(f"{record.ringostat_id}: ticket: {exc}")
+
+    def _before(self, rid: str) -> None:
+        from ringodesk_cli.serve.before_call import step
+
+        if step(self.runner, self.ledger, rid, self.runner.halted) == BEFORE_DONE:
+            with self._lock:
+                self.before_done += 1
+
+    def _queue(self, number: str, task: Callable[[], None]) -> None:
+        with self._lock:
+            self._queues[number].append(task)
+            if number in self._active:
+                return
+            self._active.add(number)
+            self._running += 1
+        self.pool.submit(self._drain, number)
+
+    def _drain(self, number: str) -> None:
+        """Runs the number's tasks one after another, in the order they were queued."""
+        while True:
+            with self._lock:
+                queue = self._queues[number]
+                if not queue:
+                    self._active.discard(number)
+                    del self._queues[number]
+                    self._running -= 1
+                    return
+                task = queue.popleft()
+            try:
+                task()
+            except Exception as exc:  # one call's bug must not stop the number's others
+                with self._lock:
+                    self.runner.summary.failures.append(f"{number}: {type(exc).__name__}: {exc}")

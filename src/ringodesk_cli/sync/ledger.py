@@ -98,9 +98,10 @@ class Ledger:
             self._db.close()
 
     @contextmanager
-    def _write(self, *, commit: bool = True) -> Iterator[sqlite3.Connection]:
-        """One write. ``commit=False``: it becomes durable with the next committing write
-        (any thread's: they share one connection) or at ``close``."""
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write, committed when it ends -- or, inside ``batch``, with the batch. No
+        write transaction is left open across a request to Zoho or while idle, so another
+        process's write (a webhook stored by `serve`) never waits behind delivery."""
         if self.readonly:
             raise RuntimeError("the ledger is open read-only (--dry-run)")
         with self._lock:
@@ -109,6 +110,7 @@ class Ledger:
             except BaseException:
                 self._db.rollback()
                 raise
+            commit = True
             if self._batching:
                 self._batched += 1
                 commit = self._batched >= BATCH_WRITES
@@ -118,8 +120,10 @@ class Ledger:
 
     def writing(self, *, commit: bool = True) -> AbstractContextManager[sqlite3.Connection]:
         """The connection for one write of a table kept by another module (the contact
-        index), with the same commit rules as the ledger's own writes."""
-        return self._write(commit=commit)
+        index), with the same commit rule as the ledger's own writes. ``commit`` is not
+        used any more: every write outside ``batch`` commits."""
+        del commit
+        return self._write()
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -218,13 +222,8 @@ class Ledger:
         *,
         error: str | None = None,
         delivered_hash: str | None = None,
-        commit: bool = True,
     ) -> None:
-        """``commit=False`` (a call marked delivered): durable with the next committing write
-        of any call, or at ``close``. Lost to a crash, the call stays pending with its last
-        operation ``intended``; the next run reconciles that operation through the marker
-        (as after a crash between a request and its ``done``) and creates nothing twice."""
-        with self._write(commit=commit) as db:
+        with self._write() as db:
             if delivered_hash is not None:
                 db.execute(
                     "UPDATE calls SET state = ?, error = ?, delivered_hash = ?, "
@@ -285,24 +284,54 @@ class Ledger:
             add_event(db, ringostat_id, EventKind.INTENDED, _now(), op=op)
 
     def done(
-        self, ringostat_id: str, op: OpKind, zoho_id: str, *, reconciled: bool = False
+        self,
+        ringostat_id: str,
+        op: OpKind,
+        zoho_id: str,
+        *,
+        reconciled: bool = False,
+        owner: str | None = None,
     ) -> None:
         """``reconciled``: found again through its marker, not created now (the history
-        tells the two apart). Not committed at once: it becomes durable with the call's
-        next committing write (the next operation's ``intend``, or ``set_call_state``),
-        before anything that depends on it is sent. Lost to a crash, it leaves the
-        operation ``intended``, which the next run reconciles through the marker instead
-        of creating it again."""
-        with self._write(commit=False) as db:
+        tells the two apart). Lost to a crash before its commit, it leaves the operation
+        ``intended``, which the next run reconciles through the marker instead of creating
+        it again. ``owner``: the owner ringodesk set on the record (None: not its to change
+        later, e.g. a before-call ticket, or not known after a reconciliation)."""
+        with self._write() as db:
             db.execute(
-                """INSERT INTO ops (key, ringostat_id, op, state, zoho_id, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?)
+                """INSERT INTO ops (key, ringostat_id, op, state, zoho_id, updated_at, owner_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (key) DO UPDATE SET state = excluded.state,
-                       zoho_id = excluded.zoho_id, updated_at = excluded.updated_at""",
-                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now()),
+                       zoho_id = excluded.zoho_id, updated_at = excluded.updated_at,
+                       owner_id = excluded.owner_id""",
+                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now(), owner),
             )
             kind = EventKind.RECONCILED if reconciled else EventKind.DONE
             add_event(db, ringostat_id, kind, _now(), op=op, zoho_id=zoho_id)
+
+    def owner_set(self, ringostat_id: str, op: OpKind) -> str | None:
+        """The owner ringodesk set on the operation's record, if it is its to change."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT owner_id FROM ops WHERE key = ?", (f"{ringostat_id}:{op}",)
+            ).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def updated(
+        self, ringostat_id: str, op: OpKind, zoho_id: str, changed: list[str], *,
+        owner: str | None = None,
+    ) -> None:  # fmt: skip
+        """A record brought to the call's last state (the history lists ``changed``);
+        ``owner``: the owner ringodesk set now, when it set one."""
+        with self._write() as db:
+            if owner is not None:
+                db.execute(
+                    "UPDATE ops SET owner_id = ? WHERE key = ?", (owner, f"{ringostat_id}:{op}")
+                )
+            add_event(
+                db, ringostat_id, EventKind.UPDATED, _now(), op=op, zoho_id=zoho_id,
+                detail=", ".join(changed),
+            )  # fmt: skip
 
     def note_failure(self, ringostat_id: str, op: OpKind, error: str) -> None:
         """An operation's request was refused or got no answer: Zoho's error, for the
@@ -338,8 +367,7 @@ class Ledger:
         return ContactRecord(OpState(row[0]), row[1]) if row else None
 
     def intend_contact(self, number: str) -> None:
-        """Committed with the ``intend`` of the call's contact operation that follows it."""
-        with self._write(commit=False) as db:
+        with self._write() as db:
             db.execute(
                 """INSERT INTO contacts (number, state, updated_at) VALUES (?, ?, ?)
                    ON CONFLICT (number) DO NOTHING""",
@@ -347,8 +375,7 @@ class Ledger:
             )
 
     def remember_contact(self, number: str, contact_id: str) -> None:
-        """Like ``done``: durable with the next committing write."""
-        with self._write(commit=False) as db:
+        with self._write() as db:
             db.execute(
                 """INSERT INTO contacts (number, contact_id, state, updated_at)
                    VALUES (?, ?, ?, ?)

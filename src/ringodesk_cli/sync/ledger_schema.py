@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS ops (
     op TEXT NOT NULL,
     state TEXT NOT NULL,
     zoho_id TEXT,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    owner_id TEXT
 );
 CREATE INDEX IF NOT EXISTS ops_call ON ops (ringostat_id);
 CREATE TABLE IF NOT EXISTS contacts (
@@ -63,12 +64,20 @@ CREATE TABLE IF NOT EXISTS meta (
 )
 
 
+# Columns added after the first release: (table, column, type).
+ADDED_COLUMNS = (
+    ("quarantine", "field", "TEXT"),  # the field a bad row was refused for
+    ("ops", "owner_id", "TEXT"),  # the owner ringodesk set on the record (tickets)
+)
+
+
 def add_quarantine_field(db: sqlite3.Connection) -> None:
-    """Ledgers written before quarantined rows kept their field: add the column."""
-    columns = {str(r[1]) for r in db.execute("PRAGMA table_info(quarantine)")}
-    if "field" not in columns:
-        db.execute("ALTER TABLE quarantine ADD COLUMN field TEXT")
-        db.commit()
+    """Ledgers written before a column of ``ADDED_COLUMNS`` existed get it now."""
+    for table, column, kind in ADDED_COLUMNS:
+        columns = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    db.commit()
 
 
 def quarantined_row(row: sqlite3.Row) -> QuarantinedRow:

@@ -149,7 +149,7 @@ class OpenTickets:
         if self.ledger.readonly:
             return
         filled = json.dumps(sorted(ticket.filled)) if ticket.filled is not None else None
-        with self.ledger.writing(commit=False) as db:
+        with self.ledger.writing() as db:
             db.execute(
                 """INSERT INTO open_tickets
                        (contact_id, department_id, ticket_id, last_activity, filled)
@@ -167,7 +167,7 @@ class OpenTickets:
     def forget(self, contact_id: str, department_id: str) -> None:
         if self.ledger.readonly:
             return
-        with self.ledger.writing(commit=False) as db:
+        with self.ledger.writing() as db:
             db.execute(
                 "DELETE FROM open_tickets WHERE contact_id = ? AND department_id = ?",
                 (contact_id, department_id),

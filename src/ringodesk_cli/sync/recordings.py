@@ -56,9 +56,10 @@ __all__ = [
     "AttachmentPass",
     "RecordingOptions",
     "RecordingReport",
-    "attach_recordings",
+    "attachment_pass",
     "planned_uploads",
     "recording_link",
+    "report_into",
 ]
 
 CONTENT_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav"}
@@ -133,11 +134,13 @@ class AttachmentPass:
         with ThreadPoolExecutor(
             max_workers=self.concurrency, thread_name_prefix="recordings"
         ) as pool:
-            for future in [pool.submit(self._guarded, rid) for rid in ids]:
+            for future in [pool.submit(self.attach_one, rid) for rid in ids]:
                 future.result()
         return self.report
 
-    def _guarded(self, rid: str) -> None:
+    def attach_one(self, rid: str) -> None:
+        """The recording of one delivered call (the server's stream calls it as each call is
+        delivered); a stop of the pass (Zoho refusing every request) ends it quietly."""
         if self.stop.is_set() or self._halt.is_set():
             return
         try:
@@ -269,24 +272,23 @@ def planned_uploads(ledger: Ledger, options: RecordingOptions, now: datetime) ->
     return count
 
 
-def attach_recordings(
+def attachment_pass(
     session: Session,
     ledger: Ledger,
     desk: DeskClient,
-    summary: Summary,
     options: RecordingOptions,
     *,
     stop: threading.Event | None = None,
-) -> RecordingReport:
-    """The run's attachment pass, its counts written into ``summary`` (``recordings``, the
-    requests, and a stop when Zoho refused the token or stayed unavailable)."""
-    from ringodesk_cli.zoho.desk_attachments import UPLOAD_KEY, AttachmentClient
+    now: datetime | None = None,
+) -> AttachmentPass:
+    """The pass of one batch or stream (``engine.Engine.attachments``): the Desk client's
+    uploads, the Ringostat downloads (the key sent only where ``RecordingFetcher`` allows)."""
+    from ringodesk_cli.zoho.desk_attachments import AttachmentClient
 
     settings = session.settings
-    # Pieces left by a run killed mid-download (this run holds the run lock: none is in use).
+    # Pieces left by a run killed mid-download (the caller holds the run lock: none is in use).
     for stale in session.state_dir.glob(PART_GLOB):
         stale.unlink(missing_ok=True)
-    client = AttachmentClient(desk)
     try:
         key = session.credentials.get("ringostat_key")
     except RingodeskError:  # no working secret store: links that need the key wait
@@ -297,20 +299,26 @@ def attach_recordings(
         api_url=str(settings.get("ringostat.api_url")),
         folder=session.state_dir,
     )
-    attach = AttachmentPass(
+    return AttachmentPass(
         ledger,
-        client,
+        AttachmentClient(desk),
         fetcher,
         options,
         concurrency=int(settings.get("zoho.concurrency")),
         stop=stop,
+        now=now,
     )
-    report = attach.run()
+
+
+def report_into(summary: Summary, attach: AttachmentPass, desk: DeskClient) -> None:
+    """The pass's counts written into ``summary`` (``recordings``, the requests, and a stop
+    when Zoho refused the token or stayed unavailable)."""
+    from ringodesk_cli.zoho.desk_attachments import UPLOAD_KEY
+
     requests = dict(desk.stats)
-    if client.uploads:
-        requests[UPLOAD_KEY] = requests.get(UPLOAD_KEY, 0) + client.uploads
+    if attach.client.uploads:
+        requests[UPLOAD_KEY] = requests.get(UPLOAD_KEY, 0) + attach.client.uploads
     summary.requests = dict(sorted(requests.items()))
-    summary.recordings = report.as_dict()
+    summary.recordings = attach.report.as_dict()
     if attach.error is not None:
         summary.stop(attach.error)
-    return report

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from ringodesk_cli.errors import (
@@ -29,6 +30,7 @@ from ringodesk_cli.errors import (
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
 from ringodesk_cli.sync.contact_index import ContactIndex
 from ringodesk_cli.sync.contacts import ContactFinder, contact_gone
+from ringodesk_cli.sync.follow import follow_tasks, follow_ticket
 from ringodesk_cli.sync.intake import admit, quarantine_key
 from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger, OpKind, OpState
 from ringodesk_cli.sync.open_tickets import OpenTickets, join_or_open
@@ -44,7 +46,6 @@ from ringodesk_cli.sync.planner import (
 from ringodesk_cli.sync.reconcile import Reconciler, stale_fields
 from ringodesk_cli.sync.record_json import from_json
 from ringodesk_cli.sync.summary import Summary
-from ringodesk_cli.sync.team_rules import team_rules_ready
 
 if TYPE_CHECKING:
     from ringodesk_cli.zoho.desk import DeskClient
@@ -53,6 +54,10 @@ if TYPE_CHECKING:
 # What a changed call updates on its existing activity: a PATCH, never a second create.
 _CALL_UPDATE_KEYS = ("subject", "status", "duration", "description", "startTime", "ownerId")
 
+
+# Rows stored per ledger transaction while reading: short enough that a webhook stored
+# meanwhile by `serve` waits milliseconds, long enough to save most fsyncs.
+INGEST_CHUNK = 100
 
 # This many creates in a row without an answer: Zoho is failing, not one request.
 UNKNOWN_STREAK_LIMIT = 5
@@ -109,11 +114,15 @@ class Runner:
     def ingest(self, items: Iterable[CallRecord | BadRow]) -> None:
         """Stores each record in the ledger and queues what is to be sent. The items may
         come from export files, from Ringostat's API or from anything else that yields
-        records. The rows are committed in batches (``Ledger.batch``): the caller marks a
-        file or a fetch as read only after this returns."""
-        with self.ledger.batch():
-            for item in items:
-                self._ingest_item(item)
+        records. The rows are committed in chunks of ``INGEST_CHUNK`` (``Ledger.batch``),
+        each taken from ``items`` before its transaction begins: no write transaction stays
+        open while a file or Ringostat's API is read. The caller marks a file or a fetch as
+        read only after this returns."""
+        pending = iter(items)
+        while chunk := list(islice(pending, INGEST_CHUNK)):
+            with self.ledger.batch():
+                for item in chunk:
+                    self._ingest_item(item)
 
     def _ingest_item(self, item: CallRecord | BadRow) -> None:
         if isinstance(item, BadRow):
@@ -165,8 +174,6 @@ class Runner:
         # Twice as many threads as request slots: while one thread writes the ledger (an
         # fsync per operation) another holds its slot, so Zoho's concurrency is used fully.
         assert self.desk is not None
-        if self._attempt and not team_rules_ready(self):
-            return self.summary
         self.desk.limit_in_flight(self.concurrency)
         workers = max(1, 2 * self.concurrency)
         # First each number's earliest call: it finds or creates the contact and, for a new
@@ -238,12 +245,8 @@ class Runner:
                 self._create_all(plan)
                 with self._lock:
                     self.summary.delivered += 1
-            # Committed with the next call's intent (or at the end): one fsync less per call.
             self.ledger.set_call_state(
-                record.ringostat_id,
-                CallState.DELIVERED,
-                delivered_hash=record.content_hash(),
-                commit=False,
+                record.ringostat_id, CallState.DELIVERED, delivered_hash=record.content_hash()
             )
             self._unknown_streak = 0
         except OutcomeUnknownError as exc:
@@ -331,23 +334,29 @@ class Runner:
         call_id = self.ensure(plan, OpKind.CALL, call_body, contact_id)
         call = known.get(OpKind.CALL)
         if call is not None and call.state is OpState.DONE:
-            # A partial delivery retried: the activity was created by an earlier attempt,
-            # maybe from older content (the call was seen again since), so bring it up to date.
+            # A partial delivery retried, or a changed call: the activity was created by an
+            # earlier attempt, maybe from older content, so bring it up to date.
             self.desk.update_call(call_id, {k: call_body[k] for k in _CALL_UPDATE_KEYS})
+            self.ledger.updated(record.ringostat_id, OpKind.CALL, call_id, list(_CALL_UPDATE_KEYS))
         for name, body in plan.tasks:
             self.ensure(plan, OpKind(name), substitute(body, ids), contact_id)
 
     def _update(self, plan: CallPlan) -> None:
+        """A delivered call seen again with new content: its records follow its last state
+        (``follow.py``). The creates run again first: each done one is reused (the call
+        activity gets its PATCH), one the new state needs is made once."""
         assert self.desk is not None
-        call = self.ledger.op(plan.record.ringostat_id, OpKind.CALL)
-        if call is None or call.done_id is None:
-            self._create_all(plan)
-            return
-        body = {k: v for k, v in plan.call.items() if k in _CALL_UPDATE_KEYS}
-        self.desk.update_call(call.done_id, body)
+        self._create_all(plan)
+        follow_ticket(self.desk, self.ledger, plan)
+        follow_tasks(self.desk, self.ledger, plan)
 
-    def ensure(self, plan: CallPlan, op: OpKind, body: dict[str, Any], contact_id: str) -> str:
-        """Create once: done -> reuse; intended -> reconcile through the marker first."""
+    def ensure(
+        self, plan: CallPlan, op: OpKind, body: dict[str, Any], contact_id: str, *,
+        owned: bool = True,
+    ) -> str:  # fmt: skip
+        """Create once: done -> reuse; intended -> reconcile through the marker first.
+        ``owned``: the owner set here is ringodesk's to change when the call changes (not
+        for a before-call ticket, which stays with the senior manager)."""
         assert self.desk is not None
         rid = plan.record.ringostat_id
         known = self.ledger.op(rid, op)
@@ -378,7 +387,8 @@ class Runner:
             self.ledger.note_failure(rid, op, str(exc))
             raise
         zoho_id = str(created["id"])
-        self.ledger.done(rid, op, zoho_id)
+        owner = body.get("assigneeId") or body.get("ownerId") if owned else None
+        self.ledger.done(rid, op, zoho_id, owner=str(owner) if owner else None)
         return zoho_id
 
     def ensure_contact(self, plan: CallPlan) -> tuple[str, bool]:
@@ -429,7 +439,7 @@ class Runner:
         contact_id = str(created["id"])
         if self.contact_index is not None:
             # Indexed at once: later look-ups (this run's, the next run's) find it locally.
-            self.contact_index.add(created, commit=False)
+            self.contact_index.add(created)
         self.ledger.remember_contact(number, contact_id)
         self.ledger.done(rid, OpKind.CONTACT, contact_id)
         return contact_id, True

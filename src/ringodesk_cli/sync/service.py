@@ -25,13 +25,13 @@ from zoneinfo import ZoneInfo
 from ringodesk_cli.errors import (
     AuthError,
     Interrupted,
-    RingodeskError,
     UsageError,
     ZohoError,
     ZohoUnavailableError,
 )
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
 from ringodesk_cli.sync.contact_index import ContactIndex
+from ringodesk_cli.sync.engine import Engine
 from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
 from ringodesk_cli.sync.planner import Policy, policy_from_settings
 from ringodesk_cli.sync.preview import Preview
@@ -42,7 +42,6 @@ from ringodesk_cli.sync.summary import LastSync, Summary
 if TYPE_CHECKING:
     from ringodesk_cli.session import Session
     from ringodesk_cli.sync.api_source import Window
-    from ringodesk_cli.zoho.desk import DeskClient
 
 Item = CallRecord | BadRow
 Advance = Callable[[int], None]
@@ -184,12 +183,11 @@ class _Run:
     def run(self, files: Sequence[Path], records: Iterable[Item] | None) -> SyncResult:
         if self.opts.retrying and not files and records is None:
             records = ()  # nothing is read: the calls come from the ledger
-        desk, desk_error = self._desk()
-        engine = self._engine(desk)
+        engine = self._engine()
         sources = self._sources(files, records)
         window, complete = self._read_everything(engine, sources, records)
-        summary = self._deliver(engine, desk_error)
-        self._attach_recordings(engine, desk, summary)
+        summary = self._deliver(engine)
+        self._attach_recordings(engine, summary)
         summary.interrupted = self.stop.is_set()
         summary.open_quarantine = self.ledger.quarantine_count()
         if not self.opts.dry_run:
@@ -209,35 +207,36 @@ class _Run:
         )
 
     def _read_everything(
-        self, engine: Runner | Preview, sources: SourcePlan, records: Iterable[Item] | None
+        self, engine: Engine | Preview, sources: SourcePlan, records: Iterable[Item] | None
     ) -> tuple[Window | None, bool]:
         """Every source into the engine, and whether all of it was read: a run asked to
         stop reads no further, marks no file as read and leaves the API window where it was
         (the next run reads them again; the ledger knows what it already has)."""
         window = None
+        reader = engine.runner if isinstance(engine, Engine) else engine
         try:
             if sources.api:
-                window = self._fetch_from_api(engine)
+                window = self._fetch_from_api(reader)
             if records is not None:
-                engine.ingest(self._unless_stopped(records))
+                reader.ingest(self._unless_stopped(records))
             with self._progress("Reading exports", None) as advance:
-                engine.ingest(
-                    _counted(self._unless_stopped(self._read(sources, engine.summary)), advance)
+                reader.ingest(
+                    _counted(self._unless_stopped(self._read(sources, reader.summary)), advance)
                 )
             complete = not self.stop.is_set()
             if complete and not self.opts.dry_run:
                 for path, digest in sources.digests.items():
                     self.ledger.remember_file(str(path.resolve()), digest)
             if complete and self.replay_from is not None:
-                engine.add_replay(self.replay_from.isoformat())
-            if self.opts.retrying and isinstance(engine, Runner):
+                reader.add_replay(self.replay_from.isoformat())
+            if self.opts.retrying and isinstance(reader, Runner):
                 from ringodesk_cli.sync.history import retry_rows
 
                 rows, notes = retry_rows(
                     self.ledger, self.opts.retry, failed=self.opts.retry_failed
                 )
-                engine.add_calls(rows)
-                engine.summary.notices.extend(notes)
+                reader.add_calls(rows)
+                reader.summary.notices.extend(notes)
         except Interrupted:  # a dry run searches Zoho while it plans
             complete = False
         return window, complete
@@ -248,39 +247,30 @@ class _Run:
                 return
             yield item
 
-    def _desk(self) -> tuple[DeskClient | None, RingodeskError | None]:
-        if self.opts.offline:
-            return None, None
-        try:
-            desk = self.session.desk()
-        except AuthError as exc:
-            return None, exc
-        desk.stop_when(self.stop)
-        return desk, None
-
-    def _engine(self, desk: DeskClient | None) -> Runner | Preview:
-        policy = self.policy
+    def _engine(self) -> Engine | Preview:
+        """The delivery engine (``engine.Engine``: the one sync, serve, retry and demo
+        share), or for a dry run the preview, which plans with the same rules."""
+        if not self.opts.dry_run:
+            return Engine.open(self.session, self.ledger, stop=self.stop, policy=self.policy)
+        desk = None
+        if not self.opts.offline:
+            try:
+                desk = self.session.desk()
+                desk.stop_when(self.stop)
+            except AuthError:
+                desk = None
         self.index = ContactIndex(
             self.ledger, self.region, index_max=int(self.settings.get("contacts.index_max"))
         )
-        if self.opts.dry_run:
-            return Preview(
-                desk=desk,
-                ledger=self.ledger,
-                policy=policy,
-                default_region=self.region,
-                on_plan=self.hooks.on_plan,
-                replay_since=self.replay_from.isoformat() if self.replay_from else None,
-                contact_index=self.index,
-                recording_format=self._recording_format(),
-            )
-        return Runner(
+        return Preview(
             desk=desk,
             ledger=self.ledger,
-            policy=policy,
+            policy=self.policy,
             default_region=self.region,
-            concurrency=int(self.settings.get("zoho.concurrency")),
+            on_plan=self.hooks.on_plan,
+            replay_since=self.replay_from.isoformat() if self.replay_from else None,
             contact_index=self.index,
+            recording_format=self._recording_format(),
         )
 
     def _recording_format(self) -> str | None:
@@ -314,39 +304,37 @@ class _Run:
             set_aside=not self.opts.dry_run,
         )
 
-    def _deliver(self, engine: Runner | Preview, desk_error: RingodeskError | None) -> Summary:
-        if desk_error is not None:
-            # Zoho cannot be reached at all: everything read stays pending in the ledger.
-            engine.summary.stop(desk_error)
-            engine.summary.pending = engine.to_attempt if isinstance(engine, Runner) else 0
-            return engine.summary
-        if self.stop.is_set() and isinstance(engine, Runner):
-            # Asked to stop before the first request: everything read stays pending.
-            engine.summary.pending = engine.to_attempt
-            return engine.summary
+    def _deliver(self, engine: Engine | Preview) -> Summary:
         if isinstance(engine, Preview):
             return engine.finish()
-        if engine.to_attempt and engine.desk is not None:
+        runner = engine.runner
+        if engine.desk is None or self.stop.is_set():
+            # Zoho cannot be reached at all (tokens), or asked to stop before the first
+            # request: everything read stays pending in the ledger.
+            if engine.desk_error is not None:
+                runner.summary.stop(engine.desk_error)
+            runner.summary.pending = runner.to_attempt
+            return runner.summary
+        if runner.to_attempt:
             try:
-                self._refresh_index(engine.desk)
+                with self._progress("Indexing Zoho Desk contacts", None) as advance:
+                    engine.refresh_index(progress=advance)
             except Interrupted:
                 # Asked to stop while the index was refreshed: everything read stays pending.
-                engine.summary.pending = engine.to_attempt
-                return engine.summary
+                runner.summary.pending = runner.to_attempt
+                return runner.summary
             except ZohoError as exc:
                 if isinstance(exc, AuthError | ZohoUnavailableError):
-                    engine.summary.stop(exc)
-                    engine.summary.pending = engine.to_attempt
-                    return engine.summary
+                    runner.summary.stop(exc)
+                    runner.summary.pending = runner.to_attempt
+                    return runner.summary
                 # Any other refusal: the index stays as it was (look-ups fall back to
                 # search while it is not built).
-        with self._progress("Delivering to Zoho Desk", engine.to_attempt) as advance:
-            engine.on_progress = advance
+        with self._progress("Delivering to Zoho Desk", runner.to_attempt) as advance:
+            runner.on_progress = advance
             return engine.deliver()
 
-    def _attach_recordings(
-        self, engine: Runner | Preview, desk: DeskClient | None, summary: Summary
-    ) -> None:
+    def _attach_recordings(self, engine: Engine | Preview, summary: Summary) -> None:
         """After the call activities: their recordings (``recordings.attach``), counted in
         the summary; a dry run counts the uploads it would try."""
         from ringodesk_cli.sync import recordings
@@ -363,17 +351,13 @@ class _Run:
             planned = recordings.RecordingReport(planned=engine.recordings_planned + known)
             summary.recordings = planned.as_dict()
             return
-        if desk is None or summary.stopped or self.stop.is_set():
+        if summary.stopped or self.stop.is_set():
             return  # the next run attaches them (they are read from the ledger)
-        recordings.attach_recordings(
-            self.session, self.ledger, desk, summary, options, stop=self.stop
-        )
-
-    def _refresh_index(self, desk: DeskClient) -> None:
-        """The contact index is brought up to date (built, or a build resumed, on the first
-        run) before any caller is looked up in it."""
-        with self._progress("Indexing Zoho Desk contacts", None) as advance:
-            self.index.sync(desk, progress=advance)
+        attach = engine.attachments()
+        if attach is None or engine.desk is None:
+            return
+        attach.run()
+        recordings.report_into(summary, attach, engine.desk)
 
     def _progress(self, label: str, total: int | None) -> AbstractContextManager[Advance]:
         if self.hooks.progress is None:

@@ -10,34 +10,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ringodesk_cli.errors import AuthError, ConfigError, ZohoUnavailableError
+from ringodesk_cli.errors import ConfigError
 from ringodesk_cli.sync.business_hours import BusinessCalendar, calendar_from_zoho
 from ringodesk_cli.sync.routing import resolve_routes
 from ringodesk_cli.zoho import desk_settings
 
 if TYPE_CHECKING:
     from ringodesk_cli.sync.planner import Policy
-    from ringodesk_cli.sync.runner import Runner
     from ringodesk_cli.zoho.desk import DeskClient
 
 CACHE_FILE = "business_hours.json"
 
 
-def team_rules_ready(runner: Runner) -> bool:
-    """The runner's policy with route names resolved and the business-hours calendar
-    loaded, once, before any call is planned; Zoho out of reach stops the run with every
-    call pending (False)."""
-    assert runner.desk is not None
-    try:
-        runner.policy = prepare_policy(runner.policy, runner.desk, runner.ledger.path.parent)
-    except (AuthError, ZohoUnavailableError) as exc:
-        runner.summary.stop(exc)
-        runner.summary.pending = runner.to_attempt
-        return False
-    return True
-
-
 def prepare_policy(policy: Policy, desk: DeskClient, state_dir: Path) -> Policy:
+    """``policy`` with route names resolved to Zoho ids and, for business-hours deadlines,
+    the calendar's due time; raises what the Desk client raises (``engine.Engine.ready``
+    turns Zoho out of reach into a stopped run)."""
     routes = resolve_routes(policy.routes, desk) if policy.routes else policy.routes
     due_at = policy.due_at
     if policy.deadline_in == "business-hours" and due_at is None:

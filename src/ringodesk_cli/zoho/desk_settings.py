@@ -52,3 +52,9 @@ def contact_tickets(desk: DeskClient, contact_id: str, department_id: str) -> li
 def update_ticket(desk: DeskClient, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """A PATCH through the client's tolerant write (a refused ``cf`` value is dropped)."""
     return desk.write("PATCH", api_path("/tickets/{}", ticket_id), "tickets", body)
+
+
+def update_task(desk: DeskClient, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A PATCH of a task (OAS Task.json ``PATCH /tasks/{taskId}``), tolerant as creates are:
+    a ``description`` this portal refuses on tasks is dropped."""
+    return desk.write("PATCH", api_path("/tasks/{}", task_id), "tasks", body)
