@@ -240,7 +240,7 @@ def test_an_idle_connection_the_server_closed_is_replaced_before_a_post(server: 
     desk = desk_for(server.url(), attempts=1)
     for _ in range(3):
         assert desk.request("POST", "/calls", json={}) == {"id": "1"}
-        threading.Event().wait(0.05)  # let the server's close reach this side
+        threading.Event().wait(0.2)  # let the server's close reach this side
     assert server.connections == 3 and len(server.seen) == 3
 
 

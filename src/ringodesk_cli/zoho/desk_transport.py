@@ -145,9 +145,10 @@ class DeskTransport:
         if self._own_session and size != self.pool_size:
             # A pool smaller than its threads would open and discard connections; a new
             # adapter (not yet shared) replaces the old one, whose idle connections close.
-            old = self.session.get_adapter(self.api_root)
-            self.session.mount("https://", new_adapter(size))
-            self.session.mount("http://", self.session.adapters["https://"])
+            old = self.session.adapters["https://"]
+            adapter = new_adapter(size)
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
             self.pool_size = size
             old.close()
 
