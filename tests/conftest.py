@@ -54,17 +54,6 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 
 
 @pytest.fixture(autouse=True)
-def requests_level_http(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process tests mock HTTP at the requests level (requests-mock), which the Desk
-    client's lean HTTP path would bypass: a Desk client built in a test uses requests unless
-    the test asks for the lean path (``lean=True``). The installed command run as a
-    subprocess (the end-to-end tests) uses the lean path, as in production."""
-    from ringodesk_cli.zoho import lean_http
-
-    monkeypatch.setattr(lean_http, "ENABLED", False)
-
-
-@pytest.fixture(autouse=True)
 def memory_keyring() -> Iterator[MemoryKeyring]:
     previous = keyring.get_keyring()
     backend = MemoryKeyring()

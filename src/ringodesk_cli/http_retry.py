@@ -9,8 +9,8 @@ Library code: never prints. The policy answers three questions and runs the loop
   each reads, or sets fields to the values it carries, so a second copy changes nothing
   more. A POST creates a record, so it is resent only when the server certainly did not act
   on it: it answered 429 or 503 (it refused the request), or the connection was never made
-  (:func:`never_sent`). Any other unanswered POST has an unknown outcome, which the client
-  reports instead of retrying.
+  (:func:`never_sent`). Any other unanswered POST has an unknown outcome (a dropped answer, a
+  read timeout, an answer cut short), which the client reports instead of retrying.
 * How long to wait (:meth:`RetryPolicy.delay`): the server's ``Retry-After`` when it sent one
   (seconds or an HTTP date), else exponential backoff with full jitter, always capped.
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,16 +31,17 @@ from typing import TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProxyError, SSLError
+from urllib3.util.ssl_match_hostname import CertificateError
 
 from ringodesk_cli.redact import redact
 
 __all__ = [
-    "NeverSentError",
     "RetryPolicy",
     "RetryableFailure",
     "may_resend",
     "never_sent",
+    "new_adapter",
     "new_session",
     "retry_after_seconds",
     "retryable_status",
@@ -63,17 +65,17 @@ class RetryableFailure(Exception):
         self.retry_after = retry_after
 
 
-class NeverSentError(requests.ConnectionError):
-    """The connection could not be made (refused, DNS, TLS handshake): the request never
-    left this machine. Raised by the Desk client's lean HTTP path, where requests would raise
-    a ``ConnectionError`` wrapping urllib3's ``MaxRetryError``."""
+def new_adapter(pool_maxsize: int = 10) -> HTTPAdapter:
+    """An adapter that never retries (the policy does; :func:`never_sent` relies on it), with
+    room for ``pool_maxsize`` idle connections per host: as many as the threads sharing it,
+    so none is opened only to be discarded."""
+    return HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
 
 
 def new_session(pool_maxsize: int = 10) -> requests.Session:
-    """A ``requests.Session`` whose adapters never retry (the policy does), with room for
-    ``pool_maxsize`` connections per host."""
+    """A ``requests.Session`` over one :func:`new_adapter` for http and https."""
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
+    adapter = new_adapter(pool_maxsize)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -85,16 +87,32 @@ def retryable_status(status: int) -> bool:
 
 
 def never_sent(exc: BaseException) -> bool:
-    """True when the request certainly never reached the server.
+    """True when the request certainly never reached the server: the connection was never
+    made (a connect timeout, refused, DNS, the proxy or its tunnel, a certificate refused).
 
-    requests raises ConnectTimeout for a connect timeout and wraps urllib3's MaxRetryError
-    (raised only for connection set-up failures, since requests disables read retries) in
-    ConnectionError; a ReadTimeout or a connection dropped mid-answer leaves the outcome open.
+    With ``max_retries=0`` (:func:`new_session`) urllib3 reraises a failure once the request
+    was being written or answered (``ProtocolError``, a read timeout), which requests turns
+    into ``ConnectionError``, ``ReadTimeout`` or, for an answer cut short (fewer bytes than
+    its ``Content-Length``, a broken chunk), ``ChunkedEncodingError``: the outcome is open.
+    Only a failure to connect reaches requests as urllib3's ``MaxRetryError``, whose reason
+    says which: a connect error (``NewConnectionError`` and ``NameResolutionError`` are
+    ``ConnectTimeoutError`` subclasses), a ``ProxyError`` (raised only before the proxy
+    connection was made), or a TLS error; a TLS error may also come mid-answer, so only a
+    refused certificate (checked in the handshake) counts.
     """
-    if isinstance(exc, requests.ConnectTimeout | NeverSentError):
+    if isinstance(exc, requests.ConnectTimeout):
         return True
-    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout):
-        return bool(exc.args) and isinstance(exc.args[0], MaxRetryError)
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.ReadTimeout):
+        return False
+    wrapped = exc.args[0] if exc.args else None
+    if not isinstance(wrapped, MaxRetryError):
+        return False
+    reason = wrapped.reason
+    if isinstance(reason, ConnectTimeoutError | ProxyError):
+        return True
+    if isinstance(reason, SSLError):
+        cause = reason.args[0] if reason.args else None
+        return isinstance(cause, ssl.SSLCertVerificationError | CertificateError)
     return False
 
 

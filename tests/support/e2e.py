@@ -350,7 +350,6 @@ class Harness:
             sleep=lambda _s: None,
             max_attempts=4,
             answers=KnownAnswers(self.tmp / ANSWERS_FILE_NAME),
-            lean=True,  # the production HTTP path, against the sandbox
         )
         index = ContactIndex(ledger, "UA", index_max=self.index_max)
         if dry_run:

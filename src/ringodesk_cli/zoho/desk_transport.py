@@ -8,6 +8,8 @@ readings that Zoho does not settle are listed in ``docs/zoho-readings.md``.
 * Every call carries ``Authorization: Zoho-oauthtoken <token>`` and an ``orgId`` header (the
   OAS's query parameter is the other form); only ``/organizations`` and
   ``/accessibleOrganizations`` work without it.
+* One ``requests.Session`` per client, shared by its threads: keep-alive connections in a
+  pool sized to those threads (twice the requests in flight, :meth:`limit_in_flight`).
 * Retries follow :mod:`ringodesk_cli.http_retry`: 429, 5xx and connection errors, with
   exponential backoff and full jitter, ``Retry-After`` honoured when present (Zoho documents
   none), everything capped; a POST only when Zoho certainly did not act on it. Other 4xx fail
@@ -29,14 +31,13 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import requests
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
-from requests.utils import select_proxy
 
 from ringodesk_cli.errors import (
     Interrupted,
@@ -48,11 +49,12 @@ from ringodesk_cli.http_retry import (
     RetryableFailure,
     RetryPolicy,
     may_resend,
+    new_adapter,
     new_session,
     retryable_status,
 )
 from ringodesk_cli.redact import redact, register_secret
-from ringodesk_cli.zoho import desk_errors, lean_http
+from ringodesk_cli.zoho import desk_errors
 from ringodesk_cli.zoho.answers import KnownAnswers
 from ringodesk_cli.zoho.desk_errors import error_from_answer
 from ringodesk_cli.zoho.paging import Pager, endpoint_key, rows_of
@@ -72,24 +74,12 @@ CALLS_LIMIT = 99
 LIST_LIMIT = 100
 SETTINGS_LIMIT = 200
 SEARCH_LIMIT = 50
-
-
-class Answer(Protocol):
-    """What the transport reads of an answer: a ``requests.Response`` or a lean one."""
-
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def content(self) -> bytes: ...
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-    @property
-    def text(self) -> str: ...
-
-    def json(self) -> Any: ...
+# Threads per request slot: the sync and serve run twice as many threads as slots
+# (sync/runner.py, serve/live.py), so the connection pool holds that many.
+THREADS_PER_SLOT = 2
+# The pool before limit_in_flight sizes it: room for any thread count the settings allow
+# (zoho.concurrency is at most 25). urllib3 opens connections only when needed.
+UNLIMITED_POOL = 2 * 25
 
 
 class TokenSource(Protocol):
@@ -117,7 +107,6 @@ class DeskTransport:
         clock: Callable[[], float] = time.time,
         max_in_flight: int | None = None,
         answers: KnownAnswers | None = None,
-        lean: bool | None = None,
     ) -> None:
         root = desk_url.rstrip("/")
         if root.endswith(API_PREFIX):
@@ -125,14 +114,10 @@ class DeskTransport:
         self.api_root = root + API_PREFIX
         self.tokens = tokens
         self.org_id: str | None = org_id
-        # A pool large enough for the sync's threads (zoho.concurrency; Zoho allows at most
-        # 25 concurrent calls per portal).
-        self.session = session if session is not None else new_session(pool_maxsize=64)
-        # Requests go through the lean HTTP client (lean_http.py: a fraction of requests'
-        # CPU per request) unless a session was handed in, the environment names a proxy
-        # (decided at the first request), or ``lean`` says otherwise.
-        self._lean_wanted = (session is None and lean_http.ENABLED) if lean is None else lean
-        self._lean: lean_http.LeanHttp | None = None
+        # The one session of this client; a session handed in is used as it is.
+        self._own_session = session is None
+        self.pool_size = THREADS_PER_SLOT * max_in_flight if max_in_flight else UNLIMITED_POOL
+        self.session = session if session is not None else new_session(self.pool_size)
         self._environment_lock = threading.Lock()
         self.retry = RetryPolicy(max_attempts, backoff_base, backoff_cap, sleep, rng, clock)
         self.timeout = timeout
@@ -152,8 +137,20 @@ class DeskTransport:
         self._stopping: threading.Event | None = None
 
     def limit_in_flight(self, slots: int) -> None:
-        """At most ``slots`` requests on the wire at once (set before threads start)."""
-        self._slots = _Slots(max(1, slots))
+        """At most ``slots`` requests on the wire at once (set before threads start), and a
+        connection pool sized to the threads that share them (twice as many)."""
+        slots = max(1, slots)
+        self._slots = _Slots(slots)
+        size = THREADS_PER_SLOT * slots
+        if self._own_session and size != self.pool_size:
+            # A pool smaller than its threads would open and discard connections; a new
+            # adapter (not yet shared) replaces the old one, whose idle connections close.
+            old = self.session.adapters["https://"]
+            adapter = new_adapter(size)
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
+            self.pool_size = size
+            old.close()
 
     def stop_when(self, event: threading.Event) -> None:
         """Once ``event`` is set no new request starts: each raises ``Interrupted`` instead
@@ -260,7 +257,7 @@ class DeskTransport:
         params: dict[str, Any] | None,
         body: Any,
         headers: dict[str, str],
-    ) -> Answer:
+    ) -> requests.Response:
         # Prepared outside the slot: only the network round trip holds one of Zoho's
         # concurrent-request slots, not the bookkeeping.
         options = self._environment_settings()
@@ -268,22 +265,11 @@ class DeskTransport:
         if self._slots is None:
             self._check_stop()
             self._count(method, path)
-            return self._deliver(prepared, options)
+            return self.session.send(prepared, **options)
         with self._slots:
             self._check_stop()
             self._count(method, path)
-            return self._deliver(prepared, options)
-
-    def _deliver(self, prepared: requests.PreparedRequest, options: dict[str, Any]) -> Answer:
-        lean = self._lean
-        body = prepared.body
-        if lean is not None and (body is None or isinstance(body, bytes)):
-            assert prepared.method is not None and prepared.url is not None
-            answer = lean.send(prepared.method, prepared.url, prepared.headers, body, self.timeout)
-            if not answer.is_redirect:
-                return answer
-            # A redirect (Zoho's API sends none): requests re-sends the request and follows it.
-        return self.session.send(prepared, **options)
+            return self.session.send(prepared, **options)
 
     def _prepare(
         self,
@@ -337,9 +323,6 @@ class DeskTransport:
             settings["allow_redirects"] = True
             self.session.trust_env = False  # what it would read per request is read now
             self._base_headers = {str(k): str(v) for k, v in self.session.headers.items()}
-            if self._lean_wanted and not select_proxy(self.api_root, settings.get("proxies")):
-                # Proxies are honoured by requests only: with one set, every request uses it.
-                self._lean = lean_http.for_verify(settings.get("verify"))
             self._environment = settings
         return settings
 
@@ -399,7 +382,7 @@ class _StaleToken(Exception):
         self.text = text
 
 
-def _parse_success(method: str, path: str, resp: Answer) -> Any:
+def _parse_success(method: str, path: str, resp: requests.Response) -> Any:
     # Lists and searches answer 204 with no body when nothing matches.
     if resp.status_code == 204 or not resp.content or not resp.content.strip():
         return None
