@@ -63,6 +63,10 @@ class Engine:
         self.index = ContactIndex(
             ledger, self.region, index_max=int(settings.get("contacts.index_max"))
         )
+        if desk is not None:
+            # Requests in flight never exceed zoho.concurrency, whatever runs: the runner's
+            # threads, a stream's, the recordings pass.
+            desk.limit_in_flight(self.concurrency)
         self._configured = policy or policy_from_settings(settings)
         self.policy = self._configured
         self._monotonic = monotonic
