@@ -14,6 +14,12 @@ events, half after events). Two figures:
   3; a new outbound caller: 2; a known caller: 1) × the latency; target p95 ≤ 250 ms.
 
     .venv/bin/python bench/serve.py [--rate 100] [--seconds 60] [--latency-ms 100]
+    .venv/bin/python bench/serve.py --apart 0.2 1.2 --seconds 240    # a call centre's pace
+
+``--apart MIN MAX``: instead of a fixed rate, each call starts a random MIN..MAX seconds
+after the one before, times two (a call sends two webhooks: on average one webhook every
+MIN..MAX seconds), the pace of a call centre; the delivery stream starts and ends between
+webhooks, which a fixed high rate never shows.
 """
 
 from __future__ import annotations
@@ -119,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--call-seconds", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--apart", type=float, nargs=2, metavar=("MIN", "MAX"),
+                        help="seconds between webhooks, at random (instead of --rate)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.apart:
+        args.rate = 2.0 / sum(args.apart)  # the mean pace, for the count
     count = int(args.rate * args.seconds / 2)
     rows = calls(count, args.seed)
     sb = harness.sandbox(latency_ms=0, concurrency=args.concurrency)
@@ -177,11 +187,17 @@ def _send(rows: list[dict[str, str]], url: str, args: argparse.Namespace) -> dic
     """Sends each call's before event at its slot and its after event ``call_seconds`` later,
     on a fixed schedule; answer times and the send time of each after event."""
     interval = 2.0 / args.rate
+    rng = random.Random(args.seed)
     events: list[tuple[float, Webhook]] = []
+    start = 0.0
     for i, row in enumerate(rows):
         before = {k: row[k] for k in ("uniqueid", "calldate", "call_type", "caller", "dst")}
-        events.append((i * interval, Webhook("before", before)))
-        events.append((i * interval + args.call_seconds, Webhook("after", row)))
+        if args.apart:
+            start += 2 * rng.uniform(*args.apart) if i else 0.0
+        else:
+            start = i * interval
+        events.append((start, Webhook("before", before)))
+        events.append((start + args.call_seconds, Webhook("after", row)))
     events.sort(key=lambda e: e[0])
     answers: list[float] = []
     sent_after: dict[str, float] = {}
