@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e import KYIV, SENIOR, Call, Desk, agent_id, ago, write_export
+from e2e import KYIV, SENIOR, Call, Desk, agent_id, ago, by_marker, write_export
+from sandbox_fixture import desk_session
 from serving import Server
 
 from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
@@ -66,6 +67,8 @@ def the_day(sb: Sandbox) -> list[Call]:
         Call("e-5", "+380671110004", when=last_night(), disposition="NO ANSWER"),
         Call("e-6", "+380671110005", when=ago(200), call_type="out", sip="anna_sip"),
         Call("e-7", "+380671110006", when=ago(180), sip="nobody_sip"),
+        # Missed; an agent takes its ticket before it turns out answered (second wave).
+        Call("e-8", "+380671110007", when=ago(160), disposition="NO ANSWER"),
     ]
 
 
@@ -77,10 +80,24 @@ def last_night() -> datetime:
 
 
 def turned_answered(calls: list[Call]) -> list[Call]:
-    """The second wave: e-3 turns out answered by Anna (a second after event / a later
-    export with ANSWERED)."""
-    first = next(c for c in calls if c.id == "e-3")
-    return [Call(first.id, first.client, when=first.when, sip="anna_sip", billsec=95)]
+    """The second wave: e-3 and e-8 turn out answered by Anna (a second after event, a
+    later export with ANSWERED)."""
+    return [
+        Call(c.id, c.client, when=c.when, sip="anna_sip", billsec=95)
+        for c in calls
+        if c.id in ("e-3", "e-8")
+    ]
+
+
+def reassign(sb: Sandbox, rid: str, email: str) -> None:
+    """An agent gives the call's ticket to someone (Zoho's own PATCH, as the web UI does)."""
+    (ticket,) = by_marker(sb.records("tickets"), rid)
+    answer = desk_session(sb).patch(
+        f"{sb.url}/api/v1/tickets/{ticket['id']}",
+        json={"assigneeId": agent_id(sb, email)},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
 
 
 def sandbox_for(reading: str) -> Sandbox:
@@ -164,6 +181,8 @@ def test_sync_and_serve_make_the_same_records(
     for name, calls in (("day", day_cron), ("later", second)):
         done = cron.sync(str(write_export(tmp_path / f"{name}.csv", calls)))
         assert done.code == 0, done
+        if name == "day":
+            reassign(cron_sb, "e-8", "petro@sandbox.example")
 
     server = Server(live)
     try:
@@ -173,6 +192,8 @@ def test_sync_and_serve_make_the_same_records(
             assert sent.statuses == {200: len(after)}, sent.as_dict()
             assert server.drained()["queue"] == 0
             _wait_for_recordings(live_sb)
+            if calls is day_live:
+                reassign(live_sb, "e-8", "petro@sandbox.example")
     finally:
         code, err = server.stop()
     assert code == 0, err
@@ -194,6 +215,17 @@ def test_sync_and_serve_make_the_same_records(
     anna = agent_id(cron_sb, "taras@sandbox.example")  # anna_sip is linked to Taras
     assert tickets["e-3"]["assigneeId"] == anna  # it followed the answered call
     assert tickets["e-3"]["subject"] == "Call from +380 67 111 0002 [rs:e-3]"  # no longer missed
+    # An agent's reassignment stands; the rest of the ticket follows the call.
+    petro = agent_id(cron_sb, "petro@sandbox.example")
+    assert tickets["e-8"]["assigneeId"] == petro
+    assert tickets["e-8"]["subject"] == "Call from +380 67 111 0007 [rs:e-8]"
+    assert tasks["e-8"]["status"] == "Completed"
+    # `log show` tells each update.
+    for desk in (cron, live):
+        story = desk.run("log", "show", "e-3", "--json")
+        assert story.code == 0, story
+        updated = {e["op"] for e in story.json()["events"] if e["kind"] == "updated"}
+        assert updated == {"call", "ticket", "task"}, story.json()["events"]
     # Business hours (the sandbox's: Monday to Friday from 09:00 Kyiv, Friday's first slot
     # 09:00-13:00): 4 working hours after a call at 23:30 end at 13:00 of the next working
     # day, never 4 hours of the clock later.
