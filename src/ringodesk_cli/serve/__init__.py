@@ -4,8 +4,9 @@
   builds, or the reason it is not a call (422).
 - ``inbox``: a webhook's record into the ledger (the same triage as ``sync``), committed
   before the answer; the before events that still wait for the before-call step.
-- ``worker``, ``process``: the background delivery from the ledger, in its own process.
-- ``live``: a delivery stream: each pending call through the sync runner as it comes.
+- ``worker``: the delivery loop (its own process): each stored call through the one engine.
+- ``supervisor``: starts the worker's process, restarts it when it dies, stops it.
+- ``log_lines``: the log format (escaped values); ``connections``: a request must arrive in time.
 - ``before_call``: ``integration.create_records = "before-call"``: contact and ticket at the
   before event.
 - ``app``: the HTTP routes (webhook, health); ``server``: uvicorn, the locks, SIGTERM.

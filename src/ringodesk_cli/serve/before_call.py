@@ -1,7 +1,7 @@
 """``integration.create_records = "before-call"``: records made while the phone rings.
 
 For each before event noted by the inbox (``serve_before``, state pending), in the worker's
-delivery stream (``live.py``, under the run lock, in order with the number's other calls):
+delivery stream (``worker.py``, under the run lock, in order with the number's other calls):
 the contact is found or made and, for a caller the policy gives a ticket (by default a
 new caller), the ticket is created, both owned by the senior manager
 (``planner.plan_before_call``). Each create goes through the runner's own steps, so it is

@@ -5,7 +5,7 @@ it waits for the worker's delivery instead of failing busy). uvicorn runs in the
 thread without its own signal handlers: the caller's ``stop`` event (set by the first
 SIGTERM or Ctrl-C) ends it the uvicorn way: the socket stops accepting, the requests in
 flight finish (each webhook already answered is in the ledger), then the worker (its own
-process, ``process.py``) finishes the Zoho requests in flight and what is left stays pending
+process, ``supervisor.py``) finishes the Zoho requests in flight and what is left stays pending
 in the ledger for the next start or `sync`.
 """
 

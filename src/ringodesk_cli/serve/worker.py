@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ringodesk_cli.errors import (
     AuthError,
     BusyError,
+    ExitCode,
     Interrupted,
     RingodeskError,
     ZohoError,
@@ -129,10 +130,19 @@ class Worker:
             self._stream()
         except BusyError:
             self._not_before = self.monotonic() + BUSY_RETRY
+        except AuthError as exc:
+            self._reopen()
+            self._failed(str(exc))
         except RingodeskError as exc:
             self._failed(str(exc))
         except Exception as exc:  # a bug must not end delivery for good
             self._failed(f"{type(exc).__name__}: {exc}")
+
+    def _reopen(self) -> None:
+        """The token was refused: after `ringodesk activate` the profile has new secrets, so
+        the next try opens the profile and the engine afresh."""
+        self._engine = None
+        self.session = type(self.session).open(self.session.profile, self.session.paths)
 
     def _failed(self, message: str) -> None:
         self.stats.last_error = message
@@ -157,10 +167,10 @@ class Worker:
     def _stream(self) -> None:
         with run_lock(self.session.state_dir, wait_for_server=False):
             engine = self._engine or Engine.open(self.session, self.ledger, stop=self.stop)
-            self._engine = engine
+            self._engine = engine if engine.desk is not None else None
             stream = _Stream(self, engine, engine.next_runner())
             if not engine.ready():
-                raise engine.desk_error or _stopped(stream.runner)
+                raise engine.not_ready or RingodeskError("Zoho Desk could not be reached")
             self._refresh_index(engine)
             stream.flow()
             stream.retry_recordings(self._retry_due())
@@ -208,7 +218,10 @@ class Worker:
                 **({"stopped": summary.stopped} if summary.stopped else {}),
             }
         )
-        if summary.pending:
+        if summary.pending or summary.stopped:
+            # Zoho stopped the stream (unavailable, the token refused, answers lost): pause.
+            if summary.stop_code == ExitCode.AUTH:
+                self._reopen()
             self._failed(summary.stopped or f"{summary.pending} call(s) left pending")
             return
         if summary.failed:
@@ -216,10 +229,6 @@ class Worker:
         elif summary.delivered or summary.updated or stream.before_done:
             self._note_working()
         self.backoff = 0.0
-
-
-def _stopped(runner: Runner) -> RingodeskError:
-    return RingodeskError(runner.summary.stopped or "Zoho Desk could not be reached")
 
 
 class _Stream:

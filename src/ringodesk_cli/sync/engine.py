@@ -71,6 +71,7 @@ class Engine:
         self.policy = self._configured
         self._monotonic = monotonic
         self._resolved_at: float | None = None
+        self.not_ready: RingodeskError | None = None  # why ``ready`` said no
         self.runner = self._runner()
 
     @classmethod
@@ -108,6 +109,7 @@ class Engine:
             if self.desk_error is not None:
                 self.runner.summary.stop(self.desk_error)
             self.runner.summary.pending = self.runner.to_attempt
+            self.not_ready = self.desk_error
             return False
         now = self._monotonic()
         if self._resolved_at is None or now - self._resolved_at >= RESOLVE_EVERY:
@@ -116,6 +118,7 @@ class Engine:
             except (AuthError, ZohoUnavailableError) as exc:
                 self.runner.summary.stop(exc)
                 self.runner.summary.pending = self.runner.to_attempt
+                self.not_ready = exc
                 return False
             self._resolved_at = now
         self.runner.policy = self.policy
