@@ -354,7 +354,10 @@ class Runner:
         if known is not None and known.done_id:
             return known.done_id
         if known is not None and known.intended:
-            found = self.reconciler.lost_create(op, marker(rid), contact_id, body.get("ticketId"))
+            found = self.reconciler.lost_create(
+                op, marker(rid), contact_id, body.get("ticketId"),
+                since=plan.record.started_at, department=body.get("departmentId"),
+            )  # fmt: skip
             if found is not None:
                 found_id = str(found["id"])
                 if op is OpKind.CALL:
@@ -412,7 +415,7 @@ class Runner:
         if found is None and known is not None:
             # An intent without a result: a run crashed after (maybe) POSTing this contact.
             # Zoho's search lags behind its writes, so look among the newest contacts too.
-            found = self.reconciler.recent_contact(number)
+            found = self.reconciler.recent_contact(number, since=record.started_at)
         if found is not None:
             self.ledger.remember_contact(number, found)
             if mine is not None:
