@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS ops (
     op TEXT NOT NULL,
     state TEXT NOT NULL,
     zoho_id TEXT,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    web_url TEXT
 );
 CREATE INDEX IF NOT EXISTS ops_call ON ops (ringostat_id);
 CREATE TABLE IF NOT EXISTS contacts (
@@ -64,11 +65,14 @@ CREATE TABLE IF NOT EXISTS meta (
 
 
 def add_quarantine_field(db: sqlite3.Connection) -> None:
-    """Ledgers written before quarantined rows kept their field: add the column."""
-    columns = {str(r[1]) for r in db.execute("PRAGMA table_info(quarantine)")}
-    if "field" not in columns:
-        db.execute("ALTER TABLE quarantine ADD COLUMN field TEXT")
-        db.commit()
+    """Ledgers written before quarantined rows kept their field, or before operations kept
+    the ``webUrl`` Zoho answered their create with: add the columns (nullable; a record made
+    before has a built link, docs/zoho-readings.md)."""
+    for table, column in (("quarantine", "field"), ("ops", "web_url")):
+        columns = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+            db.commit()
 
 
 def quarantined_row(row: sqlite3.Row) -> QuarantinedRow:

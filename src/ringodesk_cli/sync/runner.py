@@ -325,8 +325,9 @@ class Runner:
             if found is not None:
                 ids[TICKET] = str(found["id"])
                 self.ledger.done(
-                    record.ringostat_id, OpKind.TICKET, str(found["id"]), reconciled=True
-                )
+                    record.ringostat_id, OpKind.TICKET, str(found["id"]), reconciled=True,
+                    url=found.get("webUrl"),
+                )  # fmt: skip
         call_body = substitute(plan.call, ids)
         call_id = self.ensure(plan, OpKind.CALL, call_body, contact_id)
         call = known.get(OpKind.CALL)
@@ -367,7 +368,7 @@ class Runner:
                     stale = stale_fields(found, body, _CALL_UPDATE_KEYS)
                     if stale:
                         self.desk.update_call(found_id, stale)
-                self.ledger.done(rid, op, found_id, reconciled=True)
+                self.ledger.done(rid, op, found_id, reconciled=True, url=found.get("webUrl"))
                 return found_id
         self.ledger.intend(rid, op)
         create = {
@@ -381,7 +382,7 @@ class Runner:
             self.ledger.note_failure(rid, op, str(exc))
             raise
         zoho_id = str(created["id"])
-        self.ledger.done(rid, op, zoho_id)
+        self.ledger.done(rid, op, zoho_id, url=created.get("webUrl"))
         return zoho_id
 
     def ensure_contact(self, plan: CallPlan) -> tuple[str, bool]:
@@ -434,5 +435,5 @@ class Runner:
             # Indexed at once: later look-ups (this run's, the next run's) find it locally.
             self.contact_index.add(created, commit=False)
         self.ledger.remember_contact(number, contact_id)
-        self.ledger.done(rid, OpKind.CONTACT, contact_id)
+        self.ledger.done(rid, OpKind.CONTACT, contact_id, url=created.get("webUrl"))
         return contact_id, True
