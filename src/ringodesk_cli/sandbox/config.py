@@ -129,6 +129,9 @@ class SandboxConfig:
     # and custom fields beyond ringodesk's own; off by default so a test starts empty.
     seed_people: bool = False
     seed_custom_fields: bool = False
+    # Scopes Zoho Accounts answers `invalid_scope` for whatever the reading `scopes` (a
+    # documented scope a portal or client may still be refused), matched case-insensitively.
+    refused_scopes: tuple[str, ...] = ()
     # The largest call attachment accepted (CallAttachment.json states no limit).
     attachment_max_mb: int = 20
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)

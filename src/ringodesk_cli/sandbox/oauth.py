@@ -256,9 +256,12 @@ class Accounts:
         return redirect(uri + ("&" if "?" in uri else "?") + urlencode(query))
 
     def _refused_scopes(self, text: str | None) -> list[str]:
-        if self.scope_reading() != "documented":
-            return []
-        return undocumented(_scopes(text))
+        asked = _scopes(text)
+        refused = {s.lower() for s in self.cfg.refused_scopes}
+        out = [s for s in asked if s.lower() in refused]
+        if self.scope_reading() == "documented":
+            out += [s for s in undocumented(asked) if s not in out]
+        return out
 
     # ---- device flow --------------------------------------------------------------------
     def device_code(self, p: dict[str, str]) -> Reply:
