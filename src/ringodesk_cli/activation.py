@@ -194,7 +194,7 @@ class Activator:
                     s for s in SCOPES if s.optional and s.name not in dropped
                 ]
                 if required or not optional or not retry:
-                    raise _scope_refused(required or named or optional, dropped) from None
+                    raise _scope_refused(required or named or optional, asked) from None
                 dropped |= {s.name for s in optional}
                 self.scope_warnings.extend(
                     f"Zoho Accounts refused the scope {describe(s)}; activated without it"
@@ -350,13 +350,17 @@ def _invalid_scope(exc: AuthError) -> bool:
     return "invalid_scope" in exc.message
 
 
-def _scope_refused(refused: list[Scope], dropped: frozenset[str]) -> AuthError:
-    names = "; ".join(describe(s) for s in refused)
+def _scope_refused(refused: list[Scope], asked: str) -> AuthError:
+    """Zoho named what it refused (``refused``), or named nothing and no optional scope is
+    left to drop: then every scope still asked for is listed with its use."""
+    listed = refused or [s for s in SCOPES if s.name in asked.split(",")]
+    names = "; ".join(describe(s) for s in listed)
+    what = "the scope" if refused else "one of the scopes"
+    keep = ",".join(n for n in asked.split(",") if n not in {s.name for s in refused if s.optional})
     return AuthError(
-        f"Zoho Accounts refused the scope {names} (invalid_scope)",
+        f"Zoho Accounts refused {what} {names} (invalid_scope)",
         hint="ringodesk asks only for scopes of Zoho's documented list; check the client in "
-        "api-console.zoho.com, or make a Self Client code with these scopes: "
-        + scope_string(dropped | {s.name for s in refused if s.optional}),
+        "api-console.zoho.com, or make a Self Client code with these scopes: " + keep,
     )
 
 
