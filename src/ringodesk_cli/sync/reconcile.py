@@ -28,8 +28,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ringodesk_cli.errors import AuthError, ScopeError, ZohoError, ZohoUnavailableError
+from ringodesk_cli.errors import ScopeError, ZohoError
 from ringodesk_cli.sync.contacts import has_number
+from ringodesk_cli.zoho.desk import refused
 
 if TYPE_CHECKING:
     from ringodesk_cli.zoho.desk import DeskClient
@@ -138,16 +139,16 @@ class CreatedTail:
                     pages += 1
                     hit = self._match(match)
             except ZohoError as exc:
-                if not _refusal(exc):
+                if not refused(exc):
                     raise
                 return None
             return hit
 
     def _match(self, match: Match) -> dict[str, Any] | None:
-        for record in reversed(list(self._records.values())):
-            if match(record):
-                return record
-        return None
+        newest_first = sorted(
+            self._records.values(), key=lambda r: str(r.get("createdTime") or ""), reverse=True
+        )
+        return next((record for record in newest_first if match(record)), None)
 
     def _keep(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
@@ -211,25 +212,13 @@ class CreatedTail:
         return True
 
 
-def _refusal(exc: ZohoError) -> bool:
-    """A refusal of the request itself (a parameter, a scope activation did without), not
-    Zoho being down or the token broken."""
-    return not isinstance(exc, AuthError | ZohoUnavailableError) and exc.status in (
-        400,
-        403,
-        404,
-        405,
-        422,
-    )
-
-
 def _unless_refused(search: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """A search's hits; none when Zoho refuses it (``Desk.search.READ`` is optional: activation
     may have done without it, docs/zoho-readings.md)."""
     try:
         return search()
     except ZohoError as exc:
-        if not (_refusal(exc) or isinstance(exc, ScopeError)):
+        if not (refused(exc) or isinstance(exc, ScopeError)):
             raise
         return []
 

@@ -123,7 +123,7 @@ class DeskClient(DeskTransport):
             try:
                 answer = self.request("GET", "/contacts/count", params=params or None)
             except ZohoError as exc:
-                if _refused(exc):
+                if refused(exc):
                     continue
                 raise
             try:
@@ -143,7 +143,7 @@ class DeskClient(DeskTransport):
         try:
             views = rows_of(self.request("GET", "/views", params={"module": module}))
         except ZohoError as exc:
-            if not _refused(exc):
+            if not refused(exc):
                 raise
             views = []
         chosen = _all_records_view(views)
@@ -265,7 +265,7 @@ class DeskClient(DeskTransport):
 _DESCRIPTION_OPTIONAL = frozenset({"calls", "tasks"})
 
 
-def _refused(exc: ZohoError) -> bool:
+def refused(exc: ZohoError) -> bool:
     """A refusal of the request itself (a parameter, a scope, an unknown endpoint), not Zoho
     being down or the token broken."""
     return not isinstance(exc, AuthError | ZohoUnavailableError) and exc.status in (
