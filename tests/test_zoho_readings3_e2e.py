@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e import Call, Harness, ago, by_marker, contacts_by_phone, drop_after_write
+from e2e import (
+    Call,
+    Desk,
+    Harness,
+    ago,
+    by_marker,
+    contacts_by_phone,
+    drop_after_write,
+    write_export,
+)
 
 from ringodesk_cli.errors import ExitCode
 from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
@@ -112,3 +121,42 @@ def test_lost_answers_without_a_ticket_end_exactly_once_after_reruns_and_a_repla
     counts = [q for path, q in lists if path.endswith("/contacts/count")]
     assert counts and all(q.get("viewId") for q in counts)
     assert not any(path.endswith("/calls") and "/contacts/" in path for path, _ in lists)
+
+
+@pytest.mark.parametrize("index_max", ["50000", "1"], ids=["index", "search-mode"])
+def test_the_installed_command_ends_exactly_once_after_reruns_and_a_replay(
+    sb: Sandbox, subprocess_env: dict[str, str], tmp_path: Path, index_max: str
+) -> None:
+    """The same through `ringodesk sync` and `ringodesk sync --replay 3d`. With
+    ``contacts.index_max = 1`` the second contact (the lost one) puts the index in search
+    mode, so the lost contact is found only at the end of the ascending contact list."""
+    desk = Desk(sb, subprocess_env, tmp_path)
+    desk.setup(settings={"contacts.index_max": index_max})
+    sb.set_limits(search_lag_seconds=3600)
+    lists, stop_recording = _record_lists(sb)
+    assert desk.sync(str(write_export(tmp_path / "first.csv", [FIRST]))).code == 0
+    export = str(write_export(tmp_path / "calls.csv", CALLS))
+
+    undo_contacts = drop_after_write(sb, "/api/v1/contacts")
+    undo_calls = drop_after_write(sb, "/api/v1/calls", times=3)
+    lost = desk.sync(export)
+    undo_calls()
+    undo_contacts()
+    assert lost.code != 0, lost  # outcomes unknown: the calls wait for the next run
+    undo_tasks = drop_after_write(sb, "/api/v1/tasks", times=2)
+    desk.sync(export)
+    undo_tasks()
+
+    again = desk.sync(export)
+    assert again.code == 0, again
+    assert again.json()["failed"] == 0
+    _assert_exactly_once(sb)
+    creating = desk.creating()
+    replay = desk.sync("--replay", "3d")
+    stop_recording()
+    assert replay.code == 0, replay
+    assert desk.creating() == creating  # nothing created again
+    _assert_exactly_once(sb)
+    assert not [q["sortBy"] for _, q in lists if str(q.get("sortBy", "")).startswith("-")]
+    counts = [q for path, q in lists if path.endswith("/contacts/count")]
+    assert counts and all(q.get("viewId") for q in counts)
