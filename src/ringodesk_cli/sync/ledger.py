@@ -33,6 +33,7 @@ from ringodesk_cli.sync.ledger_schema import (
     add_quarantine_field,
     call_row,
     quarantined_row,
+    web_address,
 )
 
 __all__ = [
@@ -284,24 +285,14 @@ class Ledger:
             )
             add_event(db, ringostat_id, EventKind.INTENDED, _now(), op=op)
 
-    def done(
-        self,
-        ringostat_id: str,
-        op: OpKind,
-        zoho_id: str,
-        *,
-        reconciled: bool = False,
-        url: str | None = None,
-    ) -> None:
+    def done(self, ringostat_id: str, op: OpKind, zoho_id: str, *,
+             reconciled: bool = False, url: str | None = None) -> None:  # fmt: skip
         """``reconciled``: found again through its marker, not created now (the history
-        tells the two apart). ``url``: the record's ``webUrl`` from Zoho's answer (shown by
-        ``log``; a record found again keeps one it had). Not committed at once: it becomes
-        durable with the call's next committing write (the next operation's ``intend``,
-        or ``set_call_state``), before anything that depends on it is sent. Lost to a
-        crash, it leaves the operation ``intended``, which the next run reconciles through
-        the marker instead of creating it again."""
-        # Zoho's text, shown as a link by `log`: kept only when it is a web address.
-        url = url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+        tells the two apart). ``url``: the ``webUrl`` of Zoho's answer, for ``log``. Not
+        committed at once: it becomes durable with the call's next committing write (the
+        next operation's ``intend``, or ``set_call_state``), before anything that depends
+        on it is sent. Lost to a crash, it leaves the operation ``intended``, which the next
+        run reconciles through the marker instead of creating it again."""
         with self._write(commit=False) as db:
             db.execute(
                 """INSERT INTO ops (key, ringostat_id, op, state, zoho_id, updated_at, web_url)
@@ -309,8 +300,9 @@ class Ledger:
                    ON CONFLICT (key) DO UPDATE SET state = excluded.state,
                        zoho_id = excluded.zoho_id, updated_at = excluded.updated_at,
                        web_url = COALESCE(excluded.web_url, ops.web_url)""",
-                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now(), url),
-            )
+                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now(),
+                 web_address(url)),
+            )  # fmt: skip
             kind = EventKind.RECONCILED if reconciled else EventKind.DONE
             add_event(db, ringostat_id, kind, _now(), op=op, zoho_id=zoho_id)
 

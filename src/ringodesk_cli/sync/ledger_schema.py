@@ -75,6 +75,12 @@ def add_quarantine_field(db: sqlite3.Connection) -> None:
             db.commit()
 
 
+def web_address(url: object) -> str | None:
+    """A record's ``webUrl`` as the ledger keeps it: Zoho's text, shown as a link by `log`,
+    so only an http(s) address; anything else is not kept (the log builds a link)."""
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
 def quarantined_row(row: sqlite3.Row) -> QuarantinedRow:
     # A read-only look at a ledger from before the column (``in`` on a Row tests values).
     field = row["field"] if "field" in row.keys() else None  # noqa: SIM118
