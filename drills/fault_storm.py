@@ -13,6 +13,10 @@ once a run goes through unstopped, `ringodesk log --status failed` must list exa
 calls that run reported failed; the link is fixed, `ringodesk retry --failed` delivers them,
 a last sync the calls that waited behind them, and every record is in Zoho exactly once.
 
+The sandbox runs under the strict readings of Zoho (docs/zoho-readings.md: no ``-`` sort
+on module lists, ``viewId`` required on ``/contacts/count``, exact search); ``--readings
+lenient`` picks the other preset.
+
     .venv/bin/python drills/fault_storm.py            # 300 calls
     .venv/bin/python drills/fault_storm.py --short    # 60 calls (CI)
 """
@@ -61,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         default=SEARCH_LAG,
         help="seconds before a new record is searchable (Zoho: minutes; default %(default)s)",
     )
+    parser.add_argument(
+        "--readings", choices=("strict", "lenient"), default="strict", help="sandbox preset"
+    )
     parser.add_argument("--seed", type=int, default=int(time.time()) % 10_000)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument(
@@ -71,9 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     kinds = ("429", "500", "drop") + (("drop_after_write",) if args.after_write else ())
     log(
         f"{NAME}: {count} calls, {args.fail_rate:.0%} of {'/'.join(kinds)}, "
-        f"latency 0-{args.jitter_ms} ms, search lag {args.search_lag:.0f} s, seed {args.seed}"
+        f"latency 0-{args.jitter_ms} ms, search lag {args.search_lag:.0f} s, seed {args.seed}, "
+        f"{args.readings} readings"
     )
     sb = sandbox(seed=args.seed)
+    sb.set_readings(preset=args.readings)
     try:
         with workdir(NAME, args.keep) as root:
             return _drill(sb, root, count, kinds, args)

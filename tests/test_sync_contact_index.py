@@ -1,7 +1,7 @@
 """The local contact index over HTTP stand-ins (requests-mock): a build 99 a page that
-resumes where it stopped, a refresh that costs one request (descending, or ascending from
-an offset where the ``-`` form is refused), look-ups that normalise every typed format, and
-the fallback to a search above ``contacts.index_max``."""
+resumes where it stopped, a refresh that costs one request (ascending from an offset taken
+from the count, never the undocumented ``-`` form), look-ups that normalise every typed
+format, and the fallback to a search above ``contacts.index_max``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from ringodesk_cli.zoho.desk import DeskClient
 ROOT = "https://desk.example"
 LIST = re.compile(r"^https://desk\.example/api/v1/contacts(\?.*)?$")
 COUNT = re.compile(r"^https://desk\.example/api/v1/contacts/count")
+VIEWS = re.compile(r"^https://desk\.example/api/v1/views")
+VIEW_ID = "5000000000123"
 SEARCH = re.compile(r"^https://desk\.example/api/v1/contacts/search")
 
 
@@ -60,6 +62,7 @@ class FakeZoho:
         self.desc_ok = desc_ok
         self.fail_at = fail_at  # a `from` that answers 500 (Zoho down half-way)
         self.lists: list[dict[str, str]] = []
+        self.counts: list[dict[str, str]] = []
 
     def list(self, request: Any, context: Any) -> Any:
         q = query(request)
@@ -82,9 +85,19 @@ class FakeZoho:
         return {"data": page}
 
     def count(self, request: Any, context: Any) -> Any:
+        self.counts.append(query(request))
+        if query(request).get("viewId") != VIEW_ID:  # Contact.json: viewId required
+            context.status_code = 422
+            return {"errorCode": "UNPROCESSABLE_ENTITY", "message": "'viewId'"}
         return {"count": str(len(self.contacts))}
 
+    def views(self, request: Any, context: Any) -> Any:
+        assert query(request) == {"module": "contacts"}
+        mine = {"id": "5000000000999", "name": "My Contacts", "isCustomView": True}
+        return {"data": [mine, {"id": VIEW_ID, "name": "All Contacts", "isCustomView": False}]}
+
     def mount(self, m: rm.Mocker) -> None:
+        m.get(VIEWS, json=self.views)
         m.get(COUNT, json=self.count)
         m.get(LIST, json=self.list)
 
@@ -134,7 +147,7 @@ def test_a_build_cut_short_resumes_from_its_cursor(ledger: Ledger) -> None:
 
 
 @pytest.mark.parametrize("desc_ok", [True, False])
-def test_a_refresh_reads_only_what_changed_in_either_sort_order(
+def test_a_refresh_reads_only_what_changed_without_a_descending_sort(
     ledger: Ledger, desc_ok: bool
 ) -> None:
     zoho = FakeZoho(500, desc_ok=desc_ok)
@@ -151,12 +164,9 @@ def test_a_refresh_reads_only_what_changed_in_either_sort_order(
         zoho.contacts[3]["modifiedTime"] = "2027-01-02T00:00:00.000Z"
         zoho.lists.clear()
         assert index.sync(desk()) == "refreshed"
-        refresh_requests = len(zoho.lists)
-        zoho.lists.clear()
-        index.sync(desk())  # the next run remembers that `-` is refused
-    ascending = [q for q in zoho.lists if q["sortBy"] == "modifiedTime"]
-    assert refresh_requests == (1 if desc_ok else 2)
-    assert len(zoho.lists) == 1 and (desc_ok or ascending)
+    # 501 contacts counted with the all-contacts view: one page from 404 ends the list.
+    assert zoho.lists == [{"sortBy": "modifiedTime", "from": "404", "limit": "99"}]
+    assert zoho.counts[-1] == {"viewId": VIEW_ID}
     assert [c.contact_id for c in index.candidates("+380507778899")] == ["9999"]
     assert [c.contact_id for c in index.candidates("+380449999999")] == ["1003"]
     assert index.candidates("+380441030300") == []  # its old number is gone

@@ -37,7 +37,7 @@ THROTTLED = {
 # What a profile asks Zoho for, written out (not read from the product).
 SCOPES = (
     "Desk.basic.READ,Desk.settings.ALL,Desk.tickets.ALL,Desk.contacts.ALL,"
-    "Desk.calls.ALL,Desk.tasks.ALL,Desk.search.READ,Desk.activities.calls.UPDATE"
+    "Desk.calls.ALL,Desk.tasks.ALL,Desk.search.READ"
 )
 
 

@@ -1,7 +1,7 @@
 """The client's paths for readings of Zoho that its documentation leaves open
 (docs/zoho-readings.md), against requests-mock: refused cf values and descriptions are
 dropped and the record sent again, refusals and paging bases are remembered in the state,
-departmentId is sent, descending contact sorts may be refused, lost creates are reconciled
+departmentId is sent, lost creates are reconciled
 through documented endpoints only and a found call is not PATCHed for fields its list lacks."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ringodesk_cli.errors import InvalidDataError
-from ringodesk_cli.sync.reconcile import Reconciler, search_value, stale_fields
+from ringodesk_cli.sync.reconcile import Reconciler, stale_fields
 from ringodesk_cli.zoho.answers import ANSWERS_FILE_NAME, KnownAnswers
 from ringodesk_cli.zoho.desk import DeskClient
 
@@ -164,42 +164,7 @@ def test_contact_tickets_are_listed_with_the_department(requests_mock: Any) -> N
     assert {tuple(r.qs["departmentid"]) for r in requests_mock.request_history} == {("300",)}
 
 
-def test_a_refused_descending_contact_sort_reads_the_last_ascending_page(
-    requests_mock: Any,
-) -> None:
-    sort_refused = {
-        "status_code": 422,
-        "json": {
-            "errorCode": "UNPROCESSABLE_ENTITY",
-            "message": "The value passed for the 'sortBy' query parameter is invalid.",
-        },
-    }
-    newest = [{"id": str(n)} for n in range(150, 250)]
-
-    def contacts(request: Any, context: Any) -> Any:
-        if request.qs["sortby"] == ["-createdtime"]:
-            context.status_code = 422
-            return sort_refused["json"]
-        start = int(request.qs["from"][0])
-        return {"data": newest[start - 151 : start - 151 + int(request.qs["limit"][0])]}
-
-    requests_mock.get(API + "/contacts", json=contacts)
-    requests_mock.get(API + "/contacts/count", json={"count": "250"})
-    client = _client()
-    page = client.newest_contacts(99)
-    assert page[0] == {"id": "249"} and len(page) == 99
-    asked = [(r.path, r.qs.get("sortby"), r.qs.get("from")) for r in requests_mock.request_history]
-    assert asked == [
-        ("/api/v1/contacts", ["-createdtime"], None),
-        ("/api/v1/contacts/count", None, None),
-        ("/api/v1/contacts", ["createdtime"], ["152"]),
-    ]
-    requests_mock.reset_mock()
-    client.newest_contacts(99)  # remembered: the refused form is not asked again
-    assert [r.path for r in requests_mock.request_history] == [
-        "/api/v1/contacts/count",
-        "/api/v1/contacts",
-    ]
+# Contacts and calls or tasks without a ticket: tests/test_reconcile_created_lists.py.
 
 
 # ------------------------------------------------------------------ reconciliation
@@ -214,39 +179,6 @@ def test_a_lost_call_with_a_ticket_is_found_in_the_tickets_calls(requests_mock: 
     found = Reconciler(_client(), "UA", "300").lost_create("call", TAG, "77", "5")
     assert found == {"id": "k1", "subject": f"x {TAG}"}
     assert all("/contacts/" not in r.path for r in requests_mock.request_history)
-
-
-def test_a_lost_call_without_a_ticket_is_looked_for_in_the_newest_then_by_wildcard_search(
-    requests_mock: Any,
-) -> None:
-    requests_mock.get(API + "/calls", json={"data": [{"id": "k0", "subject": "older"}]})
-    requests_mock.get(
-        API + "/calls/search",
-        json={"data": [{"id": "k9", "subject": "near [rs:ua-77]"}, {"id": "k1", "subject": TAG}]},
-    )
-    found = Reconciler(_client(), "UA", "300").lost_create("call", TAG, "77", None)
-    assert found is not None and found["id"] == "k1"
-    listed, searched = requests_mock.request_history
-    assert listed.qs["departmentid"] == ["300"] and listed.qs["sortby"] == ["-createdtime"]
-    assert searched.qs["subject"] == ["*[rs:ua-7]*"]
-    assert search_value(TAG) == "*[rs:ua-7]*"
-
-
-def test_a_lost_task_search_survives_a_refused_descending_sort(requests_mock: Any) -> None:
-    requests_mock.get(
-        API + "/tasks",
-        status_code=422,
-        json={
-            "errorCode": "UNPROCESSABLE_ENTITY",
-            "message": "The value passed for the 'sortBy' query parameter is invalid.",
-        },
-    )
-    requests_mock.get(API + "/tasks/search", status_code=204)
-    assert Reconciler(_client(), "UA", "300").lost_create("task", TAG, "77", None) is None
-    assert [r.path for r in requests_mock.request_history] == [
-        "/api/v1/tasks",
-        "/api/v1/tasks/search",
-    ]
 
 
 def test_a_lost_ticket_is_found_among_the_contacts_tickets_of_the_department(

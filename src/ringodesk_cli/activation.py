@@ -12,17 +12,20 @@ from __future__ import annotations
 import secrets as pysecrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ringodesk_cli.durations import parse_duration
-from ringodesk_cli.errors import AuthError, UsageError
+from ringodesk_cli.errors import AuthError, UsageError, ZohoError
 from ringodesk_cli.session import Session
 from ringodesk_cli.setting_keys import KEYS, suggested_timezone
 from ringodesk_cli.setup.employees import agent_label, is_active, resolve_agent
 from ringodesk_cli.zoho.accounts import AccountsClient, Authorization, DeviceCode, TokenSet
 from ringodesk_cli.zoho.desk import DeskClient
 from ringodesk_cli.zoho.regions import DATA_CENTERS, desk_url_for_accounts_server
+from ringodesk_cli.zoho.scopes import SCOPES, Scope, describe, named_in, scope_string
 from ringodesk_cli.zoho.tokens import CacheState, fingerprint
+
+_T = TypeVar("_T")
 
 REFRESH_TOKEN_WARNING = (
     "Zoho keeps at most 20 refresh tokens per client: activating the same client id on a "
@@ -80,6 +83,7 @@ class Activator:
         self.session = session
         self.settings = session.settings
         self._desk: DeskClient | None = None
+        self.scope_warnings: list[str] = []  # scopes Zoho refused and activation did without
 
     # -- endpoints and client ------------------------------------------------------------
     def configure(
@@ -137,14 +141,16 @@ class Activator:
     # -- sign-in flows -------------------------------------------------------------------
     def sign_in_with_code(self, code: str) -> None:
         accounts = self.accounts()
-        # A Self Client code is exchanged without redirect_uri (ACC self-client docs).
-        self._keep(accounts, accounts.exchange_code(code.strip()))
+        # A Self Client code is exchanged without redirect_uri (ACC self-client docs); its
+        # scopes were chosen when it was made, so a refused one cannot be dropped here.
+        tokens = self._scoped(lambda _scopes: accounts.exchange_code(code.strip()), retry=False)
+        self._keep(accounts, tokens)
 
     def sign_in_with_device(
         self, show_code: Callable[[DeviceCode], None], on_wait: Callable[[float], None] | None
     ) -> None:
         accounts = self.accounts()
-        device = accounts.start_device_flow()
+        device = self._scoped(accounts.start_device_flow)
         show_code(device)
         before = accounts.accounts_url
         tokens = accounts.poll_device_flow(device, on_wait=on_wait)
@@ -158,12 +164,42 @@ class Activator:
 
         accounts = self.accounts()
         port = int(self.settings.get("zoho.redirect_port"))
-        state = pysecrets.token_urlsafe(24)
-        with RedirectListener(port, state) as listener:
-            open_url(accounts.authorization_url(listener.redirect_uri, state))
-            authorization = listener.wait(timeout)
+
+        def consent(scopes: str) -> tuple[Authorization, str]:
+            state = pysecrets.token_urlsafe(24)
+            with RedirectListener(port, state) as listener:
+                open_url(accounts.authorization_url(listener.redirect_uri, state, scopes))
+                return listener.wait(timeout), listener.redirect_uri
+
+        authorization, redirect_uri = self._scoped(consent)
         self._follow(accounts, authorization)
-        self._keep(accounts, accounts.exchange_code(authorization.code, listener.redirect_uri))
+        self._keep(accounts, accounts.exchange_code(authorization.code, redirect_uri))
+
+    def _scoped(self, attempt: Callable[[str], _T], *, retry: bool = True) -> _T:
+        """``attempt(scopes)``. When Zoho Accounts answers ``invalid_scope``: an optional
+        scope it names (every optional one when it names none) is dropped, noted in
+        ``scope_warnings`` with what it costs, and the attempt made once more; a required
+        one ends the activation with its name and what it is needed for."""
+        dropped: frozenset[str] = frozenset()
+        while True:
+            asked = scope_string(dropped)
+            try:
+                return attempt(asked)
+            except AuthError as exc:
+                if not _invalid_scope(exc):
+                    raise
+                named = named_in(str(exc), asked)
+                required = [s for s in named if not s.optional]
+                optional = [s for s in named if s.optional] or [
+                    s for s in SCOPES if s.optional and s.name not in dropped
+                ]
+                if required or not optional or not retry:
+                    raise _scope_refused(required or named or optional, asked) from None
+                dropped |= {s.name for s in optional}
+                self.scope_warnings.extend(
+                    f"Zoho Accounts refused the scope {describe(s)}; activated without it"
+                    for s in optional
+                )
 
     def _follow(self, accounts: AccountsClient, authorization: Authorization) -> None:
         """Zoho's redirect names the user's data center: later calls go there (multi-DC)."""
@@ -304,6 +340,28 @@ class Activator:
 
     def active_agents(self, agents: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [a for a in agents if is_active(a)]
+
+
+def _invalid_scope(exc: AuthError) -> bool:
+    """Zoho Accounts' ``invalid_scope``: from the token or device endpoint (its error code),
+    or from the browser's redirect (in the message)."""
+    if isinstance(exc, ZohoError) and exc.error_code:
+        return exc.error_code == "invalid_scope"
+    return "invalid_scope" in exc.message
+
+
+def _scope_refused(refused: list[Scope], asked: str) -> AuthError:
+    """Zoho named what it refused (``refused``), or named nothing and no optional scope is
+    left to drop: then every scope still asked for is listed with its use."""
+    listed = refused or [s for s in SCOPES if s.name in asked.split(",")]
+    names = "; ".join(describe(s) for s in listed)
+    what = "the scope" if refused else "one of the scopes"
+    keep = ",".join(n for n in asked.split(",") if n not in {s.name for s in refused if s.optional})
+    return AuthError(
+        f"Zoho Accounts refused {what} {names} (invalid_scope)",
+        hint="ringodesk asks only for scopes of Zoho's documented list; check the client in "
+        "api-console.zoho.com, or make a Self Client code with these scopes: " + keep,
+    )
 
 
 def _pick(items: list[dict[str, Any]], ref: object, keys: tuple[str, ...]) -> dict[str, Any] | None:

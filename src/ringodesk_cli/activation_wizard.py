@@ -77,7 +77,8 @@ def activate(session: Session, request: ActivationRequest, talk: Conversation) -
         agents=len(agents),
         signed_in=signed_in,
         credential_store=str(session.credentials.describe().get("store")),
-        warnings=[REFRESH_TOKEN_WARNING] if signed_in != "stored-token" else [],
+        warnings=([REFRESH_TOKEN_WARNING] if signed_in != "stored-token" else [])
+        + act.scope_warnings,
         attach_recordings=attach,
     )
 

@@ -71,7 +71,8 @@ def log(
         return
     zone = _zone(settings)
     out.result("\n".join(_line(e, zone) for e in entries))
-    if not settings.get("zoho.portal"):
+    if not settings.get("zoho.portal") and any(_unlinked(e) for e in entries):
+        # Older records have no webUrl from Zoho: their links are built from the portal name.
         out.info("no links: the portal name is unknown (ringodesk config set zoho.portal NAME)")
 
 
@@ -132,6 +133,12 @@ def _line(entry: LogEntry, zone: str) -> str:
         + (f"  [{', '.join(made)}]" if made else "")
         + (f"  {main['url']}" if main and main.get("url") else "")
     )
+
+
+def _unlinked(entry: LogEntry) -> bool:
+    zoho = entry.zoho or {}
+    found = [zoho[op] for op in ("contact", "ticket", "call") if op in zoho]
+    return any(not link.get("url") for link in [*found, *zoho.get("tasks", [])])
 
 
 def _story_links(entry: LogEntry) -> list[str]:

@@ -40,9 +40,10 @@ ReadingOpt = Annotated[
         # Spelled out here: importing the sandbox package for its table pulls in
         # jsonschema, which every other command's start-up would pay for.
         help="One reading over the preset (repeatable): search=exact|digits, "
-        "contact_sort_desc=refused|allowed, cf_values=oas|free, "
+        "list_sort=oas|free, count_view=required|optional, cf_values=oas|free, "
         "call_task_description=refused|accepted, contact_calls=absent|present, "
-        "department_required=yes|no, call_attachments=absent|present "
+        "department_required=yes|no, call_attachments=absent|present, "
+        "scopes=documented|any "
         "(first value: strict). See docs/zoho-readings.md.",
     ),
 ]

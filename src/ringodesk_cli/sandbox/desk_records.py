@@ -28,8 +28,10 @@ CLOSED_CALL = ("Completed", "Missed", "Canceled")
 _REF_KIND = {"contactId": "contacts", "ticketId": "tickets"}
 
 
-# `sortBy` values the OpenAPI lists per list endpoint (Contact.json, Task.json, ...); a `-`
-# prefix sorts descending (Task.json: "A - prefix denotes a descending order of sorting").
+# `sortBy` values the OpenAPI lists per module list (Contact.json, Task.json, Call.json,
+# Ticket.json getContacts/getTasks/getCalls/getTickets), without a `-` form; and per record's
+# own list, where "A - prefix denotes descending order" (getCallsByTicket, getTasksByTicket,
+# getTicketsByContact).
 SORT_KEYS: dict[str, frozenset[str]] = {
     "contacts": frozenset(
         {"firstName", "lastName", "phone", "email", "account", "createdTime", "modifiedTime"}
@@ -37,12 +39,21 @@ SORT_KEYS: dict[str, frozenset[str]] = {
     "tasks": frozenset(
         {"category", "subject", "dueDate", "status", "createdTime", "modifiedTime", "priority"}
     ),
+    "calls": frozenset({"startTime", "createdTime"}),
+    "tickets": frozenset({"dueDate", "createdTime", "recentThread"}),
 }
-_DEFAULT_SORT_KEYS = frozenset({"createdTime", "modifiedTime"})
+OWN_SORT_KEYS: dict[tuple[str, str], frozenset[str]] = {
+    ("calls", "tickets"): frozenset({"startTime", "createdTime"}),
+    ("tasks", "tickets"): frozenset({"dueDate", "createdTime"}),
+    ("tickets", "contacts"): frozenset({"createdTime", "modifiedTime"}),
+    ("calls", "contacts"): frozenset({"startTime", "createdTime"}),
+}
+# Under the `free` reading these sort every list too, in either direction.
+_FREE_SORT_KEYS = frozenset({"createdTime", "modifiedTime"})
 
 
 def _sorted(
-    kind: str, req: DeskRequest, items: list[dict[str, Any]], *, descending_ok: bool = True
+    req: DeskRequest, items: list[dict[str, Any]], keys: frozenset[str], *, descending_ok: bool
 ) -> list[dict[str, Any]]:
     raw = single(req.params, "sortBy")
     if not raw:
@@ -50,8 +61,8 @@ def _sorted(
     descending = raw.startswith("-")
     if descending and not descending_ok:
         raise invalid_param("sortBy")
-    key = raw.lstrip("-")
-    if key not in SORT_KEYS.get(kind, _DEFAULT_SORT_KEYS):
+    key = raw[1:] if descending else raw
+    if key not in keys:
         raise invalid_param("sortBy")
     # Ties (same millisecond) keep creation order, reversed with the rest when descending.
     ranked = sorted(enumerate(items), key=lambda pair: (str(pair[1].get(key) or ""), pair[0]))
@@ -151,7 +162,7 @@ class RecordEndpoints(SearchEndpoints):
             "createdTime": iso(now),
             "modifiedTime": iso(now),
             "creatorId": self.store.agents[0]["id"],
-            "webUrl": f"https://desk.zoho.com/support/sandboxtelecom/ShowHomePage.do#{module}/dv/{rec_id}",
+            "webUrl": self.store.web_url(module, rec_id),
             "isSpam": False,
             "cf": cf,
         }
@@ -212,9 +223,15 @@ class RecordEndpoints(SearchEndpoints):
     def patch(self, kind: str) -> Any:
         return lambda req: self._patch(kind, req)
 
-    def _page(self, kind: str, req: DeskRequest, items: list[dict[str, Any]]) -> Reply:
-        descending_ok = kind != "contacts" or self.reading("contact_sort_desc") == "allowed"
-        items = _sorted(kind, req, items, descending_ok=descending_ok)
+    def _page(
+        self, kind: str, req: DeskRequest, items: list[dict[str, Any]], parent: str | None = None
+    ) -> Reply:
+        own = OWN_SORT_KEYS.get((kind, parent or ""))
+        keys = own if own is not None else SORT_KEYS[kind]
+        if self.reading("list_sort") == "free":
+            items = _sorted(req, items, keys | _FREE_SORT_KEYS, descending_ok=True)
+        else:
+            items = _sorted(req, items, keys, descending_ok=own is not None)
         offset, limit = paging(req.params, LIST_CAPS[kind])
         dep = id_param(req.params, "departmentId")
         if dep is not None:
@@ -242,7 +259,7 @@ class RecordEndpoints(SearchEndpoints):
                 self._require_department(req)
             with self.store.lock:
                 items = [r for r in self.store.records[kind].values() if r.get(key) == req.args[0]]
-            return self._page(kind, req, items)
+            return self._page(kind, req, items, parent)
 
         return handler
 
@@ -309,9 +326,15 @@ class RecordEndpoints(SearchEndpoints):
     # ---- contacts: count and merge ------------------------------------------------------
     def count_contacts(self, req: DeskRequest) -> Reply:
         """Contact.json getContactsCount: ``{"count": "N"}`` (a string, as its example shows).
-        ``viewId`` is marked required there; the sandbox has one view (all contacts) and
-        accepts the parameter absent. ``startsWith`` filters on the last name."""
-        id_param(req.params, "viewId")
+        ``viewId`` is marked required there: absent, it is refused under the reading
+        ``count_view=required`` (422 naming it); the sandbox has one view of contacts (all of
+        them, ``GET /views``), and any other id is 422 too. ``startsWith`` filters on the
+        last name."""
+        view = id_param(req.params, "viewId")
+        if view is None and self.reading("count_view") == "required":
+            raise invalid_param("viewId")
+        if view is not None and view != self.store.view_id("contacts"):
+            raise invalid_param("viewId")
         starts = (single(req.params, "startsWith") or "").lower()
         with self.store.lock:
             count = sum(

@@ -16,7 +16,7 @@ from ringodesk_cli.sandbox.replies import (
     list_reply,
     not_found,
 )
-from ringodesk_cli.sandbox.store import FIELD_MODULES, Store, iso, snake_label
+from ringodesk_cli.sandbox.store import FIELD_MODULES, VIEW_MODULES, Store, iso, snake_label
 from ringodesk_cli.sandbox.validation import enum_param, paging, single, validate_body
 
 # Field.json getFields `module` values; only FIELD_MODULES hold fields in the sandbox.
@@ -84,6 +84,18 @@ class SetupEndpoints:
         if dep is None:
             raise not_found()
         return json_reply(dep)
+
+    # ---- views --------------------------------------------------------------------------
+    def views(self, req: DeskRequest) -> Reply:
+        """CustomView.json getViews: ``module`` required (its enum); one system view each,
+        all the module's records."""
+        module = self._module(req, VIEW_MODULES)
+        label = f"All {module[:1].upper()}{module[1:]}"
+        view = {"id": self.store.view_id(module), "name": label, "viewName": label,
+                "displayLabel": label, "sanitizedName": label.lower().replace(" ", "-"),
+                "isCustomView": False, "isLocked": False, "createdBy": None,
+                "deprecatedViewId": None}  # fmt: skip
+        return json_reply({"data": [view]})
 
     # ---- fields -------------------------------------------------------------------------
     def _module(self, req: DeskRequest, allowed: tuple[str, ...]) -> str:

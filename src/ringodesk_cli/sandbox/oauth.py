@@ -36,6 +36,48 @@ def _scopes(text: str | None) -> list[str]:
     return [s.strip() for s in (text or "").split(",") if s.strip()]
 
 
+# Zoho's documented scope list (the iam-oauth2-schema scopes of Common.json in Zoho's
+# zohodesk-oas): stems and their operations; each stem's `.ALL` form is accepted too.
+DOCUMENTED_SCOPES: dict[str, tuple[str, ...]] = {
+    "desk.zia": ("create", "update", "read", "delete"),
+    "desk.calls": ("create", "update", "read", "delete"),
+    "desk.extensions": ("create", "read", "update", "delete"),
+    "desk.search": ("read",),
+    "desk.events": ("create", "update", "read", "delete"),
+    "desk.articles": ("create", "update", "read", "delete"),
+    "desk.basic": ("create", "update", "read", "delete"),
+    "desk.tasks": ("create", "read", "update", "delete"),
+    "desk.settings": ("create", "update", "read", "delete"),
+    "desk.settings.extension": ("create", "update", "read", "delete"),
+    "desk.tickets": ("create", "update", "read", "delete"),
+    "desk.contacts": ("create", "update", "read", "delete"),
+    "desk.activities": ("create", "update", "read", "delete"),
+    "desk.community": ("create", "update", "read", "delete"),
+    "desk.feeds": ("create", "update", "read", "delete"),
+    "desk.products": ("create", "update", "read", "delete"),
+    "desk.integrations": ("create", "update", "read", "delete"),
+    "desk.phonebridge": ("create", "read"),
+    "desk.deskoembed": ("read",),
+}
+_DOCUMENTED_WHOLE = frozenset({"desk.exports", "desk.imports"})
+
+
+def undocumented(scopes: list[str]) -> list[str]:
+    """The scopes of ``scopes`` outside the documented list and its `.ALL` forms."""
+    out = []
+    for scope in scopes:
+        lowered = scope.lower()
+        stem, _, op = lowered.rpartition(".")
+        known = DOCUMENTED_SCOPES.get(stem, ())
+        if lowered not in _DOCUMENTED_WHOLE and not (known and (op == "all" or op in known)):
+            out.append(scope)
+    return out
+
+
+def _invalid_scope(scopes: list[str]) -> dict[str, str]:
+    return {"error": "invalid_scope", "error_description": f"Invalid scope: {', '.join(scopes)}"}
+
+
 @dataclass(frozen=True)
 class Grant:
     """Who a Desk request acts as: the scopes its access token carries."""
@@ -50,6 +92,9 @@ class Accounts:
         self.now = now
         self.lock = threading.RLock()
         self.token_limit = cfg.token_requests_per_10min
+        # The reading `scopes` in force ("documented": a scope outside Zoho's list is
+        # invalid_scope; "any"): set by the server, which holds the readings.
+        self.scope_reading: Callable[[], str] = lambda: "documented"
         self.reset()
 
     def reset(self) -> None:
@@ -194,6 +239,11 @@ class Accounts:
             return html("<h1>invalid_redirect_uri</h1>", 400)
         if p.get("response_type") != "code" or not _scopes(p.get("scope")):
             return html("<h1>Invalid request: response_type=code and scope are needed</h1>", 400)
+        refused = self._refused_scopes(p.get("scope"))
+        if refused:
+            # RFC 6749 4.1.2.1: the error goes back to the redirect URI, with the state.
+            error = {**_invalid_scope(refused), **({"state": p["state"]} if "state" in p else {})}
+            return redirect(uri + ("&" if "?" in uri else "?") + urlencode(error))
         if not (approved or self.cfg.auto_approve):
             link = "/oauth/v2/auth/approve?" + urlencode(p)
             return html(f'<h1>Sandbox consent</h1><a id="approve" href="{link}">Accept</a>')
@@ -205,12 +255,23 @@ class Accounts:
             query["state"] = p["state"]
         return redirect(uri + ("&" if "?" in uri else "?") + urlencode(query))
 
+    def _refused_scopes(self, text: str | None) -> list[str]:
+        asked = _scopes(text)
+        refused = {s.lower() for s in self.cfg.refused_scopes}
+        out = [s for s in asked if s.lower() in refused]
+        if self.scope_reading() == "documented":
+            out += [s for s in undocumented(asked) if s not in out]
+        return out
+
     # ---- device flow --------------------------------------------------------------------
     def device_code(self, p: dict[str, str]) -> Reply:
         if p.get("client_id") != self.cfg.client_id:
             return json_reply({"error": "invalid_client"})
         if p.get("grant_type") != "device_request" or not _scopes(p.get("scope")):
             return json_reply({"error": "invalid_request"})
+        refused = self._refused_scopes(p.get("scope"))
+        if refused:
+            return json_reply(_invalid_scope(refused))
         device = _token("1004")
         user_code = secrets.token_hex(3).upper()
         with self.lock:

@@ -55,6 +55,8 @@ def build_routes(
         Route("GET", f"{v1}/agents", setup.agents, (*basic, "Desk.agents.READ")),
         Route("GET", f"{v1}/agents/{{id}}", setup.agent, (*basic, "Desk.agents.READ")),
         Route("GET", f"{v1}/departments", setup.departments, basic),
+        # CustomView.json getViews: Desk.settings.READ or Desk.basic.READ.
+        Route("GET", f"{v1}/views", setup.views, basic),
         Route("GET", f"{v1}/departments/{{id}}", setup.department, basic),
         Route("GET", f"{v1}/fields", setup.fields, ("Desk.basic.READ", "Desk.fields.READ")),
         Route("GET", f"{v1}/fields/{{id}}", setup.field,

@@ -61,6 +61,7 @@ class Sandbox:
         self.accounts = Accounts(cfg, self.now)
         self.setup = SetupEndpoints(self.store, cfg)
         self.records_api = RecordEndpoints(self.store, cfg)
+        self.accounts.scope_reading = lambda: self.records_api.readings["scopes"]
         self.attachments = AttachmentEndpoints(self.records_api, cfg.attachment_max_mb)
         self.recordings = RecordingShelf(cfg.ringostat_key)
         self.routes = build_routes(self.setup, self.records_api, self.attachments)

@@ -6,6 +6,7 @@ The state can be dumped to and loaded from JSON (``--state FILE``)."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import threading
 from datetime import UTC, datetime
@@ -29,6 +30,13 @@ def snake_label(label: str) -> str:
     letters are dropped: how Zoho names a Cyrillic label is unknown."""
     ascii_only = label.encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", "_", ascii_only).strip("_")
+
+
+# CustomView.json getViews `module` enum: one system view ("All ...") each in the sandbox.
+VIEW_MODULES = ("tickets", "contacts", "events", "activities", "tasks", "contracts", "accounts",
+                "calls")  # fmt: skip
+# The module names of Zoho Desk's web UI in webUrl (`#Cases/dv/...` in Ticket.json examples).
+UI_NAMES = {"tickets": "Cases", "contacts": "Contacts", "calls": "Calls", "tasks": "Tasks"}
 
 
 class Store:
@@ -76,6 +84,7 @@ class Store:
                 custom = {k: f["displayLabel"] for k, f in self.custom_fields("contacts").items()}
                 ids = [self.new_id() for _ in seed.PEOPLE]
                 for person in seed.people(ids, self.agents[0]["id"], list(custom), custom):
+                    person["webUrl"] = self.web_url("contacts", person["id"])
                     # Created long ago: searchable whatever the search lag.
                     self.add("contacts", person, 0.0)
 
@@ -88,6 +97,18 @@ class Store:
         with self.lock:
             self._ticket_number += 1
             return str(self._ticket_number)
+
+    def view_id(self, module: str) -> str:
+        """The id of ``module``'s one view, all its records (CustomView.json ``GET /views``):
+        below every record id, so never one of them."""
+        return str(self._base + 100 + VIEW_MODULES.index(module))
+
+    def web_url(self, kind: str, record_id: str) -> str:
+        """The record's ``webUrl`` as Zoho's examples show it: the Desk host, the portal,
+        the module's UI name and an opaque token after ``dv/`` (not the record id)."""
+        token = hashlib.sha256(f"{self.org_id}:{kind}:{record_id}".encode()).hexdigest()[:48]
+        portal = self.org.get("portalName") or "sandboxtelecom"
+        return f"https://desk.zoho.com/support/{portal}/ShowHomePage.do#{UI_NAMES[kind]}/dv/{token}"
 
     @property
     def department_id(self) -> str:

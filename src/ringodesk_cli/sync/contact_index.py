@@ -10,11 +10,12 @@ index matched with ``phonenumbers`` finds them all, with no request per caller.
   land at the end. Each page is committed with the next ``from`` (meta
   ``contacts.index.build_from``): a build killed half-way resumes where it stopped, and rows
   are keyed by contact id, so nothing is indexed twice.
-* **Refresh** (``ContactIndex.refresh``, at the start of every sync): newest-modified first
-  (``sortBy=-modifiedTime``) until a contact older than the watermark (meta
-  ``contacts.index.watermark``), usually one request. Where the ``-`` form is refused (422),
-  ascending ``sortBy=modifiedTime`` from an offset near the end, taken from
-  ``GET /contacts/count`` (or the index's own size when the count is refused).
+* **Refresh** (``ContactIndex.refresh``, at the start of every sync): ascending
+  ``sortBy=modifiedTime`` from an offset near the end, taken from ``GET /contacts/count``
+  (with ``viewId``; the index's own size when the count is refused), stepping back while
+  the first record read is still newer than the watermark (meta ``contacts.index.watermark``):
+  usually one request. Contact.json documents no ``-`` (descending) form of ``sortBy``
+  (docs/zoho-readings.md), so none is asked for.
 * Above ``contacts.index_max`` contacts, or when Zoho refuses the listing, the index is not
   used (meta ``contacts.index.mode`` = ``search``) and the caller falls back to searching.
 """
@@ -46,7 +47,6 @@ REFRESHED_AT = "contacts.index.refreshed_at"  # when the last refresh finished (
 WATERMARK = "contacts.index.watermark"  # a refresh stops at a contact modified before this
 MODE = "contacts.index.mode"  # "index", or "search" (too many contacts / listing refused)
 MODE_REASON = "contacts.index.mode_reason"
-SORT_DESC = "contacts.index.sort_desc"  # "refused": Zoho answered 422 to sortBy=-modifiedTime
 FIRST_FROM = "contacts.index.first_from"  # "0", or "1" when Zoho refused from=0
 
 SCHEMA = """
@@ -296,18 +296,14 @@ class ContactIndex:
         return self.refresh(desk, count)
 
     def _count(self, desk: DeskClient) -> int | None:
-        """``GET /contacts/count`` (Contact.json marks ``viewId`` required; a refusal means
-        "count unknown")."""
+        """``GET /contacts/count`` with ``viewId`` (Contact.json marks it required); a
+        refusal means "count unknown" (``DeskClient.contacts_count``)."""
         try:
-            answer = desk.request("GET", "/contacts/count")
+            return desk.contacts_count()
         except ZohoError as exc:
             if _listing_refused(exc):
                 return None
             raise
-        try:
-            return int(str((answer or {}).get("count")))
-        except (TypeError, ValueError, AttributeError):
-            return None
 
     def build(
         self, desk: DeskClient, *, rebuild: bool = False, progress: Progress | None = None
@@ -360,30 +356,9 @@ class ContactIndex:
 
     def refresh(self, desk: DeskClient, count: int | None = None) -> str:
         started = self.clock()
-        watermark = self._meta(WATERMARK) or ""
-        if self._meta(SORT_DESC) == "refused":
-            self._refresh_ascending(desk, watermark, count)
-        else:
-            try:
-                self._refresh_descending(desk, watermark)
-            except ZohoError as exc:
-                if not _listing_refused(exc):
-                    raise
-                # Contact.json lists plain sortBy names only: remember, ask no more.
-                self._set(SORT_DESC, "refused")
-                self._refresh_ascending(desk, watermark, count)
+        self._refresh_ascending(desk, self._meta(WATERMARK) or "", count)
         self._finish(started, built=False)
         return "refreshed"
-
-    def _refresh_descending(self, desk: DeskClient, watermark: str) -> None:
-        start = int(self._meta(FIRST_FROM) or 0)
-        while True:
-            rows = self._page(desk, "-modifiedTime", start)
-            fresh = [r for r in rows if str(r.get("modifiedTime") or "") >= watermark]
-            self._upsert(fresh)
-            if len(fresh) < len(rows) or len(rows) < PAGE:
-                return
-            start += len(rows)
 
     def _refresh_ascending(self, desk: DeskClient, watermark: str, count: int | None) -> None:
         """The newest are at the end: read from an offset near it, stepping back while the

@@ -40,9 +40,10 @@ _MODULES = {"contact": "Contacts", "ticket": "Cases", "call": "Calls", "task": "
 
 @dataclass(frozen=True)
 class WebLinks:
-    """Links that open a record in Zoho Desk's web UI: the record's ``webUrl`` shape as Zoho
-    returns it, ``{desk}/support/{portal}/ShowHomePage.do#{Module}/dv/{id}`` (module
-    ``Cases`` for tickets). Without the portal name (``zoho.portal``) there is no link.
+    """Built links, the fallback for records made before the ledger kept the ``webUrl``
+    Zoho answered each create with (that one is shown whenever known):
+    ``{desk}/support/{portal}/ShowHomePage.do#{Module}/dv/{id}`` (module ``Cases`` for
+    tickets). Without the portal name (``zoho.portal``) there is no built link.
     docs/zoho-readings.md says why this shape."""
 
     desk_url: str | None
@@ -170,19 +171,26 @@ def _employee(record: dict[str, Any]) -> str | None:
     return " / ".join(str(p) for p in employee if p) or None
 
 
-def _zoho(ops: dict[str, list[str]], links: WebLinks) -> dict[str, Any]:
-    def link(op: str, zoho_id: str) -> dict[str, Any]:
-        return {"id": zoho_id, "url": links.url(op, zoho_id)}
+# One done operation: Zoho's id and the ``webUrl`` its create answered (None before the
+# ledger kept it, or when the record was found again through a list without one).
+Done = tuple[str, str | None]
+
+
+def _zoho(ops: dict[str, list[Done]], links: WebLinks) -> dict[str, Any]:
+    def link(op: str, done: Done) -> dict[str, Any]:
+        # Zoho's own webUrl; a built link only for records made before it was kept.
+        zoho_id, web_url = done
+        return {"id": zoho_id, "url": web_url or links.url(op, zoho_id)}
 
     data: dict[str, Any] = {}
     for op in ("contact", "ticket", "call"):
         if ops.get(op):
             data[op] = link(op, ops[op][0])
-    data["tasks"] = [link("task", i) for i in ops.get("task", [])]
+    data["tasks"] = [link("task", d) for d in ops.get("task", [])]
     return data
 
 
-def _entry(row: sqlite3.Row, ops: dict[str, list[str]], links: WebLinks) -> LogEntry:
+def _entry(row: sqlite3.Row, ops: dict[str, list[Done]], links: WebLinks) -> LogEntry:
     record = json.loads(row["record"])
     state = CallState(row["state"])
     return LogEntry(
@@ -200,15 +208,18 @@ def _entry(row: sqlite3.Row, ops: dict[str, list[str]], links: WebLinks) -> LogE
 
 
 def _ops_by_call(db: sqlite3.Connection, where: str, args: Sequence[Any]) -> dict[str, Any]:
-    """Done operations of the selected calls: ringostat id -> op -> [zoho ids]."""
-    found: dict[str, dict[str, list[str]]] = {}
+    """Done operations of the selected calls: ringostat id -> op -> [(zoho id, webUrl)]."""
+    found: dict[str, dict[str, list[Done]]] = {}
+    # A ledger written before web_url was kept (read-only here, so not upgraded) has none.
+    columns = {str(r[1]) for r in db.execute("PRAGMA table_info(ops)")}
+    url = "o.web_url" if "web_url" in columns else "NULL"
     rows = db.execute(
-        "SELECT o.ringostat_id, o.op, o.zoho_id FROM ops o JOIN calls c "
+        f"SELECT o.ringostat_id, o.op, o.zoho_id, {url} FROM ops o JOIN calls c "
         f"ON c.ringostat_id = o.ringostat_id WHERE o.state = 'done' AND {where}",
         args,
     )
-    for rid, op, zoho_id in rows:
-        found.setdefault(rid, {}).setdefault(op, []).append(zoho_id)
+    for rid, op, zoho_id, web_url in rows:
+        found.setdefault(rid, {}).setdefault(op, []).append((zoho_id, web_url))
     return found
 
 

@@ -33,6 +33,7 @@ from ringodesk_cli.sync.ledger_schema import (
     add_quarantine_field,
     call_row,
     quarantined_row,
+    web_address,
 )
 
 __all__ = [
@@ -291,21 +292,26 @@ class Ledger:
         *,
         reconciled: bool = False,
         owner: str | None = None,
+        url: str | None = None,
     ) -> None:
         """``reconciled``: found again through its marker, not created now (the history
         tells the two apart). Lost to a crash before its commit, it leaves the operation
         ``intended``, which the next run reconciles through the marker instead of creating
         it again. ``owner``: the owner ringodesk set on the record (None: not its to change
-        later, e.g. a before-call ticket, or not known after a reconciliation)."""
+        later, e.g. a before-call ticket). ``url``: the ``webUrl`` of Zoho's answer, for
+        ``log``."""
         with self._write() as db:
             db.execute(
-                """INSERT INTO ops (key, ringostat_id, op, state, zoho_id, updated_at, owner_id)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO ops (key, ringostat_id, op, state, zoho_id, updated_at, owner_id,
+                       web_url)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (key) DO UPDATE SET state = excluded.state,
                        zoho_id = excluded.zoho_id, updated_at = excluded.updated_at,
-                       owner_id = excluded.owner_id""",
-                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now(), owner),
-            )
+                       owner_id = COALESCE(excluded.owner_id, ops.owner_id),
+                       web_url = COALESCE(excluded.web_url, ops.web_url)""",
+                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now(), owner,
+                 web_address(url)),
+            )  # fmt: skip
             kind = EventKind.RECONCILED if reconciled else EventKind.DONE
             add_event(db, ringostat_id, kind, _now(), op=op, zoho_id=zoho_id)
 

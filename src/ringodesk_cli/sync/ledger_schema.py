@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS ops (
     state TEXT NOT NULL,
     zoho_id TEXT,
     updated_at TEXT NOT NULL,
-    owner_id TEXT
+    owner_id TEXT,
+    web_url TEXT
 );
 CREATE INDEX IF NOT EXISTS ops_call ON ops (ringostat_id);
 CREATE TABLE IF NOT EXISTS contacts (
@@ -68,16 +69,24 @@ CREATE TABLE IF NOT EXISTS meta (
 ADDED_COLUMNS = (
     ("quarantine", "field", "TEXT"),  # the field a bad row was refused for
     ("ops", "owner_id", "TEXT"),  # the owner ringodesk set on the record (tickets)
+    ("ops", "web_url", "TEXT"),  # the webUrl Zoho answered the create with
 )
 
 
 def add_quarantine_field(db: sqlite3.Connection) -> None:
-    """Ledgers written before a column of ``ADDED_COLUMNS`` existed get it now."""
+    """Ledgers written before a column of ``ADDED_COLUMNS`` existed get it now (nullable;
+    a record made before has no owner to follow and a built link, docs/zoho-readings.md)."""
     for table, column, kind in ADDED_COLUMNS:
         columns = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
         if column not in columns:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     db.commit()
+
+
+def web_address(url: object) -> str | None:
+    """A record's ``webUrl`` as the ledger keeps it: Zoho's text, shown as a link by `log`,
+    so only an http(s) address; anything else is not kept (the log builds a link)."""
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
 
 
 def quarantined_row(row: sqlite3.Row) -> QuarantinedRow:

@@ -328,8 +328,9 @@ class Runner:
             if found is not None:
                 ids[TICKET] = str(found["id"])
                 self.ledger.done(
-                    record.ringostat_id, OpKind.TICKET, str(found["id"]), reconciled=True
-                )
+                    record.ringostat_id, OpKind.TICKET, str(found["id"]), reconciled=True,
+                    url=found.get("webUrl"),
+                )  # fmt: skip
         call_body = substitute(plan.call, ids)
         call_id = self.ensure(plan, OpKind.CALL, call_body, contact_id)
         call = known.get(OpKind.CALL)
@@ -363,7 +364,10 @@ class Runner:
         if known is not None and known.done_id:
             return known.done_id
         if known is not None and known.intended:
-            found = self.reconciler.lost_create(op, marker(rid), contact_id, body.get("ticketId"))
+            found = self.reconciler.lost_create(
+                op, marker(rid), contact_id, body.get("ticketId"),
+                since=plan.record.started_at, department=body.get("departmentId"),
+            )  # fmt: skip
             if found is not None:
                 found_id = str(found["id"])
                 if op is OpKind.CALL:
@@ -373,7 +377,7 @@ class Runner:
                     stale = stale_fields(found, body, _CALL_UPDATE_KEYS)
                     if stale:
                         self.desk.update_call(found_id, stale)
-                self.ledger.done(rid, op, found_id, reconciled=True)
+                self.ledger.done(rid, op, found_id, reconciled=True, url=found.get("webUrl"))
                 return found_id
         self.ledger.intend(rid, op)
         create = {
@@ -388,7 +392,9 @@ class Runner:
             raise
         zoho_id = str(created["id"])
         owner = body.get("assigneeId") or body.get("ownerId") if owned else None
-        self.ledger.done(rid, op, zoho_id, owner=str(owner) if owner else None)
+        self.ledger.done(
+            rid, op, zoho_id, owner=str(owner) if owner else None, url=created.get("webUrl")
+        )
         return zoho_id
 
     def ensure_contact(self, plan: CallPlan) -> tuple[str, bool]:
@@ -422,7 +428,7 @@ class Runner:
         if found is None and known is not None:
             # An intent without a result: a run crashed after (maybe) POSTing this contact.
             # Zoho's search lags behind its writes, so look among the newest contacts too.
-            found = self.reconciler.recent_contact(number)
+            found = self.reconciler.recent_contact(number, since=record.started_at)
         if found is not None:
             self.ledger.remember_contact(number, found)
             if mine is not None:
@@ -441,5 +447,5 @@ class Runner:
             # Indexed at once: later look-ups (this run's, the next run's) find it locally.
             self.contact_index.add(created)
         self.ledger.remember_contact(number, contact_id)
-        self.ledger.done(rid, OpKind.CONTACT, contact_id)
+        self.ledger.done(rid, OpKind.CONTACT, contact_id, url=created.get("webUrl"))
         return contact_id, True

@@ -14,7 +14,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ringodesk_cli.errors import OutcomeUnknownError, ZohoError
+from ringodesk_cli.errors import (
+    AuthError,
+    OutcomeUnknownError,
+    ZohoError,
+    ZohoUnavailableError,
+)
 from ringodesk_cli.zoho.desk_transport import (
     API_PREFIX,
     CALLS_LIMIT,
@@ -40,6 +45,10 @@ __all__ = [
 class DeskClient(DeskTransport):
     """The endpoints: organizations, agents, departments, fields, contacts, tickets, calls,
     tasks; creates and updates through the tolerant write of the open readings."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._views: dict[str, str | None] = {}  # module -> its all-records view (GET /views)
 
     # ------------------------------------------------------- organizations
     def organizations(self) -> list[dict[str, Any]]:
@@ -105,30 +114,42 @@ class DeskClient(DeskTransport):
     def create_contact(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.write("POST", "/contacts", "contacts", body)
 
-    def newest_contacts(self, limit: int = 99) -> list[dict[str, Any]]:
-        """One page of the most recently created contacts. Contact.json lists ``sortBy``
-        names without the ``-`` (descending) form Task.json documents: if Zoho refuses it
-        (remembered), the last page of the ascending order is read instead, located with
-        ``GET /contacts/count``; a count Zoho will not give means an empty answer."""
-        if not self.answers.contact_sort_desc_refused():
+    def contacts_count(self) -> int | None:
+        """``GET /contacts/count`` with ``viewId``, which Contact.json marks required: the id
+        of the portal's view of all contacts (:meth:`view_id`). Refused with it (or no view
+        known), it is asked once without; refused again, None ("count unknown")."""
+        view = self.view_id("contacts")
+        for params in ([{"viewId": view}] if view else []) + [{}]:
             try:
-                return self.first_page("/contacts", {"sortBy": "-createdTime"}, limit=limit)
+                answer = self.request("GET", "/contacts/count", params=params or None)
             except ZohoError as exc:
-                if not _names_parameter(exc, "sortBy"):
-                    raise
-                self.answers.refuse_contact_sort_desc()
+                if refused(exc):
+                    continue
+                raise
+            try:
+                return int(str(_one(answer, "/contacts/count")["count"]))
+            except (ZohoError, KeyError, TypeError, ValueError):
+                return None
+        return None
+
+    def view_id(self, module: str) -> str | None:
+        """The id of ``module``'s view of all its records (CustomView.json ``GET /views``,
+        scope ``Desk.basic.READ`` or ``Desk.settings.READ``): a system view named "All ...",
+        else the first system view, else the first view. Asked once per client; None when
+        Zoho refuses the list or has none."""
+        with self._stats_lock:
+            if module in self._views:
+                return self._views[module]
         try:
-            count = int(_one(self.request("GET", "/contacts/count"), "/contacts/count")["count"])
-        except (ZohoError, KeyError, TypeError, ValueError):
-            return []
-        if count <= 0:
-            return []
-        # Counted from 1 this page ends with the newest contact; counted from 0 it ends one
-        # record past it (a short page): either way the newest is in it.
-        start = max(1, count - limit + 1)
-        params = {"sortBy": "createdTime", "from": start, "limit": limit}
-        page = rows_of(self.request("GET", "/contacts", params=params))
-        return page[::-1]
+            views = rows_of(self.request("GET", "/views", params={"module": module}))
+        except ZohoError as exc:
+            if not refused(exc):
+                raise
+            views = []
+        chosen = _all_records_view(views)
+        with self._stats_lock:
+            self._views[module] = chosen
+        return chosen
 
     # ------------------------------------------------------------- tickets
     def create_ticket(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -160,18 +181,16 @@ class DeskClient(DeskTransport):
         path = api_path("/tickets/{}/calls", ticket_id)  # OAS Call.json
         return list(self.paginate(path, limit=CALLS_LIMIT))
 
-    def newest(self, module: str, department_id: str) -> list[dict[str, Any]]:
-        """One page of the department's most recently created calls or tasks
-        (``GET /calls`` or ``/tasks`` with ``sortBy=-createdTime``, ``departmentId`` sent as
-        the older OAS requires). Call.json lists ``sortBy`` without the ``-`` form Task.json
-        documents: a refusal of it is an empty answer (the caller searches next)."""
-        params = {"departmentId": department_id, "sortBy": "-createdTime"}
-        try:
-            return self.first_page(f"/{module}", params, limit=CALLS_LIMIT)
-        except ZohoError as exc:
-            if _names_parameter(exc, "sortBy"):
-                return []
-            raise
+    def created_page(
+        self, module: str, start: int, params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """One page (99, the cap of Call.json, Task.json and Contact.json) of ``GET /calls``,
+        ``/tasks`` or ``/contacts`` in ascending ``createdTime`` order from ``start``. These
+        lists document ``sortBy`` names without the ``-`` (descending) form that only a
+        ticket's own calls and tasks document (docs/zoho-readings.md), so ascending is the
+        only order asked for."""
+        query = {**(params or {}), "sortBy": "createdTime", "from": start, "limit": CALLS_LIMIT}
+        return rows_of(self.request("GET", f"/{module}", params=query))
 
     # --------------------------------------------------------------- tasks
     def create_task(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -246,9 +265,30 @@ class DeskClient(DeskTransport):
 _DESCRIPTION_OPTIONAL = frozenset({"calls", "tasks"})
 
 
-def _names_parameter(exc: ZohoError, name: str) -> bool:
-    """A 400/422 refusal that names the query parameter ``name``."""
-    return exc.status in (400, 422) and f"'{name}'" in str(exc)
+def refused(exc: ZohoError) -> bool:
+    """A refusal of the request itself (a parameter, a scope, an unknown endpoint), not Zoho
+    being down or the token broken."""
+    return not isinstance(exc, AuthError | ZohoUnavailableError) and exc.status in (
+        400,
+        403,
+        404,
+        405,
+        422,
+    )
+
+
+def _all_records_view(views: list[dict[str, Any]]) -> str | None:
+    """The view of all records among ``views`` (CustomView.json ``viewsJson``)."""
+    system = [v for v in views if v.get("id") and not v.get("isCustomView")]
+    named_all = [
+        v
+        for v in system
+        if any(str(v.get(k) or "").lower().startswith("all") for k in ("name", "viewName"))
+    ]
+    for group in (named_all, system, [v for v in views if v.get("id")]):
+        if group:
+            return str(group[0]["id"])
+    return None
 
 
 def _with_values(description: str, values: dict[str, str]) -> str:

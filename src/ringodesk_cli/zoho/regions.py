@@ -48,10 +48,12 @@ DATA_CENTERS: dict[str, DataCenter] = {
 # Zoho's suggested scope set for Desk integrations. POST /fields needs Desk.settings.CREATE (or
 # Desk.fields.CREATE), which Desk.settings.ALL covers; GET /agents and /organizations are
 # covered by Desk.basic.READ; contact search needs Desk.search.READ + Desk.contacts.*. A call's
-# attachments (the recordings) name Desk.activities.calls.UPDATE (OAS CallAttachment.json).
+# attachments (the recordings) accept Desk.tasks.UPDATE (OAS CallAttachment.json), which
+# Desk.tasks.ALL covers. Only scopes of Zoho's scope list (OAS Common.json) and their .ALL
+# forms are asked for (zoho/scopes.py, docs/zoho-readings.md).
 DESK_SCOPES = (
     "Desk.basic.READ,Desk.settings.ALL,Desk.tickets.ALL,Desk.contacts.ALL,"
-    "Desk.calls.ALL,Desk.tasks.ALL,Desk.search.READ,Desk.activities.calls.UPDATE"
+    "Desk.calls.ALL,Desk.tasks.ALL,Desk.search.READ"
 )
 
 _API_SUFFIX = "/api/v1"
