@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ringodesk_cli.sync.ledger_events import EventKind, add_event, ensure_events
+from ringodesk_cli.sync.ledger_events import EventKind, add_event
+from ringodesk_cli.sync.ledger_open import connect
 from ringodesk_cli.sync.ledger_records import (
     CallRow,
     CallState,
@@ -28,12 +29,7 @@ from ringodesk_cli.sync.ledger_records import (
     OpState,
     QuarantinedRow,
 )
-from ringodesk_cli.sync.ledger_schema import (
-    SCHEMA,
-    add_quarantine_field,
-    call_row,
-    quarantined_row,
-)
+from ringodesk_cli.sync.ledger_schema import call_row, quarantined_row
 
 __all__ = [
     "BATCH_WRITES",
@@ -72,23 +68,8 @@ class Ledger:
         self._batched = 0  # writes not yet committed inside a batch
         # A dry run before any sync reads a ledger that does not exist: nothing to look up.
         self.empty = readonly and not path.exists()
-        if readonly:
-            if path.exists():
-                uri = f"file:{path}?mode=ro"
-                self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            else:
-                self._db = sqlite3.connect(":memory:", check_same_thread=False)
-                self._db.executescript(SCHEMA)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a row marked done must survive a power cut, or the next run re-creates it.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-            add_quarantine_field(self._db)
-            ensure_events(self._db)
-            path.chmod(0o600)
+        # Damaged, unwritable or on a full disk: a StateError naming the file and the fix.
+        self._db = connect(path, readonly=readonly)
         self._db.row_factory = sqlite3.Row
 
     def close(self) -> None:
