@@ -150,7 +150,9 @@ def _reading(state_dir: Path) -> Iterator[sqlite3.Connection | None]:
     if not path.exists():
         yield None
         return
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    from ringodesk_cli.sync.ledger_open import connect
+
+    db = connect(path, readonly=True)  # a damaged ledger: a StateError naming the way out
     db.row_factory = sqlite3.Row
     try:
         yield db

@@ -285,6 +285,26 @@ class Ledger:
             kind = EventKind.RECONCILED if reconciled else EventKind.DONE
             add_event(db, ringostat_id, kind, _now(), op=op, zoho_id=zoho_id)
 
+    def recovered(self, ringostat_id: str, op: OpKind, zoho_id: str) -> bool:
+        """A record found in Zoho by its marker (``recovery``): done. False if known done."""
+        with self._write() as db:
+            cursor = db.execute(
+                """INSERT INTO ops (key, ringostat_id, op, state, zoho_id, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET
+                       state = excluded.state, zoho_id = excluded.zoho_id,
+                       updated_at = excluded.updated_at WHERE ops.state != 'done'""",
+                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now()),
+            )
+            if cursor.rowcount:
+                add_event(db, ringostat_id, EventKind.RECOVERED, _now(), op=op, zoho_id=zoho_id)
+            return cursor.rowcount > 0
+
+    def any_done(self) -> bool:
+        """Whether any operation is known done: False for a new or emptied ledger."""
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM ops WHERE state = 'done' LIMIT 1").fetchone()
+        return row is not None
+
     def note_failure(self, ringostat_id: str, op: OpKind, error: str) -> None:
         """An operation's request was refused or got no answer: Zoho's error, for the
         call's history (the call's state is set by the caller)."""

@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     INTENDED = "intended"  # an operation's request is about to be sent
     DONE = "done"  # Zoho answered with the record's id
     RECONCILED = "reconciled"  # a lost answer: the record was found again by its marker
+    RECOVERED = "recovered"  # a new or emptied ledger found the record in Zoho (recovery.py)
     FAILED = "failed"  # the request was refused or got no answer: Zoho's error in detail
     STATE = "state"  # the run settled the call: delivered, failed, pending (detail: error)
 

@@ -340,6 +340,11 @@ class _Run:
                     return engine.summary
                 # Any other refusal: the index stays as it was (look-ups fall back to
                 # search while it is not built).
+        from ringodesk_cli.sync.recovery import recover_before_delivery
+
+        # A new or emptied ledger first recovers what ringodesk made in Zoho (recovery.py).
+        if not recover_before_delivery(engine, self.ledger, self.policy, self.replay_from):
+            return engine.summary
         with self._progress("Delivering to Zoho Desk", engine.to_attempt) as advance:
             engine.on_progress = advance
             return engine.deliver()
