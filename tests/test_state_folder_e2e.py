@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from e2e import Call, Desk, ago, by_marker, write_export
@@ -151,3 +152,66 @@ def test_a_ledger_left_0644_by_an_older_version_is_made_0600(
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in ledger.parent.glob("ledger.sqlite3*")}
     assert modes.get("ledger.sqlite3") == 0o600, modes
     assert all(mode == 0o600 for mode in modes.values()), modes  # -wal, -shm when left
+
+
+# -- in-process: faults no subprocess can be given (a full disk; a read-only folder as root)
+@pytest.fixture
+def file_keyring() -> None:
+    """The in-process command reads the secrets `desk.setup()` stored for the subprocesses."""
+    import keyring
+    from file_keyring import FileKeyring
+
+    keyring.set_keyring(FileKeyring())
+
+
+def test_a_full_disk_mid_delivery_is_exit_3_and_the_rerun_creates_nothing_twice(
+    desk: Desk, tmp_path: Path, cli: Any, file_keyring: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ringodesk_cli.sync.runner import Runner
+
+    calls = [Call(f"full-{i}", f"067111002{i}", when=ago(100 - 10 * i)) for i in range(6)]
+    export = write_export(tmp_path / "day.csv", calls)
+    deliver = Runner.deliver
+
+    def on_a_full_disk(runner: Runner) -> Any:
+        with runner.ledger.reading() as db:  # not one page more: SQLite's SQLITE_FULL
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            db.execute(f"PRAGMA max_page_count = {pages}")
+        return deliver(runner)
+
+    monkeypatch.setattr(Runner, "deliver", on_a_full_disk)
+    full = cli("sync", str(export))
+    monkeypatch.setattr(Runner, "deliver", deliver)
+    assert full.code == 3, (full.stdout, full.stderr)
+    assert "ledger.sqlite3: the disk is full (database or disk is full)" in full.stderr
+    assert "free space on the disk" in full.stderr and "unexpected error" not in full.stderr
+    rerun = desk.sync("--replay", "3d", str(export))
+    assert rerun.code == 0, rerun
+    for call in calls:
+        assert len(by_marker(desk.sb.records("calls"), call.id)) == 1, call.id
+    # By hand: six new inbound answered callers: a contact and a ticket each.
+    assert (len(desk.sb.records("contacts")), len(desk.sb.records("tickets"))) == (6, 6)
+
+
+def test_a_read_only_state_folder_is_exit_3_naming_the_file_even_as_root(
+    desk: Desk, tmp_path: Path, isolated_home: Path, cli: Any, file_keyring: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    export = write_export(tmp_path / "day.csv", [Call("ro-2", "0671110012", when=ago(30))])
+    state = ledger_of(isolated_home).parent
+    real_open = os.open
+
+    def read_only(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        # What a read-only folder answers a user who is not root (tests may run as root).
+        if str(path).startswith(str(state)) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    result = cli("sync", str(export))
+    monkeypatch.setattr(os, "open", real_open)
+    assert result.code == 3, (result.stdout, result.stderr)
+    assert f"{state}/" in result.stderr and "Permission denied" in result.stderr
+    assert "writable by the user that runs ringodesk" in result.stderr
+    assert "unexpected error" not in result.stderr
+    assert desk.sb.records("calls") == []

@@ -120,9 +120,7 @@ def test_a_state_folder_that_cannot_be_written_is_named(
     monkeypatch.setattr(ledger_open.os, "open", refused)
     with pytest.raises(StateNotWritableError) as caught:
         Ledger(path)
-    assert str(caught.value) == (
-        f"{path}: the state folder cannot be written (Permission denied)"
-    )
+    assert str(caught.value) == (f"{path}: the state folder cannot be written (Permission denied)")
     assert caught.value.exit_code == ExitCode.CONFIG
     assert "RINGODESK_HOME" in (caught.value.hint or "")
 

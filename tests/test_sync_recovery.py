@@ -143,12 +143,16 @@ def test_recover_keeps_ringodesks_records_as_done_operations(
     calls = rows(4)  # [rs:c0] .. [rs:c3], one an hour from T0
     calls.append({"id": "2001", "createdTime": z(T0 + timedelta(hours=5)),
                   "subject": "A call an agent logged", "departmentId": DEP})  # fmt: skip
-    tickets = [{"id": "3000", "createdTime": z(T0), "subject": "New caller [rs:c0]"},
-               {"id": "3001", "createdTime": z(T0 + timedelta(minutes=1)),
-                "subject": "A second ticket for [rs:c0]"},
-               {"id": "3002", "createdTime": z(T0 - timedelta(days=3)), "subject": "[rs:old]"}]
+    tickets = [
+        {"id": "3000", "createdTime": z(T0), "subject": "New caller [rs:c0]"},
+        {
+            "id": "3001",
+            "createdTime": z(T0 + timedelta(minutes=1)),
+            "subject": "A second ticket for [rs:c0]",
+        },
+        {"id": "3002", "createdTime": z(T0 - timedelta(days=3)), "subject": "[rs:old]"},
+    ]
     tasks = [{"id": "4002", "createdTime": z(T0 + timedelta(hours=2)), "subject": "[rs:c2]"}]
-    # fmt: skip
     serve(requests_mock, "calls", ListServer(calls, base=1))
     serve(requests_mock, "tickets", ListServer(sorted(tickets, key=lambda r: r["createdTime"]),
                                                base=1))  # fmt: skip
