@@ -215,3 +215,15 @@ def test_a_read_only_state_folder_is_exit_3_naming_the_file_even_as_root(
     assert "writable by the user that runs ringodesk" in result.stderr
     assert "unexpected error" not in result.stderr
     assert desk.sb.records("calls") == []
+
+
+def test_log_and_quarantine_read_an_emptied_ledger_as_an_empty_one(
+    desk: Desk, tmp_path: Path, isolated_home: Path
+) -> None:
+    export = write_export(tmp_path / "day.csv", [Call("empty-1", "0671110013", when=ago(30))])
+    assert desk.sync(str(export)).code == 0
+    ledger_of(isolated_home).write_bytes(b"")
+    log = desk.run("log")
+    assert (log.code, log.stdout.strip()) == (0, "no calls match"), log
+    listed = desk.run("quarantine", "list")
+    assert (listed.code, listed.stdout.strip()) == (0, "no quarantined rows"), listed

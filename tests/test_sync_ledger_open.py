@@ -188,3 +188,12 @@ def test_os_errors_that_mean_unwritable_or_full_are_named(number: int, kind: typ
         return
     assert type(error) is kind and error.exit_code == ExitCode.CONFIG
     assert str(error) == f"/srv/state/sync.lock: {os.strerror(number)}"
+
+
+def test_an_emptied_ledger_read_by_log_or_doctor_is_an_empty_one(tmp_path: Path) -> None:
+    path = a_ledger(tmp_path / "ledger.sqlite3")
+    path.write_bytes(b"")
+    ledger = Ledger(path, readonly=True)
+    assert ledger.empty and ledger.counts() == {} and ledger.quarantined_rows() == []
+    ledger.close()
+    assert path.read_bytes() == b""  # a read changes nothing

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ringodesk_cli.sync.ledger_events import EventKind, add_event
-from ringodesk_cli.sync.ledger_open import connect
+from ringodesk_cli.sync.ledger_open import blank, connect
 from ringodesk_cli.sync.ledger_records import (
     CallRow,
     CallState,
@@ -67,7 +67,7 @@ class Ledger:
         self._batching = 0  # nesting depth of ``batch``
         self._batched = 0  # writes not yet committed inside a batch
         # A dry run before any sync reads a ledger that does not exist: nothing to look up.
-        self.empty = readonly and not path.exists()
+        self.empty = readonly and blank(path)
         # Damaged, unwritable or on a full disk: a StateError naming the file and the fix.
         self._db = connect(path, readonly=readonly)
         self._db.row_factory = sqlite3.Row

@@ -168,11 +168,19 @@ def _os_error(path: Path, exc: OSError) -> Exception:
     return error if error is not None else exc
 
 
+def blank(path: Path) -> bool:
+    """No ledger yet: the file is missing or empty (0 bytes: emptied, or never written)."""
+    try:
+        return path.stat().st_size == 0
+    except FileNotFoundError:
+        return True
+
+
 def connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
-    """The ledger's connection: read-only (a dry run, `log`, `doctor`: a missing file is an
-    empty ledger in memory) or read-write (created 0600, WAL, schema up to date). A file
-    that is not a usable ledger raises its StateError here, before anything is read."""
-    if readonly and not path.exists():
+    """The ledger's connection: read-only (a dry run, `log`, `doctor`: a missing or empty
+    file is an empty ledger in memory) or read-write (created 0600, WAL, schema up to date).
+    A file that is not a usable ledger raises its StateError here, before anything is read."""
+    if readonly and blank(path):
         db = sqlite3.connect(":memory:", check_same_thread=False, factory=_Connection)
         db.ledger_path = path
         db.executescript(SCHEMA)
