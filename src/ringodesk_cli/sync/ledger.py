@@ -32,17 +32,9 @@ from ringodesk_cli.sync.ledger_records import (
 from ringodesk_cli.sync.ledger_schema import call_row, quarantined_row
 
 __all__ = [
-    "BATCH_WRITES",
-    "LEDGER_FILE",
-    "CallRow",
-    "CallState",
-    "ContactRecord",
-    "Ledger",
-    "OpKind",
-    "OpRecord",
-    "OpState",
-    "QuarantinedRow",
-]
+    "BATCH_WRITES", "LEDGER_FILE", "CallRow", "CallState", "ContactRecord", "Ledger", "OpKind",
+    "OpRecord", "OpState", "QuarantinedRow",
+]  # fmt: skip
 
 LEDGER_FILE = "ledger.sqlite3"
 BATCH_WRITES = 500
@@ -74,9 +66,11 @@ class Ledger:
 
     def close(self) -> None:
         with self._lock:
-            if not self.readonly and self._db.in_transaction:
-                self._db.commit()
-            self._db.close()
+            try:  # a full disk refuses the commit: the connection is closed all the same
+                if not self.readonly and self._db.in_transaction:
+                    self._db.commit()
+            finally:
+                self._db.close()
 
     @contextmanager
     def _write(self, *, commit: bool = True) -> Iterator[sqlite3.Connection]:
@@ -295,9 +289,9 @@ class Ledger:
                        updated_at = excluded.updated_at WHERE ops.state != 'done'""",
                 (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now()),
             )
-            if cursor.rowcount:
+            if cursor.rowcount > 0:
                 add_event(db, ringostat_id, EventKind.RECOVERED, _now(), op=op, zoho_id=zoho_id)
-            return cursor.rowcount > 0
+        return cursor.rowcount > 0
 
     def any_done(self) -> bool:
         """Whether any operation is known done: False for a new or emptied ledger."""
