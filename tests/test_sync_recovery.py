@@ -7,13 +7,22 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from ringodesk_cli.errors import ZohoError
 from ringodesk_cli.sync.ledger import Ledger, OpKind
-from ringodesk_cli.sync.recovery import RecoveryReport, marked_id, recover, window_start
+from ringodesk_cli.sync.recovery import (
+    RecoveryReport,
+    departments_of,
+    marked_id,
+    recover,
+    recover_before_delivery,
+    window_start,
+)
 from ringodesk_cli.zoho.desk import DeskClient
 from ringodesk_cli.zoho.desk_lists import created_since
 
@@ -195,3 +204,70 @@ def test_the_report_reads_as_counts() -> None:
         "2026-03-01T08:00:00.000000Z: 4 call activities, 2 tickets, 1 tasks, 3 contacts "
         "(none is created again)"
     )
+
+
+def test_a_department_the_profile_does_not_name_is_skipped_when_zoho_refuses_it(
+    requests_mock: Any, tmp_path: Path
+) -> None:
+    def by_department(request: Any, context: Any) -> Any:
+        if "departmentId=77" in request.url:
+            context.status_code = 422
+            return {"errorCode": "UNPROCESSABLE_ENTITY", "message": "departmentId"}
+        return ListServer(rows(2), base=1)(request, context)
+
+    for module in ("calls", "tickets", "tasks"):
+        requests_mock.get(f"{API}/{module}", json=by_department)
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    report = recover(ledger, client(), T0, department_ids=[DEP, "77"], optional={"77"})
+    # By hand: c0 and c1 in each list of DEP; 77 refused and left out.
+    assert (report.calls, report.tickets, report.tasks) == (2, 2, 2)
+    with pytest.raises(ZohoError):
+        recover(ledger, client(), T0, department_ids=[DEP, "77"])
+    ledger.close()
+
+
+def test_the_profiles_departments_come_first_then_every_other(requests_mock: Any) -> None:
+    requests_mock.get(
+        f"{API}/departments", json={"data": [{"id": "11"}, {"id": DEP}, {"id": "12"}]}
+    )
+    policy = SimpleNamespace(
+        department_id=DEP,
+        routes=[SimpleNamespace(department="12"), SimpleNamespace(department="Sales")],
+    )
+    departments, optional = departments_of(policy, client())  # type: ignore[arg-type]
+    assert (departments, optional) == ([DEP, "12", "11"], {"11"})
+
+
+def runner_of(tmp_path: Path, desk: DeskClient) -> Any:
+    from ringodesk_cli.sync.summary import Summary
+
+    return SimpleNamespace(to_attempt=1, desk=desk, summary=Summary(), finder=None)
+
+
+def test_a_ledger_that_delivered_before_is_never_recovered(
+    requests_mock: Any, tmp_path: Path
+) -> None:
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    ledger.done("c1", OpKind.CALL, "1001")
+    runner = runner_of(tmp_path, client())
+    policy = SimpleNamespace(department_id=DEP, routes=[])
+    assert recover_before_delivery(runner, ledger, policy, None)  # type: ignore[arg-type]
+    assert requests_mock.call_count == 0 and runner.summary.recovered is None
+    ledger.close()
+
+
+def test_a_refused_recovery_stops_the_run_before_any_create(
+    requests_mock: Any, tmp_path: Path
+) -> None:
+    requests_mock.get(f"{API}/departments", json={"data": [{"id": DEP}]})
+    requests_mock.get(f"{API}/tickets", status_code=422, json={"errorCode": "UNPROCESSABLE_ENTITY"})
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    runner = runner_of(tmp_path, client())
+    policy = SimpleNamespace(department_id=DEP, routes=[])
+    assert not recover_before_delivery(runner, ledger, policy, T0)  # type: ignore[arg-type]
+    assert runner.summary.exit_code == 5 and runner.summary.pending == 1
+    assert (runner.summary.stopped or "").startswith(
+        "could not read back from Zoho Desk what ringodesk made before this ledger"
+    )
+    assert not any(r.method == "POST" for r in requests_mock.request_history)
+    ledger.close()

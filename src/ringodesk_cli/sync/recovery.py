@@ -6,11 +6,12 @@ the next run would create every call of its window again. So before a run create
 anything with a ledger that knows no done operation at all (``Ledger.any_done``: a new,
 emptied or replaced ledger), it reads back from Zoho Desk the tickets, call activities and
 tasks created since the window's start (``zoho.desk_lists``: listed by ``createdTime``,
-ascending, per department) and keeps each one whose subject carries ringodesk's
-``[rs:<id>]`` marker as that call's done operation (history event ``recovered``), and the
-contact of each client number about to be delivered (through the contact index, rebuilt
-from Zoho). The delivery that follows finds every operation done: zero creates; a found
-call activity is brought to the call's current content (one PATCH), as after any retry.
+ascending, in every department the token sees, the profile's own first) and keeps each one
+whose subject carries ringodesk's ``[rs:<id>]`` marker as that call's done operation
+(history event ``recovered``), and the contact of each client number about to be delivered
+(through the contact index, rebuilt from Zoho). The delivery that follows finds every
+operation done: zero creates; a found call activity is brought to the call's current
+content (one PATCH), as after any retry.
 
 The window starts at the earlier of the replay window's start and the oldest call to
 deliver, less a day (a record is created after its call; the day covers a clock or a time
@@ -21,7 +22,7 @@ found nothing (a real first run) looks again on its next run until it delivers a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 MARGIN = timedelta(days=1)
 RECOVERED_AT = "recovered_at"  # the ledger's meta key: when and from when it recovered
 _MARKER = re.compile(r"\[rs:([^\]\s]+)\]")
+_STOPS = (AuthError, ZohoUnavailableError)  # the run stops: no department is skipped for these
 _KINDS = (("tickets", OpKind.TICKET), ("calls", OpKind.CALL), ("tasks", OpKind.TASK))
 
 
@@ -86,16 +88,28 @@ def marked_id(subject: Any) -> str | None:
 
 
 def recover(
-    ledger: Ledger, desk: DeskClient, since_utc: datetime, *, department_ids: Iterable[str]
+    ledger: Ledger,
+    desk: DeskClient,
+    since_utc: datetime,
+    *,
+    department_ids: Iterable[str],
+    optional: Collection[str] = (),
 ) -> RecoveryReport:
     """Every ticket, call activity and task made by ringodesk (its marker in the subject)
     since ``since_utc`` in these departments, kept in ``ledger`` as done operations. The
-    oldest record wins when one call has several of a kind."""
+    oldest record wins when one call has several of a kind. A department in ``optional``
+    whose lists Zoho refuses is left out; any other refusal is raised."""
     departments = list(dict.fromkeys(department_ids))
     report = RecoveryReport(since=stamp(since_utc), departments=departments)
     for module, op in _KINDS:
         for department in departments:
-            for row in created_since(desk, module, since_utc, department_id=department):
+            try:
+                rows = created_since(desk, module, since_utc, department_id=department)
+            except ZohoError as exc:
+                if department not in optional or isinstance(exc, _STOPS):
+                    raise
+                continue
+            for row in rows:
                 rid = marked_id(row.get("subject"))
                 if rid is not None and ledger.recovered(rid, op, str(row["id"])):
                     setattr(report, module, getattr(report, module) + 1)
@@ -122,10 +136,19 @@ def window_start(oldest_call: datetime | None, replay_from: datetime | None) -> 
     return min(starts, default=datetime.now(UTC)) - MARGIN
 
 
-def departments_of(policy: Policy) -> list[str]:
-    """The profile's department and every routed one (by Zoho id)."""
-    routed = [r.department for r in policy.routes if r.department.isdigit()]
-    return [policy.department_id, *routed]
+def departments_of(policy: Policy, desk: DeskClient) -> tuple[list[str], set[str]]:
+    """(every department to look in, those of them the profile does not name): the
+    profile's department and its routed ones first, then every other department the token
+    sees (an agent may have moved a ticket there, or the profile's department changed)."""
+    named = [policy.department_id, *(r.department for r in policy.routes)]
+    named = [d for d in dict.fromkeys(named) if d.isdigit()]
+    try:
+        others = [str(d["id"]) for d in desk.departments() if str(d.get("id")) not in named]
+    except ZohoError as exc:
+        if isinstance(exc, _STOPS):
+            raise
+        others = []
+    return named + others, set(others)
 
 
 def recover_before_delivery(
@@ -140,14 +163,15 @@ def recover_before_delivery(
     oldest = min((t for r in rows if (t := _moment(r.started_at)) is not None), default=None)
     since = window_start(oldest, replay_from)
     try:
-        report = recover(ledger, runner.desk, since, department_ids=departments_of(policy))
+        departments, optional = departments_of(policy, runner.desk)
+        report = recover(ledger, runner.desk, since, department_ids=departments, optional=optional)
         report.contacts = recover_contacts(ledger, runner.finder, (r.client_number for r in rows))
     except Interrupted:
         runner.summary.pending = runner.to_attempt
         return False
     except ZohoError as exc:
         stop = exc
-        if not isinstance(exc, AuthError | ZohoUnavailableError):
+        if not isinstance(exc, _STOPS):
             stop = ZohoUnavailableError(
                 f"could not read back from Zoho Desk what ringodesk made before this ledger: {exc}",
                 hint="nothing was created; the calls stay pending for the next run",
