@@ -10,6 +10,7 @@ cause and the fix, never "unexpected error".
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ def day_of_calls() -> list[Call]:
     ]
 
 
-@pytest.mark.parametrize("loss", ["emptied", "deleted"])
+@pytest.mark.parametrize("loss", ["emptied", "deleted", "folder"])
 def test_a_lost_ledger_recovers_from_zoho_and_the_rerun_creates_nothing_twice(
     desk: Desk, tmp_path: Path, isolated_home: Path, loss: str
 ) -> None:
@@ -65,6 +66,8 @@ def test_a_lost_ledger_recovers_from_zoho_and_the_rerun_creates_nothing_twice(
     ledger = ledger_of(isolated_home)
     if loss == "emptied":
         ledger.write_bytes(b"")
+    elif loss == "folder":  # the whole state folder: token cache, contact index, ledger
+        shutil.rmtree(ledger.parent)
     else:
         for name in ("", "-wal", "-shm"):
             Path(f"{ledger}{name}").unlink(missing_ok=True)
