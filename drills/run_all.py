@@ -27,6 +27,7 @@ DRILLS = (
     "recordings_kill9",
     "serve_kill9",
     "serve_worker_kill9",
+    "lost_ledger",
 )
 TIMEOUT = {True: 180.0, False: 1800.0}  # seconds per drill: short, full
 

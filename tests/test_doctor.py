@@ -22,7 +22,8 @@ from sandbox_fixture import sandbox  # noqa: F401
 
 from ringodesk_cli import doctor
 from ringodesk_cli.doctor import CachedFields, CheckResult, overall_exit_code, run_doctor
-from ringodesk_cli.errors import ExitCode
+from ringodesk_cli.doctor.results import from_error
+from ringodesk_cli.errors import ExitCode, LedgerDamagedError
 from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.session import Session
 from ringodesk_cli.settings import Paths, Settings
@@ -559,11 +560,18 @@ def test_ledger_check_fails_on_stale_pending_calls_with_a_replay_that_reaches_th
     assert "4 days old" in result.detail and "--replay 6d" in (result.fix or "")
 
 
-def test_ledger_check_fails_on_a_damaged_ledger(tmp_path: Path) -> None:
+def test_ledger_check_fails_on_a_damaged_ledger_naming_it_and_the_way_out(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "ledger.sqlite3"
     path.write_bytes(b"this is not a database, just garbage " * 200)
-    result = doctor.check_ledger(Ledger(path, readonly=True), NOW)
-    assert not result.ok and result.exit_code == 3 and "do not delete it" in (result.fix or "")
+    with pytest.raises(LedgerDamagedError) as caught:
+        doctor.open_ledger(tmp_path)
+    result = from_error("ledger", caught.value)
+    assert not result.ok and result.exit_code == 3
+    assert result.detail == f"{path}: the ledger is damaged (file is not a database)"
+    assert f"mv {path} {path}.damaged" in (result.fix or "")
+    assert "ringodesk sync --replay 3d" in (result.fix or "")
 
 
 def test_quarantine_check_warns_with_6_while_recent_rows_are_quarantined(tmp_path: Path) -> None:

@@ -192,3 +192,56 @@ class CreditsExhaustedError(RateLimitedError):
         "the organization's daily API credits are spent; records stay pending and "
         "`ringodesk sync --replay 3d` delivers them tomorrow"
     )
+
+
+class StateError(RingodeskError):
+    """The state folder or a file in it (the ledger) cannot be used: the message names the
+    file and the cause, the hint the fix. Exit 3: the run did nothing it could not redo."""
+
+    exit_code = ExitCode.CONFIG
+
+    def __init__(self, path: str, cause: str, *, hint: str | None = None) -> None:
+        self.path = path
+        self.cause = cause
+        super().__init__(f"{path}: {cause}", hint=hint)
+
+
+class LedgerDamagedError(StateError):
+    """The ledger is not a readable SQLite database (garbage, truncated, replaced by text)."""
+
+
+class StateNotWritableError(StateError):
+    """The state folder or the ledger cannot be written (permissions, a read-only mount)."""
+
+
+class DiskFullError(StateError):
+    """The disk holding the state folder is full, or reported an I/O error."""
+
+
+# errno values an OSError carries for "this file may not be written" and "the disk is full".
+_NOT_WRITABLE_ERRNOS = frozenset({1, 13, 30})  # EPERM, EACCES, EROFS
+_FULL_ERRNOS = frozenset({28, 122})  # ENOSPC, EDQUOT
+
+
+def from_os_error(exc: OSError) -> StateError | None:
+    """A clear error for an OSError that says a file cannot be written or the disk is full
+    (None for any other OSError): the message names the file, the hint the fix."""
+    where = str(exc.filename) if exc.filename is not None else "a file"
+    cause = exc.strerror or str(exc)
+    if exc.errno in _NOT_WRITABLE_ERRNOS:
+        return StateNotWritableError(
+            where,
+            cause,
+            hint=(
+                "make it (and its folder) readable and writable by the user that runs "
+                "ringodesk (`ls -ld` shows the owner; chown or chmod u+rw fixes it), or point "
+                "RINGODESK_HOME at a writable folder"
+            ),
+        )
+    if exc.errno in _FULL_ERRNOS:
+        return DiskFullError(
+            where,
+            cause,
+            hint="free space on that disk, then run again: nothing that was sent is lost",
+        )
+    return None

@@ -11,7 +11,7 @@ import traceback
 from typing import TYPE_CHECKING
 
 from ringodesk_cli import __version__
-from ringodesk_cli.errors import ExitCode, RingodeskError
+from ringodesk_cli.errors import ExitCode, RingodeskError, from_os_error
 from ringodesk_cli.redact import redact
 
 if TYPE_CHECKING:
@@ -73,6 +73,10 @@ def _run_app(args: list[str], interrupts: Interrupts) -> int:
         state.output.error(str(exc), exc.hint)
         return int(exc.exit_code)
     except Exception as exc:
+        known = from_os_error(exc) if isinstance(exc, OSError) else None
+        if known is not None:  # a read-only folder, a full disk: named, with the fix
+            state.output.error(str(known), known.hint)
+            return int(known.exit_code)
         if state.verbose:
             print(redact(traceback.format_exc()), file=sys.stderr)
             state.output.error(f"unexpected error: {type(exc).__name__}: {exc}")

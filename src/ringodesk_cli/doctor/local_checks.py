@@ -157,10 +157,9 @@ def check_ledger(ledger: Ledger | None, now: datetime) -> CheckResult:
     name = "ledger"
     if ledger is None:
         return passed(name, "no ledger yet: no sync has run in this profile")
-    keep = (
-        f"stop cron runs and keep a copy of {ledger.path}, then rebuild it with sqlite3's "
-        "`.recover`; do not delete it: it records what was already delivered"
-    )
+    from ringodesk_cli.sync.ledger_open import damaged_hint
+
+    keep = damaged_hint(ledger.path)
     try:
         if not ledger.integrity_ok():
             return failed(name, f"{ledger.path} failed SQLite's quick_check", keep, ExitCode.CONFIG)

@@ -157,10 +157,14 @@ def _ledger_checks(
 
     try:
         ledger = open_ledger(state_dir)
-    except sqlite3.Error as exc:
-        results["ledger"] = failed(
-            "ledger", f"cannot open the ledger in {state_dir}: {exc}", RERUN_FIX, ExitCode.CONFIG
-        )
+    except (sqlite3.Error, RingodeskError) as exc:
+        # A damaged or unwritable ledger: its StateError names the file and the fix.
+        results["ledger"] = (
+            from_error("ledger", exc)
+            if isinstance(exc, RingodeskError)
+            else failed("ledger", f"cannot open the ledger in {state_dir}: {exc}", RERUN_FIX,
+                        ExitCode.CONFIG)
+        )  # fmt: skip
         results["quarantine"] = blocked("quarantine", results["ledger"])
         results["last-sync"] = blocked("last-sync", results["ledger"])
         results["recordings"] = blocked("recordings", results["ledger"])

@@ -172,6 +172,8 @@ class Worker:
             if not engine.ready():
                 raise engine.not_ready or RingodeskError("Zoho Desk could not be reached")
             self._refresh_index(engine)
+            if not engine.recover():  # a new or emptied ledger: nothing sent blind
+                raise RingodeskError(stream.runner.summary.stopped or "recovery stopped")
             stream.flow()
             stream.retry_recordings(self._retry_due())
             summary = stream.runner.summary

@@ -142,9 +142,20 @@ class Engine:
         self.runner = self._runner()
         return self.runner
 
-    def deliver(self) -> Summary:
-        """A batch: every call the runner was handed, once the rules are ready."""
-        if self.runner.to_attempt and not self.ready():
+    def recover(self, replay_from: datetime | None = None) -> bool:
+        """A new or emptied ledger first recovers what ringodesk already made in Zoho
+        (``recovery.py``): losing the ledger never duplicates. False: Zoho refused or could
+        not be reached; nothing may be sent (the summary says why)."""
+        from ringodesk_cli.sync.recovery import recover_before_delivery
+
+        return recover_before_delivery(self.runner, self.ledger, self.policy, replay_from)
+
+    def deliver(self, *, replay_from: datetime | None = None) -> Summary:
+        """A batch: every call the runner was handed, once the rules are ready and a lost
+        ledger recovered."""
+        if not self.runner.to_attempt:
+            return self.runner.deliver()
+        if not self.ready() or not self.recover(replay_from):
             return self.runner.summary
         return self.runner.deliver()
 

@@ -147,11 +147,14 @@ class CallStory:
 
 @contextmanager
 def _reading(state_dir: Path) -> Iterator[sqlite3.Connection | None]:
+    from ringodesk_cli.sync.ledger_open import blank, connect
+
     path = state_dir / LEDGER_FILE
-    if not path.exists():
+    if blank(path):  # no ledger yet, or one emptied to 0 bytes
         yield None
         return
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    db = connect(path, readonly=True)  # a damaged ledger: a StateError naming the way out
     db.row_factory = sqlite3.Row
     try:
         yield db

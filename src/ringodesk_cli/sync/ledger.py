@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ringodesk_cli.sync.ledger_events import EventKind, add_event, ensure_events
+from ringodesk_cli.sync.ledger_events import EventKind, add_event
+from ringodesk_cli.sync.ledger_open import blank, connect
 from ringodesk_cli.sync.ledger_records import (
     CallRow,
     CallState,
@@ -28,26 +29,12 @@ from ringodesk_cli.sync.ledger_records import (
     OpState,
     QuarantinedRow,
 )
-from ringodesk_cli.sync.ledger_schema import (
-    SCHEMA,
-    add_quarantine_field,
-    call_row,
-    quarantined_row,
-    web_address,
-)
+from ringodesk_cli.sync.ledger_schema import call_row, quarantined_row, web_address
 
 __all__ = [
-    "BATCH_WRITES",
-    "LEDGER_FILE",
-    "CallRow",
-    "CallState",
-    "ContactRecord",
-    "Ledger",
-    "OpKind",
-    "OpRecord",
-    "OpState",
-    "QuarantinedRow",
-]
+    "BATCH_WRITES", "LEDGER_FILE", "CallRow", "CallState", "ContactRecord", "Ledger", "OpKind",
+    "OpRecord", "OpState", "QuarantinedRow",
+]  # fmt: skip
 
 LEDGER_FILE = "ledger.sqlite3"
 BATCH_WRITES = 500
@@ -72,31 +59,18 @@ class Ledger:
         self._batching = 0  # nesting depth of ``batch``
         self._batched = 0  # writes not yet committed inside a batch
         # A dry run before any sync reads a ledger that does not exist: nothing to look up.
-        self.empty = readonly and not path.exists()
-        if readonly:
-            if path.exists():
-                uri = f"file:{path}?mode=ro"
-                self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            else:
-                self._db = sqlite3.connect(":memory:", check_same_thread=False)
-                self._db.executescript(SCHEMA)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a row marked done must survive a power cut, or the next run re-creates it.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-            add_quarantine_field(self._db)
-            ensure_events(self._db)
-            path.chmod(0o600)
+        self.empty = readonly and blank(path)
+        # Damaged, unwritable or on a full disk: a StateError naming the file and the fix.
+        self._db = connect(path, readonly=readonly)
         self._db.row_factory = sqlite3.Row
 
     def close(self) -> None:
         with self._lock:
-            if not self.readonly and self._db.in_transaction:
-                self._db.commit()
-            self._db.close()
+            try:  # a full disk refuses the commit: the connection is closed all the same
+                if not self.readonly and self._db.in_transaction:
+                    self._db.commit()
+            finally:
+                self._db.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -338,6 +312,26 @@ class Ledger:
                 db, ringostat_id, EventKind.UPDATED, _now(), op=op, zoho_id=zoho_id,
                 detail=", ".join(changed),
             )  # fmt: skip
+
+    def recovered(self, ringostat_id: str, op: OpKind, zoho_id: str) -> bool:
+        """A record found in Zoho by its marker (``recovery``): done. False if known done."""
+        with self._write() as db:
+            cursor = db.execute(
+                """INSERT INTO ops (key, ringostat_id, op, state, zoho_id, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET
+                       state = excluded.state, zoho_id = excluded.zoho_id,
+                       updated_at = excluded.updated_at WHERE ops.state != 'done'""",
+                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now()),
+            )
+            if cursor.rowcount > 0:
+                add_event(db, ringostat_id, EventKind.RECOVERED, _now(), op=op, zoho_id=zoho_id)
+        return cursor.rowcount > 0
+
+    def any_done(self) -> bool:
+        """Whether any operation is known done: False for a new or emptied ledger."""
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM ops WHERE state = 'done' LIMIT 1").fetchone()
+        return row is not None
 
     def note_failure(self, ringostat_id: str, op: OpKind, error: str) -> None:
         """An operation's request was refused or got no answer: Zoho's error, for the

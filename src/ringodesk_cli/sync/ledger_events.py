@@ -38,6 +38,7 @@ class EventKind(StrEnum):
     DONE = "done"  # Zoho answered with the record's id
     RECONCILED = "reconciled"  # a lost answer: the record was found again by its marker
     UPDATED = "updated"  # a record brought to the call's last state: what changed in detail
+    RECOVERED = "recovered"  # a new or emptied ledger found the record in Zoho (recovery.py)
     FAILED = "failed"  # the request was refused or got no answer: Zoho's error in detail
     STATE = "state"  # the run settled the call: delivered, failed, pending (detail: error)
 

@@ -332,7 +332,7 @@ class _Run:
                 # search while it is not built).
         with self._progress("Delivering to Zoho Desk", runner.to_attempt) as advance:
             runner.on_progress = advance
-            return engine.deliver()
+            return engine.deliver(replay_from=self.replay_from)
 
     def _attach_recordings(self, engine: Engine | Preview, summary: Summary) -> None:
         """After the call activities: their recordings (``recordings.attach``), counted in

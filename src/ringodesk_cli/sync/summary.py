@@ -47,6 +47,8 @@ class Summary:
     dry_run: bool = False
     interrupted: bool = False  # asked to stop: what was not sent stays pending
     recordings: dict[str, Any] | None = None  # the attachment pass (recordings.attach on)
+    # A new or emptied ledger's recovery (recovery.py): since when, and records per kind.
+    recovered: dict[str, Any] | None = None
 
     @property
     def exit_code(self) -> int:
@@ -110,6 +112,7 @@ class Summary:
             "dry_run": self.dry_run,
             "interrupted": self.interrupted,
             "recordings": self.recordings,
+            "recovered": self.recovered,
             "exit_code": int(self.exit_code),
         }
 
