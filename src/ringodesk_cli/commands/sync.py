@@ -132,6 +132,13 @@ def render_summary(app: AppContext, data: dict[str, Any]) -> None:
             else f", open quarantine {data['open_quarantine']}"
         )
     )
+    if data.get("quarantine_resolved"):
+        out.result(
+            f"{data['quarantine_resolved']} quarantined row(s) resolved: their calls were read"
+            " complete"
+        )
+    if data.get("warnings"):
+        out.warn(f"warnings: {data['warnings']} (delivered as read; listed above)")
     if data.get("cf_values_dropped"):
         out.warn(
             f"cf values dropped: {data['cf_values_dropped']} (refused by Zoho; each record was"

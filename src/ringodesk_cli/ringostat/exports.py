@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -59,6 +60,7 @@ def read_export(
     timezone: ZoneInfo,
     default_region: str,
     columns: Mapping[str, str] = {},
+    now: datetime | None = None,
 ) -> Iterator[CallRecord | BadRow]:
     """Yield a ``CallRecord`` or a ``BadRow`` for every call in ``path``, in file order.
 
@@ -79,6 +81,7 @@ def read_export(
                 line=row.line,
                 timezone=timezone,
                 default_region=default_region,
+                now=now,
             )
         except RowError as exc:
             yield row.bad(source, exc.field, exc.reason)

@@ -404,6 +404,16 @@ class Ledger:
             marks = ", ".join("?" for _ in ids)
             return db.execute(f"DELETE FROM quarantine WHERE rowid IN ({marks})", ids).rowcount
 
+    def close_quarantined(self, ringostat_id: str, key_prefix: str) -> int:
+        """Forget the call's quarantined rows (keys start with ``key_prefix``): it was read
+        complete. A range on the primary key, so admitting a call stays cheap."""
+        end = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
+        with self._write() as db:
+            return db.execute(
+                "DELETE FROM quarantine WHERE key >= ? AND key < ? AND ringostat_id = ?",
+                (key_prefix, end, ringostat_id),
+            ).rowcount
+
     def is_quarantined(self, key: str) -> bool:
         if self.empty:
             return False
