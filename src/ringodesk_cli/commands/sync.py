@@ -162,7 +162,8 @@ def _render_recordings(app: AppContext, rec: dict[str, Any], *, dry_run: bool) -
         f"recordings: attached {rec['attached'] + rec['reconciled']}, "
         f"waiting {rec['waiting']}"
         + (f" ({waiting})" if waiting else "")
-        + f", too large {rec['too_large']}, refused {rec['refused']}, "
+        + f", too large {rec['too_large']}, not allowed {rec.get('not_allowed', 0)}, "
+        f"refused {rec['refused']}, "
         f"given up {rec['given_up']}, no answer {rec['unknown_outcomes']}, "
         f"unconfirmed {rec['unconfirmed']}"
     )
