@@ -477,7 +477,7 @@ def test_no_header_within_the_first_lines_names_what_the_first_line_holds(
 ) -> None:
     title = "".join(f"title line {n}\n" for n in range(5))
     path = write(tmp_path, title + HEADER + "\n")
-    with pytest.raises(InputError, match="no column for 'uniqueid'.*'title line 0'"):
+    with pytest.raises(InputError, match=r"no column for 'uniqueid'.*'title line 0'"):
         read(path)
 
 
