@@ -152,7 +152,7 @@ def test_a_complete_read_closes_only_its_own_calls_quarantined_rows(tmp_path: Pa
 
 
 def test_talk_longer_than_the_call_is_a_warning_only_when_something_is_stored() -> None:
-    long_talk = replace(record(), talk_seconds=90, total_seconds=30, line=4)
+    long_talk = replace(record(), talk_seconds=90, total_seconds=30, source="calls.csv", line=4)
     verdict = triage(long_talk, None, "h")
     assert verdict.warning == (
         "calls.csv:4: ua-1: billsec 90 is more than duration 30 (talk longer than the whole "
