@@ -96,3 +96,29 @@ def test_the_plain_file_warning_comes_once_when_a_secret_is_stored(
         assert "plain file" not in later.stderr, (args, later)
     status = run(subprocess_env, "ringostat", "status", "--json")
     assert status.code == 0 and status.json()["key"] == "works", status
+
+
+def test_config_set_takes_a_toml_array_for_recordings_hosts(
+    subprocess_env: dict[str, str],
+) -> None:
+    profile(None)
+    default = run(subprocess_env, "config", "get", "recordings.hosts")
+    assert default.stdout.strip() == '["ringostat.com", "ringostat.net"]', default
+    value = '["ringostat.com", "http://127.0.0.1:9000"]'
+    saved = run(subprocess_env, "config", "set", "recordings.hosts", value)
+    assert saved.code == 0, saved
+    assert run(subprocess_env, "config", "get", "recordings.hosts", "--json").json() == {
+        "key": "recordings.hosts",
+        "value": ["ringostat.com", "http://127.0.0.1:9000"],
+    }
+    path = Path(run(subprocess_env, "config", "path").stdout.strip())
+    assert 'hosts = ["ringostat.com", "http://127.0.0.1:9000"]' in path.read_text()
+    for bad, why in (
+        ("ringostat.com", "is not a TOML array like"),
+        ('["ringostat.com.evil.io/x"]', "is not a domain like ringostat.com"),
+        ('["ftp://127.0.0.1:9000"]', "is not an origin like http://127.0.0.1:9000"),
+        ("[1, 2]", "is not a list of hosts"),
+    ):
+        refused = run(subprocess_env, "config", "set", "recordings.hosts", bad)
+        assert refused.code == 3 and why in refused.stderr, (bad, refused)
+    assert "http://127.0.0.1:9000" in path.read_text()  # a refused value changes nothing
