@@ -91,6 +91,7 @@ def test_the_plain_file_warning_comes_once_when_a_secret_is_stored(
     login = run(subprocess_env, "ringostat", "login", "--insecure-storage", stdin=KEY)
     assert login.code == 0, login
     assert login.stderr.count("secrets are stored in a plain file") == 1, login.stderr
+    assert f"Ringostat Auth-key works at {sb.url} (ringostat.api_url)" in login.stderr
     for args in (("ringostat", "status"), ("config", "show"), ("auth", "status")):
         later = run(subprocess_env, *args)
         assert "plain file" not in later.stderr, (args, later)
