@@ -140,6 +140,8 @@ def test_a_complete_read_closes_only_its_own_calls_quarantined_rows(tmp_path: Pa
     for rid, line in (("ua-1", 3), ("ua-1", 9), ("ua-10", 4), ("ua-1:x", 5), (None, 6)):
         bad = BadRow("cut.csv", line, rid, None, f"2 values for 8 columns (line {line})")
         ledger.quarantine(quarantine_key(bad), bad.source, bad.line, rid, bad.reason)
+    ringing = admit(ledger, replace(record(rid="ua-1"), outcome=Outcome.IN_PROGRESS))
+    assert ringing.resolved == 0 and len(ledger.quarantined_rows()) == 5  # not complete yet
     summary = Summary()
     verdict = admit(ledger, record(rid="ua-1"))
     verdict.count(summary)

@@ -93,7 +93,9 @@ def admit(ledger: Ledger, record: CallRecord) -> Triage:
                 source=record.source,
                 line=record.line,
             )
-        resolved = ledger.close_quarantined(record.ringostat_id, quarantine_prefix(record))
+        resolved = 0
+        if record.outcome is not Outcome.IN_PROGRESS:  # a ringing call is not yet complete
+            resolved = ledger.close_quarantined(record.ringostat_id, quarantine_prefix(record))
     return replace(verdict, resolved=resolved) if resolved else verdict
 
 
