@@ -219,7 +219,7 @@ def test_env_var_names_are_the_documented_ones() -> None:
 # -- insecure file ------------------------------------------------------------------------
 
 
-def test_insecure_file_is_created_0600_and_warns_on_every_use(
+def test_insecure_file_is_created_0600_and_warns_once_when_a_secret_is_stored(
     state_dir: Path, memory_keyring: MemoryKeyring
 ) -> None:
     warnings: list[str] = []
@@ -234,10 +234,18 @@ def test_insecure_file_is_created_0600_and_warns_on_every_use(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text()) == {"refresh_token": TOKEN}
     assert len(warnings) == 1
+    assert "plain file" in warnings[0] and str(path) in warnings[0]
+    store.set("client_secret", SECRET)  # another secret stored: no second warning
     assert store.get("refresh_token") == TOKEN
     assert store.source("refresh_token") == f"file {path}"
-    assert len(warnings) == 3
-    assert all("plain file" in w and str(path) in w for w in warnings)
+    assert len(warnings) == 1
+    # Reading, as every later command and cron run does: no warning at all.
+    later: list[str] = []
+    reader = CredentialStore("default", state_dir, warn=later.append)
+    assert reader.get("client_secret") == SECRET and reader.describe()["store"] == (
+        f"file {path} (insecure)"
+    )
+    assert later == []
     assert memory_keyring.store == {}
 
 
@@ -323,7 +331,7 @@ def test_describe_insecure_file_store(state_dir: Path) -> None:
         "webhook_secret": None,
     }
     assert "rs-key-plain-123" not in json.dumps(info)
-    assert len(warnings) == 1
+    assert warnings == []  # the store says "(insecure)"; reading it warns no more
 
 
 def test_describe_reports_a_broken_keyring_instead_of_raising(

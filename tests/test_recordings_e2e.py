@@ -51,7 +51,13 @@ def uploads(sb: Sandbox) -> int:
 def test_each_recording_is_attached_once_and_missing_ones_later(desk: Desk, tmp_path: Path) -> None:
     sb = desk.sb
     desk.setup(
-        settings={"recordings.attach": True, "recordings.max_mb": 1, "ringostat.api_url": sb.url}
+        settings={
+            "recordings.attach": True,
+            "recordings.max_mb": 1,
+            "ringostat.api_url": sb.url,
+            # The sandbox stands in for Ringostat's recording hosts: listed as an origin.
+            "recordings.hosts": f'["ringostat.com", "{sb.url}"]',
+        }
     )
     calls = [
         Call("r-1", "0671230001", ago(300), recording=recording(sb, "r-1", size=200 * KB)),
@@ -120,3 +126,37 @@ def test_each_recording_is_attached_once_and_missing_ones_later(desk: Desk, tmp_
     assert human.code == 0, human
     assert "recordings: attached 0, waiting 0, too large 0" in human.stdout
     assert uploads(sb) == 4
+
+
+def test_a_link_off_recordings_hosts_is_never_fetched_and_the_call_keeps_it(
+    desk: Desk, tmp_path: Path
+) -> None:
+    sb = desk.sb
+    # The default list (Ringostat's domains, https only); the API is elsewhere.
+    desk.setup(settings={"recordings.attach": True})
+    local = recording(sb, "h-1", size=10 * KB)  # http://127.0.0.1:<port>/...: loopback
+    metadata = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+    lookalike = "https://ringostat.com.evil.invalid/rec/h-3.mp3"
+    calls = [
+        Call("h-1", "0671230011", ago(30), recording=local),
+        Call("h-2", "0671230012", ago(20), recording=metadata),
+        Call("h-3", "0671230013", ago(10), recording=lookalike),
+    ]
+    export = write_export(tmp_path / "calls.csv", calls)
+    result = desk.run("sync", str(export))
+    assert result.code == 0, result
+    assert "delivered 3" in result.stdout
+    assert "not allowed 3" in result.stdout
+    for rid, host in (("h-1", "127.0.0.1"), ("h-2", "169.254.169.254"),
+                      ("h-3", "ringostat.com.evil.invalid")):  # fmt: skip
+        line = f"{rid}: recording not attached: not fetched: the link's host {host} is not in"
+        assert line in result.stderr, result
+    assert uploads(sb) == 0
+    assert next(s for s in sb.recordings.listing() if s["uniqueid"] == "h-1")["fetched"] == 0
+    if keeps_call_descriptions(sb):
+        (call,) = by_marker(sb.records("calls"), "h-2")
+        assert metadata in call["description"]
+    # Skipped for good: a rerun does not try again.
+    again = desk.sync(str(export))
+    assert again.code == 0, again
+    assert again.json()["recordings"]["not_allowed"] == 0

@@ -51,12 +51,17 @@ def test_a_recording_is_saved_to_a_file_and_the_key_is_sent_only_after_a_refusal
     assert list((tmp_path / "rec").iterdir()) == []
 
 
-def test_the_key_never_goes_to_another_host(requests_mock: rm.Mocker, tmp_path: Path) -> None:
+def test_another_host_is_never_asked_with_or_without_the_key(
+    requests_mock: rm.Mocker, tmp_path: Path
+) -> None:
     other = "https://storage.example.com/r-1.mp3"
     requests_mock.get(other, status_code=403)
     got = fetcher(tmp_path).download(other)
-    assert (got.ok, got.reason) == (False, "denied")
-    assert [r.headers.get("Auth-key") for r in requests_mock.request_history] == [None]
+    assert (got.ok, got.reason) == (False, "not-allowed")
+    assert (
+        got.detail == "not fetched: the link's host storage.example.com is not in recordings.hosts"
+    )
+    assert requests_mock.request_history == []
 
 
 @pytest.mark.parametrize(

@@ -427,6 +427,19 @@ def test_api_rows_become_records_with_the_api_source_and_row_positions() -> None
     assert (out[2].ringostat_id, out[2].field) == ("ua-3", "call_type")
 
 
+def test_api_rows_follow_the_same_length_and_date_rules_as_files() -> None:
+    now = datetime(2024, 5, 14, 6, 0, tzinfo=UTC)  # 09:00 in Kyiv
+    rows = [
+        {**call("ua-1", "2024-05-14 09:10:00"), "billsec": "1e3"},
+        {**call("ua-2", "2024-05-14 09:11:00"), "duration": "123456789012345678901234567890"},
+        call("ua-3", "2024-05-15 09:01:00"),  # a day and a minute ahead of now
+        call("ua-4", "2024-05-15 08:59:00"),  # within a day: delivered
+    ]
+    out = list(records_from_api(rows, timezone=KYIV, default_region="UA", now=now))
+    fields = [(r.ringostat_id, r.field) if isinstance(r, BadRow) else r.ringostat_id for r in out]
+    assert fields == [("ua-1", "billsec"), ("ua-2", "duration"), ("ua-3", "calldate"), "ua-4"]
+
+
 def test_a_csv_export_row_and_the_json_api_row_of_one_call_hash_alike(tmp_path: Path) -> None:
     full = call(
         "ua-987h79879",

@@ -399,3 +399,95 @@ def test_the_offset_of_a_bad_byte_is_exact_after_many_chunks_of_cyrillic(tmp_pat
     offset = raw.index(b"\xc3(")
     assert row.reason == f"invalid UTF-8 at byte {offset} (0xC3)"
     assert len(records(items)) == 900
+
+
+UK_TAB = (
+    "ID дзвінка\tДата дзвінка\tТип дзвінка\tСтатус\tХто дзвонив\tКуди дзвонили\tЧас розмови"
+    "\tТривалість\n"
+    "x-1\t2024-05-14 11:02:33\tВхідний\tANSWERED\t0501112233\t0443334455\t61\t70\n"
+    "x-2\t2024-05-14 11:30:00\tВихідний\tNO ANSWER\t0443334455\t0962223344\t0\t15\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_excel_unicode_text_is_read_as_utf16_tab_separated(tmp_path: Path, encoding: str) -> None:
+    # Excel's "Unicode text": a BOM (little-endian as Excel writes it; big-endian read too)
+    raw = UK_TAB.encode(encoding)
+    if encoding == "utf-16-be":
+        raw = b"\xfe\xff" + raw
+    path = tmp_path / "calls.txt"
+    path.write_bytes(raw)
+    assert detect_encoding(path) == "utf-16"
+    first, second = records(read(path))
+    assert (first.ringostat_id, first.talk_seconds, first.client_number) == (
+        "x-1", 61, "+380501112233",
+    )  # fmt: skip
+    assert (second.direction, second.client_number) == (Direction.OUTBOUND, "+380962223344")
+    assert first.line == 2 and second.line == 3
+
+
+def test_an_unpaired_surrogate_in_utf16_refuses_its_row_only(tmp_path: Path) -> None:
+    text = UK_TAB.replace("x-2\t", "x-\ud8002\t")
+    path = tmp_path / "calls.txt"
+    path.write_bytes(text.encode("utf-16", "surrogatepass"))
+    items = read(path)
+    assert [r.ringostat_id for r in records(items)] == ["x-1"]
+    (row,) = bad(items)
+    assert (row.line, row.field) == (3, "uniqueid")
+    assert row.reason == "holds text that is not valid Unicode (an unpaired surrogate)"
+
+
+def test_utf16_cut_in_the_middle_of_a_character_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "calls.txt"
+    path.write_bytes(UK_TAB.encode("utf-16") + b"\x41")
+    with pytest.raises(InputError, match="UTF-16 text cut short"):
+        read(path)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Журнал дзвінків\n",
+        "Call log;01.05.2024 - 31.05.2024\n\n",
+        '"Звіт ""Дзвінки"""\nПеріод: травень\n\n',
+    ],
+)
+def test_a_title_above_the_header_is_skipped_and_lines_stay_true(
+    tmp_path: Path, title: str
+) -> None:
+    rows = "a-1;2024-05-14 10:00:00;in;ANSWERED;0671234567;0443334455;5;9\n"
+    path = write(
+        tmp_path,
+        title
+        + HEADER
+        + "\n"
+        + rows
+        + "a-2;2024-13-14 10:00:00;in;BUSY;0671234567;0443334455;0;4\n",
+    )
+    items = read(path)
+    header_line = title.count("\n") + 1
+    (call,) = records(items)
+    assert (call.ringostat_id, call.line) == ("a-1", header_line + 1)
+    (row,) = bad(items)
+    assert (row.line, row.field) == (header_line + 2, "calldate")
+
+
+def test_no_header_within_the_first_lines_names_what_the_first_line_holds(
+    tmp_path: Path,
+) -> None:
+    title = "".join(f"title line {n}\n" for n in range(5))
+    path = write(tmp_path, title + HEADER + "\n")
+    with pytest.raises(InputError, match=r"no column for 'uniqueid'.*'title line 0'"):
+        read(path)
+
+
+def test_a_symlink_loop_is_named_as_one(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.symlink_to(second)
+    second.symlink_to(first)
+    with pytest.raises(InputError) as caught:
+        read(first)
+    assert caught.value.message == (
+        f"{first}: a symbolic link that leads back to itself (a symlink loop), never to a "
+        "file: point it at the export, or name the export itself"
+    )

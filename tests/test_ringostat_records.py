@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,18 +20,20 @@ from ringodesk_cli.ringostat.records import (
 KYIV = ZoneInfo("Europe/Kyiv")
 
 
+ROW = {
+    "uniqueid": "ua-987h79879",
+    "calldate": "2024-05-14 09:03:40",
+    "call_type": "in",
+    "disposition": "ANSWERED",
+    "caller": "0671234567",
+    "dst": "+380443334455",
+    "billsec": "42",
+    "duration": "50",
+}
+
+
 def make(**fields: str) -> CallRecord:
-    row = {
-        "uniqueid": "ua-987h79879",
-        "calldate": "2024-05-14 09:03:40",
-        "call_type": "in",
-        "disposition": "ANSWERED",
-        "caller": "0671234567",
-        "dst": "+380443334455",
-        "billsec": "42",
-        "duration": "50",
-    }
-    row.update(fields)
+    row = {**ROW, **fields}
     return record_from_fields(row, source="calls.csv", line=7, timezone=KYIV, default_region="UA")
 
 
@@ -235,6 +237,50 @@ def test_talk_and_total_seconds_come_from_billsec_and_duration() -> None:
 
 def test_bad_seconds_are_a_row_error() -> None:
     assert row_error(billsec="lots").field == "billsec"
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [("0", 0), ("42", 42), ("42.0", 42), ("42,0", 42), ("1:05", 65), ("0:01:05", 65),
+     ("1:00:00", 3600), ("24:00:00", 86_400), ("86400", 86_400), (" 7 ", 7)],
+)  # fmt: skip
+def test_call_lengths_are_whole_seconds_or_a_clock_up_to_one_day(raw: str, seconds: int) -> None:
+    assert make(billsec=raw, duration="86400").talk_seconds == seconds
+    assert make(duration=raw, billsec="0").total_seconds == seconds
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["inf", "-inf", "nan", "1e3", "1E3", "123456789012345678901234567890", "-3", "1:-5",
+     "-1:05", "1:60", "1:2:3:4", "86401", "24:00:01", "42.5", "0x10", "4 2", "1_000", "١٢"],
+)  # fmt: skip
+@pytest.mark.parametrize("field", ["billsec", "duration"])
+def test_anything_else_is_a_bad_row_naming_the_field(raw: str, field: str) -> None:
+    error = row_error(**{field: raw})
+    assert error.field == field
+    assert repr(raw) in error.reason and "86,400" in error.reason
+
+
+def test_a_call_dated_more_than_a_day_ahead_of_now_is_a_bad_row() -> None:
+    # calldate 2024-05-14 09:03:40 Kyiv = 06:03:40 UTC
+    now = datetime(2024, 5, 13, 6, 3, 40, tzinfo=UTC)
+    exactly_a_day = record_from_fields(
+        {**ROW, "calldate": "2024-05-14 09:03:40"}, source="c.csv", line=2, timezone=KYIV,
+        default_region="UA", now=now,
+    )  # fmt: skip
+    assert exactly_a_day.started_at == datetime(2024, 5, 14, 6, 3, 40, tzinfo=UTC)
+    with pytest.raises(RowError) as caught:
+        record_from_fields(
+            {**ROW, "calldate": "2024-05-14 09:03:41"}, source="c.csv", line=2, timezone=KYIV,
+            default_region="UA", now=now,
+        )  # fmt: skip
+    assert caught.value.field == "calldate"
+    assert "'2024-05-14 09:03:41' is more than a day ahead of now" in caught.value.reason
+
+
+def test_without_a_clock_the_system_clock_refuses_a_call_years_ahead() -> None:
+    ahead = (datetime.now(KYIV) + timedelta(days=5 * 365)).strftime("%Y-%m-%d %H:%M:%S")
+    assert row_error(calldate=ahead).field == "calldate"
 
 
 def test_links_utm_and_google_client_id_are_picked_out() -> None:

@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -82,11 +83,30 @@ def test_a_before_event_is_in_progress_and_dated_when_it_arrived() -> None:
         (b"\xff\xfe", "", "UTF-8"),
         (b"", "application/x-www-form-urlencoded", "no parameters"),
         (json.dumps({**ROW, "caller": ""}).encode(), "application/json", "caller"),
+        # the same call lengths and dates as exports and the API
+        (json.dumps({**ROW, "billsec": "inf"}).encode(), "application/json", "billsec: 'inf'"),
+        (
+            urlencode({**ROW, "billsec": "1e3"}).encode(),
+            "application/x-www-form-urlencoded",
+            "billsec: '1e3'",
+        ),
+        (json.dumps({**ROW, "duration": "1:-5"}).encode(), "application/json", "duration"),
+        (json.dumps({**ROW, "billsec": 10**30}).encode(), "application/json", "billsec"),
+        (json.dumps({**ROW, "billsec": float("inf")}).encode(), "application/json", "billsec"),
     ],
 )
 def test_a_body_that_is_not_a_call_says_why(body: bytes, kind: str, reason: str) -> None:
     with pytest.raises(NotACall, match=reason):
         record(read_params(body, kind))
+
+
+def test_a_webhook_dated_more_than_a_day_after_it_arrived_is_not_a_call() -> None:
+    # NOW is when the webhook arrived: the clock the check uses.
+    ahead = (NOW + timedelta(days=1, minutes=1)).astimezone(KYIV).strftime("%Y-%m-%d %H:%M:%S")
+    with pytest.raises(NotACall, match=f"calldate: '{ahead}' is more than a day ahead of now"):
+        record({**ROW, "calldate": ahead})
+    within = (NOW + timedelta(hours=23)).astimezone(KYIV).strftime("%Y-%m-%d %H:%M:%S")
+    assert record({**ROW, "calldate": within}).ringostat_id == ROW["uniqueid"]
 
 
 def test_an_unknown_event_is_not_a_call() -> None:

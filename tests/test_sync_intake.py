@@ -130,3 +130,39 @@ def test_an_unreadable_last_sync_record_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unreadable"):
         LastSync.load(ledger)
     assert "unreadable" in doctor.check_last_sync(ledger, datetime.now(UTC)).detail
+
+
+def test_a_complete_read_closes_only_its_own_calls_quarantined_rows(tmp_path: Path) -> None:
+    from ringodesk_cli.ringostat.records import BadRow
+    from ringodesk_cli.sync.intake import admit, quarantine_key
+
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    for rid, line in (("ua-1", 3), ("ua-1", 9), ("ua-10", 4), ("ua-1:x", 5), (None, 6)):
+        bad = BadRow("cut.csv", line, rid, None, f"2 values for 8 columns (line {line})")
+        ledger.quarantine(quarantine_key(bad), bad.source, bad.line, rid, bad.reason)
+    ringing = admit(ledger, replace(record(rid="ua-1"), outcome=Outcome.IN_PROGRESS))
+    assert ringing.resolved == 0 and len(ledger.quarantined_rows()) == 5  # not complete yet
+    summary = Summary()
+    verdict = admit(ledger, record(rid="ua-1"))
+    verdict.count(summary)
+    assert (verdict.resolved, summary.quarantine_resolved) == (2, 2)
+    left = sorted((r.ringostat_id or "", r.line) for r in ledger.quarantined_rows())
+    assert left == [("", 6), ("ua-10", 4), ("ua-1:x", 5)]
+    again = admit(ledger, record(rid="ua-1"))  # read once more: nothing left to close
+    assert again.resolved == 0
+    ledger.close()
+
+
+def test_talk_longer_than_the_call_is_a_warning_only_when_something_is_stored() -> None:
+    long_talk = replace(record(), talk_seconds=90, total_seconds=30, source="calls.csv", line=4)
+    verdict = triage(long_talk, None, "h")
+    assert verdict.warning == (
+        "calls.csv:4: ua-1: billsec 90 is more than duration 30 (talk longer than the whole "
+        "call); delivered as read"
+    )
+    summary = Summary()
+    verdict.count(summary)
+    assert summary.warnings == 1 and summary.as_dict()["warnings"] == 1
+    assert summary.notices == [f"warning: {verdict.warning}"]
+    assert triage(long_talk, row(CallState.DELIVERED, "h"), "h").warning is None
+    assert triage(record(), None, "h").warning is None  # 42 s of 50

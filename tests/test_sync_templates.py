@@ -232,3 +232,55 @@ def test_doctor_fails_the_settings_check_on_a_template_problem(tmp_path: Path) -
     result = check_settings(session)  # type: ignore[arg-type]
     assert not result.ok and result.exit_code == 3
     assert f"{path}:6: templates.call_subject_inbound: drops the [rs:<id>] marker" in result.detail
+
+
+def test_an_outbound_call_nobody_took_is_unanswered_not_missed() -> None:
+    from ringodesk_cli.sync.call_texts import call_values
+
+    outbound = call("o-1", call_type="out", outcome=Outcome.MISSED)
+    inbound = call("i-1", outcome=Outcome.MISSED)
+    expected = {"uk": ("без відповіді", "пропущений"), "ru": ("без ответа", "пропущен"),
+                "en": ("no answer", "missed")}  # fmt: skip
+    for language, (unanswered, missed) in expected.items():
+        texts = Texts(language)
+        assert call_values(outbound, texts)["outcome"] == unanswered
+        assert call_values(inbound, texts)["outcome"] == missed
+
+
+@pytest.mark.parametrize(
+    ("language", "call_type", "status", "type_text", "status_text"),
+    [
+        ("uk", "in", "ANSWERED", "вхідний", "прийнятий"),
+        ("uk", "callback", "CLIENT NO ANSWER", "зворотний дзвінок", "клієнт не відповів"),
+        ("uk", "out", "BUSY", "вихідний", "зайнято"),
+        ("uk", "transitin", "VOICEMAIL", "вхідний транзитний", "голосова пошта"),
+        ("ru", "in", "NO ANSWER", "входящий", "без ответа"),
+        ("ru", "callback", "FAILED", "обратный звонок", "ошибка соединения"),
+        ("ru", "out", "PROPER", "исходящий", "целевой"),
+        ("en", "callback", "NO ANSWER", "callback", "NO ANSWER"),  # English keeps the codes
+        ("uk", "in", "SOMETHING NEW", "вхідний", "SOMETHING NEW"),  # unknown: as written
+    ],
+)
+def test_ringostat_values_are_translated_in_descriptions(
+    language: str, call_type: str, status: str, type_text: str, status_text: str
+) -> None:
+    texts = Texts(language)
+    assert texts.value("call_types", call_type) == type_text
+    assert texts.value("statuses", status) == status_text
+
+
+@pytest.mark.parametrize("language", ["uk", "ru"])
+def test_every_ringostat_status_and_call_type_has_a_word(language: str) -> None:
+    from ringodesk_cli.ringostat import records
+
+    texts = Texts(language)
+    known = (
+        records.ANSWERED_DISPOSITIONS
+        | records.MISSED_DISPOSITIONS
+        | records.IN_PROGRESS_DISPOSITIONS
+    )
+    for status in known:
+        word = texts.value("statuses", status)
+        assert word != status and not word.isascii(), status
+    for call_type in records.CALL_TYPES:
+        assert not texts.value("call_types", call_type).isascii(), call_type

@@ -14,8 +14,10 @@ keyring wrapper does, so a run does not wait the timeout again on every call.
 
 When no keyring works we fail loudly (cli/cli#10108: a silent plain-text fallback leaves
 users clueless); the error's hint names ``--insecure-storage`` and the env vars. The
-insecure store is ``<state_dir>/secrets.json``, created 0600 and re-checked on every use,
-and every use is reported through the ``warn`` callback. Nothing here prints.
+insecure store is ``<state_dir>/secrets.json``, created 0600 and re-checked on every use;
+storing a secret in it is reported through the ``warn`` callback (once per store: reading it,
+as every cron run does, is not, since a warning on every command is one nobody reads;
+``auth status`` names the store). Nothing here prints.
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ class CredentialStore:
         self.state_dir = Path(state_dir)
         self.timeout = timeout
         self._warn = warn or (lambda _message: None)
+        self._warned_plain = False  # the plain-file warning: once, when a secret is stored
         self.file_path = self.state_dir / SECRETS_FILE
         # Once a profile went insecure its file keeps being used, so a later run without
         # the flag (cron) still finds the secrets that `activate --insecure-storage` saved.
@@ -204,7 +207,7 @@ class CredentialStore:
             if self._insecure:
                 result["store"] = f"file {self.file_path} (insecure)"
                 stored = {}
-                stored = self._file_load()  # read once: one warning, not one per secret
+                stored = self._file_load()  # read once, not once per secret
             else:
                 result["store"] = f"keyring ({_backend_name(self._backend())})"
         except CredentialStoreError as exc:
@@ -303,8 +306,7 @@ class CredentialStore:
     # -- insecure file ------------------------------------------------------------------
 
     def _file_checked(self) -> bool:
-        """Warn, and make sure the file is ours and private. False when it does not exist."""
-        self._warn(INSECURE_WARNING.format(path=self.file_path))
+        """Make sure the file is ours and private. False when it does not exist."""
         try:
             info = os.lstat(self.file_path)
         except FileNotFoundError:
@@ -350,6 +352,9 @@ class CredentialStore:
         return self._file_load().get(name)
 
     def _file_update(self, name: str, value: str | None) -> None:
+        if not self._warned_plain:
+            self._warned_plain = True
+            self._warn(INSECURE_WARNING.format(path=self.file_path))
         data = self._file_load()
         if value is None:
             if name not in data:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -115,6 +116,23 @@ def _check_id(value: Any) -> str:
     if not text.isdigit():
         raise ValueError(f"{value!r} is not a Zoho id (digits only)")
     return text
+
+
+def _check_hosts(value: Any) -> list[str]:
+    """``recordings.hosts``: a list of domains and origins. From the command line it comes
+    as the text of a TOML array (``'["ringostat.com", "http://127.0.0.1:9000"]'``)."""
+    from ringodesk_cli.ringostat.allowed_hosts import check_entry
+
+    if isinstance(value, str):
+        try:
+            value = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            raise ValueError(
+                f'{value!r} is not a TOML array like \'["ringostat.com", "http://127.0.0.1:9000"]\''
+            ) from None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f'{value!r} is not a list of hosts like ["ringostat.com"]')
+    return [check_entry(v) for v in value]
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
@@ -363,6 +381,14 @@ KEYS: dict[str, Key] = {
             20,
             "Recordings larger than this many MB are not attached (counted, the link stays)",
             kind="int",
+        ),
+        Key(
+            "recordings.hosts",
+            _check_hosts,
+            ["ringostat.com", "ringostat.net"],
+            "Where recordings may be downloaded from (and the Auth-key sent): domains with "
+            'their subdomains over https, or exact origins like "http://127.0.0.1:9000"',
+            kind="list",
         ),
         Key(
             "recordings.retry_days",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import subprocess
@@ -69,6 +70,8 @@ def show_cmd(
 
 
 def _show(value: object) -> str:
+    if isinstance(value, list):  # as TOML writes it, so it can be pasted into `config set`
+        return json.dumps(value, ensure_ascii=False)
     return "" if value is None else str(value)
 
 
@@ -128,7 +131,7 @@ def set_cmd(
     settings = app_ctx.settings()
     settings.set(key, value)
     settings.save()
-    app_ctx.output.info(f"{key} = {settings.get(key)}  ({settings.path})")
+    app_ctx.output.info(f"{key} = {_show(settings.get(key))}  ({settings.path})")
 
 
 @app.command("unset")
@@ -145,7 +148,7 @@ def unset_cmd(
     settings = app_ctx.settings()
     if settings.unset(key):
         settings.save()
-    app_ctx.output.info(f"{key} now uses its default: {settings.get(key)}")
+    app_ctx.output.info(f"{key} now uses its default: {_show(settings.get(key))}")
 
 
 @app.command("edit")

@@ -86,7 +86,10 @@ def login_cmd(
     if app_ctx.json_mode:
         app_ctx.output.json(data)
     else:
-        app_ctx.output.info(f"Ringostat Auth-key works; stored in the {data['stored_in']}")
+        app_ctx.output.info(
+            f"Ringostat Auth-key works at {data['api_url']} (ringostat.api_url); stored in the "
+            f"{data['stored_in']}"
+        )
 
 
 @app.command("status")

@@ -132,6 +132,13 @@ def render_summary(app: AppContext, data: dict[str, Any]) -> None:
             else f", open quarantine {data['open_quarantine']}"
         )
     )
+    if data.get("quarantine_resolved"):
+        out.result(
+            f"{data['quarantine_resolved']} quarantined row(s) resolved: their calls were read"
+            " complete"
+        )
+    if data.get("warnings"):
+        out.warn(f"warnings: {data['warnings']} (delivered as read; listed above)")
     if data.get("cf_values_dropped"):
         out.warn(
             f"cf values dropped: {data['cf_values_dropped']} (refused by Zoho; each record was"
@@ -155,7 +162,8 @@ def _render_recordings(app: AppContext, rec: dict[str, Any], *, dry_run: bool) -
         f"recordings: attached {rec['attached'] + rec['reconciled']}, "
         f"waiting {rec['waiting']}"
         + (f" ({waiting})" if waiting else "")
-        + f", too large {rec['too_large']}, refused {rec['refused']}, "
+        + f", too large {rec['too_large']}, not allowed {rec.get('not_allowed', 0)}, "
+        f"refused {rec['refused']}, "
         f"given up {rec['given_up']}, no answer {rec['unknown_outcomes']}, "
         f"unconfirmed {rec['unconfirmed']}"
     )

@@ -10,6 +10,7 @@ non-empty field beyond the typed ones), which is what keeps mixed sources from d
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ringodesk_cli.ringostat.records import BadRow, CallRecord, RowError, record_from_fields
@@ -22,6 +23,7 @@ def records_from_api(
     *,
     timezone: ZoneInfo,
     default_region: str,
+    now: datetime | None = None,
 ) -> Iterator[CallRecord | BadRow]:
     """A ``CallRecord`` or a ``BadRow`` per row; ``line`` is the row's 1-based position in
     the fetch, so a bad row can be found again in a ``--json`` report."""
@@ -33,6 +35,7 @@ def records_from_api(
                 line=index,
                 timezone=timezone,
                 default_region=default_region,
+                now=now,
             )
         except RowError as exc:
             rid = (row.get("uniqueid") or "").strip() or None

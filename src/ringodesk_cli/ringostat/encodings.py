@@ -6,6 +6,10 @@ A UTF-8 file with a few bad bytes stays UTF-8: the reader decodes it with
 ``surrogateescape`` (each bad byte becomes one lone surrogate), and every row holding one is
 quarantined with the byte's offset, so that no text that does not round-trip is delivered.
 
+A file that starts with a UTF-16 byte order mark is UTF-16: what Excel saves as "Unicode
+text" (tab-separated). Its unpaired surrogates are kept as such and refuse their rows, as
+bad bytes do in UTF-8.
+
 A file that is no text at all (a zip, an Excel workbook, random bytes) is refused before it
 is parsed, with what it looks like.
 """
@@ -62,13 +66,18 @@ class BadByte:
 class FileEncoding:
     """The codec a file is read with, and where its bytes fail to decode."""
 
-    name: str  # "utf-8", "utf-8-sig" or "cp1251"
+    name: str  # "utf-8", "utf-8-sig", "cp1251" or "utf-16"
     bad: list[BadByte] = field(default_factory=list)
     bad_count: int = 0
 
     @property
     def label(self) -> str:
-        return "cp1251" if self.name == "cp1251" else "UTF-8"
+        return {"cp1251": "cp1251", "utf-16": "UTF-16"}.get(self.name, "UTF-8")
+
+    @property
+    def errors(self) -> str:
+        """The decoding error handler: what does not decode stays visible as a surrogate."""
+        return "surrogatepass" if self.name == "utf-16" else "surrogateescape"
 
     def reason_for(self, line: int) -> str:
         """Why a row starting on ``line`` that holds an undecodable byte is refused."""
@@ -99,6 +108,10 @@ def detect(path: Path) -> FileEncoding:
     first Cyrillic name, so no prefix is enough."""
     with path.open("rb") as handle:
         head = handle.read(_CHUNK)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not head.startswith(
+            codecs.BOM_UTF32_LE
+        ):
+            return _utf16(path)
         refuse_binary(path, head)
         sig = head.startswith(codecs.BOM_UTF8)
         scan = _Scan("utf-8")
@@ -115,6 +128,32 @@ def detect(path: Path) -> FileEncoding:
     if scan.count and not sig and scan.count > 4 * scan.multibyte and stats.plausible():
         return _cp1251(path)
     return FileEncoding(name, scan.bad, scan.count)
+
+
+def _utf16(path: Path) -> FileEncoding:
+    """Excel's "Unicode text": decoded whole once (streamed) to count unpaired surrogates
+    and to refuse a file cut in the middle of a character or holding binary zeros."""
+    decoder = codecs.getincrementaldecoder("utf-16")("surrogatepass")
+    lone = 0
+    offset = 0
+    with path.open("rb") as handle:
+        try:
+            for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                text = decoder.decode(chunk)
+                if "\x00" in text:
+                    at = offset + 2 * text.index("\x00")
+                    raise InputError(
+                        f"{path}: not a text file (a zero character in UTF-16 text near byte "
+                        f"{at}): export CSV or JSON"
+                    )
+                lone += len(SURROGATE.findall(text))
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{path}: UTF-16 text cut short (an odd number of bytes): save or export it again"
+            ) from None
+    return FileEncoding("utf-16", [], lone)
 
 
 def _cp1251(path: Path) -> FileEncoding:

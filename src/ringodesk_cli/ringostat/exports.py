@@ -12,10 +12,12 @@ large the export.
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -59,6 +61,7 @@ def read_export(
     timezone: ZoneInfo,
     default_region: str,
     columns: Mapping[str, str] = {},
+    now: datetime | None = None,
 ) -> Iterator[CallRecord | BadRow]:
     """Yield a ``CallRecord`` or a ``BadRow`` for every call in ``path``, in file order.
 
@@ -79,6 +82,7 @@ def read_export(
                 line=row.line,
                 timezone=timezone,
                 default_region=default_region,
+                now=now,
             )
         except RowError as exc:
             yield row.bad(source, exc.field, exc.reason)
@@ -99,6 +103,22 @@ class Row:
         return BadRow(source, self.line, rid, field, reason, item=self.item)
 
 
+def is_symlink_loop(path: Path) -> bool:
+    """Whether ``path`` is a symbolic link that leads back to itself, never to a file."""
+    try:
+        path.stat()
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def symlink_loop(path: Path) -> str:
+    return (
+        f"{path}: a symbolic link that leads back to itself (a symlink loop), never to a "
+        "file: point it at the export, or name the export itself"
+    )
+
+
 def export_rows(path: Path, columns: Mapping[str, str] = {}) -> Iterator[Row]:
     """The rows of an export file before they become calls (see ``read_export``)."""
     source = str(path)
@@ -109,8 +129,10 @@ def export_rows(path: Path, columns: Mapping[str, str] = {}) -> Iterator[Row]:
         )
     try:
         encoding = detect(path)
-        handle = path.open("r", encoding=encoding.name, errors="surrogateescape", newline="")
+        handle = path.open("r", encoding=encoding.name, errors=encoding.errors, newline="")
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(symlink_loop(path)) from None
         raise InputError(f"{source}: cannot read the file ({exc.strerror or exc})") from None
     with handle:
         first = _first_significant_char(handle)
@@ -175,22 +197,24 @@ def _check_required(fields: list[str], source: str, headers: list[str]) -> None:
 def _csv_rows(
     handle: IO[str], source: str, columns: Mapping[str, str], encoding: FileEncoding
 ) -> Iterator[Row]:
-    header_line = handle.readline()
-    delimiter = _delimiter(header_line)
+    skip, delimiter = _header_position(handle, columns)
     handle.seek(0)
     lines = _LinesTaken(handle)
+    for _ in range(skip):  # a title above the header (Excel), taken as plain lines
+        next(lines)
     reader = csv.reader(lines, delimiter=delimiter)
+    at = skip + 1  # the header's line
     try:
         headers = next(reader)
     except csv.Error as exc:
-        raise InputError(f"{source}:1: the header row cannot be read ({exc})") from None
+        raise InputError(f"{source}:{at}: the header row cannot be read ({exc})") from None
     headers = [h.replace("\ufeff", "") for h in headers]
     if any(SURROGATE.search(h) for h in headers):
-        raise InputError(f"{source}:1: the header row holds {encoding.reason_for(1)}")
+        raise InputError(f"{source}:{at}: the header row holds {encoding.reason_for(at)}")
     fields = resolve_headers(headers, columns)
     _check_required(fields, source, headers)
     width = len(fields)
-    previous_end = reader.line_num
+    previous_end = skip + reader.line_num
     while True:
         start = previous_end + 1
         lines.taken.clear()
@@ -199,7 +223,7 @@ def _csv_rows(
         except StopIteration:
             return
         except csv.Error as exc:
-            previous_end = reader.line_num
+            previous_end = skip + reader.line_num
             limit = csv.field_size_limit()
             column = _oversized_column("".join(lines.taken), delimiter, limit)
             if column is not None and column < width:
@@ -209,7 +233,7 @@ def _csv_rows(
                 reason = f"the row cannot be read ({exc})"
                 yield Row(start, BadRow(source, start, None, None, reason))
             continue
-        previous_end = reader.line_num
+        previous_end = skip + reader.line_num
         if not row or all(not cell.strip() for cell in row):
             continue
         values = dict(zip(fields, row, strict=False))
@@ -223,6 +247,32 @@ def _csv_rows(
             yield Row(start, Row(start, values).bad(source, None, reason))
             continue
         yield Row(start, values)
+
+
+# Excel puts a report title (and maybe a date range) above the header: the header is the
+# first of these lines that names every required column.
+HEADER_SEARCH_LINES = 5
+
+
+def _header_position(handle: IO[str], columns: Mapping[str, str]) -> tuple[int, str]:
+    """(lines above the header, the delimiter); (0, the first line's) when no line of the
+    first few names every required column (the first is then reported as the header)."""
+    handle.seek(0)
+    found: list[tuple[int, str]] = []
+    for index in range(HEADER_SEARCH_LINES):
+        line = handle.readline(1 << 16)
+        if not line:
+            break
+        delimiter = _delimiter(line)
+        found.append((index, delimiter))
+        try:
+            cells = next(csv.reader([line], delimiter=delimiter), [])
+        except csv.Error:
+            continue
+        fields = resolve_headers([c.replace("\ufeff", "") for c in cells], columns)
+        if all(name in fields for name in REQUIRED_FIELDS):
+            return index, delimiter
+    return found[0] if found else (0, ";")
 
 
 class _LinesTaken:

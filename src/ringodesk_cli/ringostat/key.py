@@ -23,13 +23,38 @@ WHERE = "Ringostat cabinet: Integration -> Ringostat API -> Auth-key"
 
 
 def check_key(session: Session, key: str) -> None:
-    """One calls/list request with ``key``; raises ``AuthError`` when Ringostat refuses it."""
-    from ringodesk_cli.ringostat.api import RingostatClient
-
-    client = RingostatClient(
-        session.settings.get("ringostat.api_url"), key, max_attempts=CHECK_ATTEMPTS, timeout=30
+    """One calls/list request with ``key``; raises ``AuthError`` when Ringostat refuses it.
+    Either failure names the API root it asked (``ringostat.api_url``) and how to change it:
+    a project on another Ringostat API root is refused or unreachable at the default."""
+    from ringodesk_cli.ringostat.api import (
+        RingostatAuthError,
+        RingostatClient,
+        RingostatUnavailableError,
     )
-    client.check_key(ZoneInfo(session.settings.get("ringostat.timezone")))
+
+    url = str(session.settings.get("ringostat.api_url"))
+    client = RingostatClient(url, key, max_attempts=CHECK_ATTEMPTS, timeout=30)
+    try:
+        client.check_key(ZoneInfo(session.settings.get("ringostat.timezone")))
+    except RingostatAuthError as exc:
+        raise RingostatAuthError(
+            f"{url}: {exc.message}", hint=f"{exc.hint}; {api_url_hint(session)}"
+        ) from None
+    except RingostatUnavailableError as exc:
+        raise RingostatUnavailableError(
+            f"{url}: {exc.message}", hint=api_url_hint(session)
+        ) from None
+
+
+def api_url_hint(session: Session) -> str:
+    """Where ``ringostat.api_url`` comes from, and how to set it."""
+    source = session.settings.source_of("ringostat.api_url")
+    origin = "the default" if source == "default" else f"from the {source}"
+    return (
+        f"ringostat.api_url is {session.settings.get('ringostat.api_url')} ({origin}); if your "
+        "project uses another API root, `ringodesk config set ringostat.api_url URL`, then "
+        "`ringodesk ringostat login` again"
+    )
 
 
 def store_checked_key(session: Session, key: str) -> None:

@@ -7,9 +7,10 @@ may not exist yet (Ringostat finishes recordings after the call) or may be gone 
 ``Download``: a file, or a reason (``missing``, ``denied``, ``timeout``, ``error``,
 ``too-large``). It never raises for an answer of the server.
 
-The key is sent only to Ringostat's own hosts (the project's API host and ``*.ringostat.*``)
-and never through a redirect: a redirect answered to the keyed request is followed without
-the key.
+Only links on ``recordings.hosts`` are fetched (``allowed_hosts``; the origin of
+``ringostat.api_url`` too), and only redirects that stay on it are followed: anything else is
+``not-allowed``, never requested. The key goes only to those hosts and never through a
+redirect: a redirect answered to the keyed request is followed without the key.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 
 from ringodesk_cli.redact import redact, register_secret
+from ringodesk_cli.ringostat.allowed_hosts import AllowedHosts, host_of, url_origin
 
 __all__ = ["CHUNK", "Download", "RecordingFetcher"]
 
@@ -41,6 +43,8 @@ DENIED = "denied"  # 401 / 403, with the key too
 TIMEOUT = "timeout"
 ERROR = "error"  # a connection failure or another answer (5xx...)
 TOO_LARGE = "too-large"
+NOT_ALLOWED = "not-allowed"  # the link or a redirect leaves recordings.hosts: not fetched
+MAX_REDIRECTS = 5
 RETRYABLE = frozenset({MISSING, DENIED, TIMEOUT, ERROR})
 
 
@@ -73,11 +77,12 @@ class RecordingFetcher:
     """Downloads recordings for one run. ``key``: the project's Auth-key (None: never sent);
     ``api_url``: Ringostat's API root (its host may receive the key); ``timeout``: seconds
     for the connection and between two pieces of the answer; ``deadline``: seconds for a whole
-    download; ``folder``: where the temporary files go."""
+    download; ``folder``: where the temporary files go; ``hosts``: ``recordings.hosts``."""
 
     max_bytes: int
     key: str | None = None
     api_url: str | None = None
+    hosts: AllowedHosts = field(default_factory=AllowedHosts)
     timeout: float = 20.0
     deadline: float = 300.0
     folder: Path | None = None
@@ -93,29 +98,28 @@ class RecordingFetcher:
             register_secret(self.key)
 
     def download(self, url: str) -> Download:
+        if not self.allowed(url):
+            return _not_allowed(url, "the link's host")
         first = self._fetch(url, keyed=False)
-        if first.reason != DENIED or not self.key or not self._may_get_key(url):
+        if first.reason != DENIED or not self.key:
             return first
         return self._fetch(url, keyed=True)
 
-    def _may_get_key(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
-        api_host = (urlsplit(self.api_url).hostname or "").lower() if self.api_url else ""
-        return bool(host) and (
-            host == api_host or host == "ringostat.com" or ".ringostat." in f".{host}"
-        )
+    def allowed(self, url: str) -> bool:
+        """Whether ``url`` may be fetched, and given the key: on ``recordings.hosts``, or on
+        the origin of ``ringostat.api_url`` (the API the key is for)."""
+        if self.hosts.allows(url):
+            return True
+        origin = url_origin(url)
+        return origin is not None and origin == url_origin(self.api_url or "")
 
     def _fetch(self, url: str, *, keyed: bool) -> Download:
-        assert self.session is not None
         headers = {"Auth-key": str(self.key)} if keyed else {}
         try:
-            resp = self.session.get(
-                url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=not keyed
-            )
-            if keyed and resp.is_redirect:
-                target = urljoin(url, resp.headers.get("Location", ""))
-                resp.close()
-                resp = self.session.get(target, stream=True, timeout=self.timeout)
+            answer = self._get(url, headers)
+            if isinstance(answer, Download):
+                return answer
+            resp = answer
         except requests.Timeout:
             return Download(reason=TIMEOUT, detail="no answer in time")
         except requests.RequestException as exc:
@@ -132,6 +136,23 @@ class RecordingFetcher:
             if declared is not None and declared > self.max_bytes:
                 return _too_large(declared, self.max_bytes)
             return self._save(resp)
+
+    def _get(self, url: str, headers: dict[str, str]) -> requests.Response | Download:
+        """The answer, redirects followed by hand: each target checked against the list,
+        and the key never sent after the first hop."""
+        assert self.session is not None
+        for _ in range(MAX_REDIRECTS + 1):
+            resp = self.session.get(
+                url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=False
+            )
+            if not resp.is_redirect:
+                return resp
+            target = urljoin(url, resp.headers.get("Location", ""))
+            resp.close()
+            if not self.allowed(target):
+                return _not_allowed(target, "a redirect to")
+            url, headers = target, {}
+        return Download(reason=ERROR, detail=f"more than {MAX_REDIRECTS} redirects")
 
     def _save(self, resp: requests.Response) -> Download:
         started = self.clock()
@@ -169,6 +190,13 @@ def _content_length(resp: requests.Response) -> int | None:
     except ValueError:
         return None
     return value if value >= 0 else None
+
+
+def _not_allowed(url: str, what: str) -> Download:
+    return Download(
+        reason=NOT_ALLOWED,
+        detail=f"not fetched: {what} {host_of(url)} is not in recordings.hosts",
+    )
 
 
 def _too_large(size: int, limit: int, *, counted: bool = False) -> Download:

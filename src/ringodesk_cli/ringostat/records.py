@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ringodesk_cli.ringostat.call_times import parse_seconds, seconds_problem, too_far_ahead
 from ringodesk_cli.ringostat.columns import CALL_TYPE_VALUES, DISPOSITION_VALUES, normalise_label
 from ringodesk_cli.ringostat.phones import split_sip, to_e164
 
@@ -203,8 +204,10 @@ def record_from_fields(
     line: int,
     timezone: ZoneInfo,
     default_region: str,
+    now: datetime | None = None,
 ) -> CallRecord:
-    """Build a ``CallRecord`` from one row keyed by API field names; raise ``RowError``."""
+    """Build a ``CallRecord`` from one row keyed by API field names; raise ``RowError``.
+    ``now`` (default: the system clock) refuses calls dated more than a day after it."""
     values = {k: _text(v) for k, v in fields.items()}
     ringostat_id = values.get("uniqueid", "")
     if not ringostat_id:
@@ -222,9 +225,14 @@ def record_from_fields(
         raise RowError(client_field, reason) from None
     our_number, sip_name, sip_login = _our_number(values.get(our_field, ""), default_region)
     utm = {k: values[k] for k in UTM_FIELDS if values.get(k)}
+    started_at = parse_calldate(values.get("calldate", ""), timezone)
+    if too_far_ahead(started_at, now or datetime.now(UTC)):
+        raise RowError(
+            "calldate", f"{values['calldate']!r} is more than a day ahead of now: not a call yet"
+        )
     return CallRecord(
         ringostat_id=ringostat_id,
-        started_at=parse_calldate(values.get("calldate", ""), timezone),
+        started_at=started_at,
         call_type=call_type,
         direction=direction,
         disposition=disposition,
@@ -329,21 +337,11 @@ def _bad_date(raw: str) -> str:
 
 
 def _seconds(values: Mapping[str, str], name: str) -> int:
-    """Seconds as a number (``42``, ``42.0``) or a clock (``1:05``, ``0:01:05``); empty is 0."""
+    """``billsec``/``duration`` in seconds (see ``call_times``); empty is 0."""
     raw = values.get(name, "")
-    if not raw:
-        return 0
-    try:
-        if ":" in raw:
-            total = 0
-            for part in raw.split(":"):
-                total = total * 60 + int(part)
-        else:
-            total = int(float(raw.replace(",", ".")))
-    except ValueError:
-        total = -1
-    if total < 0:
-        raise RowError(name, f"{raw!r} is not a number of seconds")
+    total = parse_seconds(raw)
+    if total is None:
+        raise RowError(name, seconds_problem(raw))
     return total
 
 

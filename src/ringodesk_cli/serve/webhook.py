@@ -105,6 +105,7 @@ def to_record(
             line=0,
             timezone=timezone,
             default_region=default_region,
+            now=received,
         )
     except RowError as exc:
         raise NotACall(str(exc)) from None

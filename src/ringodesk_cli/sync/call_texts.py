@@ -43,9 +43,9 @@ def call_values(record: CallRecord, texts: Texts) -> Values:
             "call_type": record.call_type,
             "status": record.disposition,
             "status_lower": record.disposition.lower(),
-            "outcome": texts.word(
-                "word_answered" if record.outcome is Outcome.ANSWERED else "word_missed"
-            ),
+            "call_type_text": texts.value("call_types", record.call_type),
+            "status_text": texts.value("statuses", record.disposition),
+            "outcome": texts.word(_outcome_word(record)),
             "talk_seconds": str(record.talk_seconds),
             "total_seconds": str(record.total_seconds),
             "duration": f"{record.talk_seconds // 60}:{record.talk_seconds % 60:02d}",
@@ -62,6 +62,14 @@ def call_values(record: CallRecord, texts: Texts) -> Values:
             "marker": marker(record.ringostat_id),
         }
     )
+
+
+def _outcome_word(record: CallRecord) -> str:
+    """Answered; an inbound call nobody took is missed (ours to call back); an outbound call
+    the client did not take went unanswered: we did not miss it."""
+    if record.outcome is Outcome.ANSWERED:
+        return "word_answered"
+    return "word_missed" if record.direction is Direction.INBOUND else "word_no_answer"
 
 
 def employee_text(record: CallRecord) -> str:

@@ -6,7 +6,7 @@ record is written to the ledger."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ringodesk_cli.ringostat.records import BadRow, CallRecord, Outcome
@@ -29,8 +29,14 @@ class Triage:
     changed: bool
     counter: Counter
     undelivered: bool = False
+    warning: str | None = None  # delivered as read, but worth a look (billsec > duration)
+    resolved: int = 0  # quarantined rows of the same call closed by this complete read
 
     def count(self, summary: Summary) -> None:
+        if self.warning is not None:
+            summary.warn(self.warning)
+        if self.resolved:
+            summary.quarantine_resolved += self.resolved
         if self.counter == "new":
             summary.new += 1
         elif self.counter == "waiting":
@@ -42,6 +48,18 @@ class Triage:
 def triage(record: CallRecord, row: CallRow | None, digest: str) -> Triage:
     """``row``: the ledger's row for the call, if any; ``digest``: the record's content hash
     (compared with what was delivered)."""
+    verdict = _triage(record, row, digest)
+    if verdict.store is not None and record.talk_seconds > record.total_seconds:
+        where = f"{record.source}:{record.line}" if record.line else record.source
+        warning = (
+            f"{where}: {record.ringostat_id}: billsec {record.talk_seconds} is more than "
+            f"duration {record.total_seconds} (talk longer than the whole call); delivered as read"
+        )
+        return replace(verdict, warning=warning)
+    return verdict
+
+
+def _triage(record: CallRecord, row: CallRow | None, digest: str) -> Triage:
     if record.outcome is Outcome.IN_PROGRESS:
         # Not delivered yet: a later export shows it completed.
         keep = row is None or row.state is CallState.WAITING
@@ -59,23 +77,26 @@ def triage(record: CallRecord, row: CallRow | None, digest: str) -> Triage:
 
 def admit(ledger: Ledger, record: CallRecord) -> Triage:
     """Triage ``record`` against its ledger row and store what the verdict says to store, as
-    one step: a webhook and a sync storing the same call never undo each other."""
+    one step: a webhook and a sync storing the same call never undo each other. The call's
+    quarantined rows (a half-written row of an earlier read) are closed: it is read complete."""
     digest = record.content_hash()
     with ledger.atomic():
         verdict = triage(record, ledger.get_call(record.ringostat_id), digest)
-        if verdict.store is None:
-            return verdict
-        ledger.upsert_call(
-            ringostat_id=record.ringostat_id,
-            started_at=record.started_at.isoformat(),
-            client_number=record.client_number,
-            content_hash=digest,
-            state=verdict.store,
-            record=to_json(record),
-            source=record.source,
-            line=record.line,
-        )
-    return verdict
+        if verdict.store is not None:
+            ledger.upsert_call(
+                ringostat_id=record.ringostat_id,
+                started_at=record.started_at.isoformat(),
+                client_number=record.client_number,
+                content_hash=digest,
+                state=verdict.store,
+                record=to_json(record),
+                source=record.source,
+                line=record.line,
+            )
+        resolved = 0
+        if record.outcome is not Outcome.IN_PROGRESS:  # a ringing call is not yet complete
+            resolved = ledger.close_quarantined(record.ringostat_id, quarantine_prefix(record))
+    return replace(verdict, resolved=resolved) if resolved else verdict
 
 
 def quarantine_key(bad: BadRow) -> str:
@@ -84,3 +105,9 @@ def quarantine_key(bad: BadRow) -> str:
         return f"id:{bad.ringostat_id}:{bad.field}:{bad.reason}"
     digest = hashlib.sha1(f"{bad.source}:{bad.line}:{bad.reason}".encode()).hexdigest()
     return f"row:{digest}"
+
+
+def quarantine_prefix(record: CallRecord) -> str:
+    """What the keys of the call's quarantined rows start with (see ``quarantine_key``): a
+    complete read of the call closes them (a half-written row delivered by a later run)."""
+    return f"id:{record.ringostat_id}:"

@@ -431,6 +431,13 @@ class Ledger:
             marks = ", ".join("?" for _ in ids)
             return db.execute(f"DELETE FROM quarantine WHERE rowid IN ({marks})", ids).rowcount
 
+    def close_quarantined(self, ringostat_id: str, prefix: str) -> int:
+        """Forget the call's quarantined rows (keys from ``prefix``): it was read complete."""
+        with self._write() as db:
+            sql = "DELETE FROM quarantine WHERE key >= ? AND key < ? AND ringostat_id = ?"
+            end = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # a range on the primary key: cheap
+            return int(db.execute(sql, (prefix, end, ringostat_id)).rowcount)
+
     def is_quarantined(self, key: str) -> bool:
         if self.empty:
             return False

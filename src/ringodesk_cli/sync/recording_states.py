@@ -167,6 +167,7 @@ class RecordingReport:
     reconciled: int = 0  # an earlier upload whose answer was lost, found at Zoho
     waiting: int = 0  # not there yet (or not reachable): looked for again by later runs
     too_large: int = 0
+    not_allowed: int = 0  # the link's host is not in recordings.hosts: never fetched
     refused: int = 0  # Zoho refused the file
     given_up: int = 0  # still missing after recordings.retry_days
     unknown: int = 0  # uploads without an answer: reconciled by the next run
@@ -182,6 +183,7 @@ class RecordingReport:
             "waiting": self.waiting,
             "waiting_by_reason": dict(sorted(self.waiting_by_reason.items())),
             "too_large": self.too_large,
+            "not_allowed": self.not_allowed,
             "refused": self.refused,
             "given_up": self.given_up,
             "unknown_outcomes": self.unknown,

@@ -30,7 +30,14 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
-from ringodesk_cli.ringostat.recordings import PART_GLOB, TOO_LARGE, Download, RecordingFetcher
+from ringodesk_cli.ringostat.allowed_hosts import AllowedHosts
+from ringodesk_cli.ringostat.recordings import (
+    NOT_ALLOWED,
+    PART_GLOB,
+    TOO_LARGE,
+    Download,
+    RecordingFetcher,
+)
 from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind
 from ringodesk_cli.sync.record_json import from_json
 from ringodesk_cli.sync.recording_states import (
@@ -213,11 +220,13 @@ class AttachmentPass:
         self, rid: str, call_id: str, name: str, ext: str, download: Download, first: bool
     ) -> None:
         if download.path is None:
-            if download.reason == TOO_LARGE:
+            if download.reason in (TOO_LARGE, NOT_ALLOWED):
+                reason = str(download.reason)
                 self.states.set(
-                    rid, SKIPPED, self.now, reason=TOO_LARGE, detail=download.detail, tried=True
+                    rid, SKIPPED, self.now, reason=reason, detail=download.detail, tried=True
                 )
-                self._count("too_large", rid, f"recording not attached: {download.detail}")
+                counter = "too_large" if reason == TOO_LARGE else "not_allowed"
+                self._count(counter, rid, f"recording not attached: {download.detail}")
                 return
             reason = str(download.reason)
             self.states.set(
@@ -298,6 +307,7 @@ def attachment_pass(
         key=key,
         api_url=str(settings.get("ringostat.api_url")),
         folder=session.state_dir,
+        hosts=AllowedHosts.of(settings.get("recordings.hosts")),
     )
     return AttachmentPass(
         ledger,

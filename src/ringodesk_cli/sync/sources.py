@@ -21,7 +21,12 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from ringodesk_cli.errors import InputError, UsageError
-from ringodesk_cli.ringostat.exports import export_rows, file_digest, read_export
+from ringodesk_cli.ringostat.exports import (
+    export_rows,
+    file_digest,
+    is_symlink_loop,
+    read_export,
+)
 from ringodesk_cli.ringostat.records import BadRow, CallRecord, Outcome
 from ringodesk_cli.sync.ledger import Ledger
 
@@ -56,7 +61,8 @@ def plan_sources(
                 hint="name the files in it (ringodesk sync FOLDER/*.csv), or set "
                 "source.kind = inbox and source.inbox = FOLDER",
             )
-        missing = [str(p) for p in files if not p.is_file()]
+        # A symlink loop is read (and fails) as a file: its own message, not "no such file".
+        missing = [str(p) for p in files if not p.is_file() and not is_symlink_loop(p)]
         if missing:
             raise UsageError(f"no such export file: {', '.join(missing)}")
         return SourcePlan(files=list(files))

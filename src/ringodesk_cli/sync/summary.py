@@ -33,6 +33,8 @@ class Summary:
     ambiguous_contacts: int = 0
     unknown_outcomes: int = 0  # creates sent without an answer; pending, reconciled next run
     cf_values_dropped: int = 0  # cf values Zoho refused; sent without, kept in the description
+    warnings: int = 0  # calls delivered as read with something odd (billsec > duration)
+    quarantine_resolved: int = 0  # quarantined rows closed: their call was read complete
     stopped: str | None = None
     stop_code: int | None = None
     stop_hint: str | None = None
@@ -84,6 +86,11 @@ class Summary:
     def notice(self, text: str) -> None:
         self.notices.append(text)
 
+    def warn(self, text: str) -> None:
+        """A call delivered as read, with something worth a look: counted and listed."""
+        self.warnings += 1
+        self.notices.append(f"warning: {text}")
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "read": self.read,
@@ -99,6 +106,8 @@ class Summary:
             "ambiguous_contacts": self.ambiguous_contacts,
             "unknown_outcomes": self.unknown_outcomes,
             "cf_values_dropped": self.cf_values_dropped,
+            "warnings": self.warnings,
+            "quarantine_resolved": self.quarantine_resolved,
             "stopped": self.stopped,
             "hint": self.stop_hint or (UNKNOWN_OUTCOME_HINT if self.unknown_outcomes else None),
             "failures": self.failures,

@@ -53,7 +53,9 @@ CALL_PLACEHOLDERS = frozenset(
         "call_type",  # Ringostat's: in, out, callback, ...
         "status",  # Ringostat's disposition: ANSWERED, NO ANSWER, BUSY, ...
         "status_lower",
-        "outcome",  # the word for answered/missed in the language
+        "call_type_text",  # the call type in the language ([call_types]): вхідний, ...
+        "status_text",  # the status in the language ([statuses]): без відповіді, ...
+        "outcome",  # answered / missed (inbound) / no answer (outbound), in the language
         "talk_seconds",
         "total_seconds",
         "duration",  # talk time as m:ss
@@ -83,7 +85,16 @@ SUBJECTS = (
     "task_subject_unlinked",
 )
 # Words used inside other texts, and the heading of values cut to fit their fields.
-WORDS = ("word_inbound", "word_outbound", "word_answered", "word_missed", "truncated_heading")
+WORDS = (
+    "word_inbound",
+    "word_outbound",
+    "word_answered",
+    "word_missed",
+    "word_no_answer",
+    "truncated_heading",
+)
+# Tables of a shipped set that translate Ringostat's values (not overridable per profile).
+VALUE_TABLES = ("call_types", "statuses")
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     **{key: CALL_PLACEHOLDERS for key in SUBJECTS},
     "description": CALL_PLACEHOLDERS,
@@ -134,11 +145,22 @@ def check_text(key: str, text: str) -> list[tuple[str, bool]]:
 @cache
 def shipped(language: str) -> Mapping[str, str]:
     """The shipped set of ``language``."""
+    return {str(k): str(v) for k, v in _shipped_data(language).items() if k not in VALUE_TABLES}
+
+
+@cache
+def shipped_values(language: str, table: str) -> Mapping[str, str]:
+    """A shipped translation of Ringostat's values (``call_types``, ``statuses``)."""
+    found = _shipped_data(language).get(table) or {}
+    return {str(k): str(v) for k, v in found.items()}
+
+
+@cache
+def _shipped_data(language: str) -> Mapping[str, Any]:
     if language not in LANGUAGES:
         raise ConfigError(f"no texts for language {language!r} (one of {', '.join(LANGUAGES)})")
     raw = resources.files("ringodesk_cli").joinpath(f"data/templates.{language}.toml")
-    data = tomllib.loads(raw.read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in data.items()}
+    return tomllib.loads(raw.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -194,6 +216,11 @@ class Texts:
     def word(self, key: str) -> str:
         words: dict[str, str] = self._words  # type: ignore[attr-defined]
         return words[key]
+
+    def value(self, table: str, raw: str) -> str:
+        """Ringostat's ``raw`` value (a call type, a status) in the language; as it is when
+        the language has no word for it."""
+        return shipped_values(self.language, table).get(raw, raw)
 
     def render(self, key: str, values: Mapping[str, Any]) -> str:
         compiled: dict[str, _Compiled] = self._compiled  # type: ignore[attr-defined]
