@@ -20,13 +20,16 @@ from ringodesk_cli.sync.record_json import to_json
 from ringodesk_cli.sync.recording_states import RecordingStates
 from ringodesk_cli.sync.recordings import AttachmentPass, RecordingOptions, recording_link
 
-NOW = datetime(2026, 5, 14, 12, 0, tzinfo=UTC)
+# The pass's clock, injected; taken from the machine's clock because the ledger stamps its
+# operations with the real time (the retry window is counted from those stamps).
+NOW = datetime.now(UTC).replace(microsecond=0)
+CALL_TIME = (NOW - timedelta(hours=3)).strftime("%Y-%m-%d %H:%M:%S")  # a UTC wall time
 
 
 def fields(rid: str, **more: str) -> dict[str, str]:
     return {
         "uniqueid": rid,
-        "calldate": "2026-05-14 09:00:00",
+        "calldate": CALL_TIME,
         "call_type": "in",
         "disposition": "ANSWERED",
         "caller": "+380671230001",
@@ -60,6 +63,7 @@ def deliver(ledger: Ledger, rid: str, **more: str) -> None:
 class Zoho:
     listing: list[dict[str, Any]] | Exception = field(default_factory=list)
     fail: Exception | None = None
+    answer: dict[str, Any] | None = None  # what an upload answers instead of an id
     uploads: list[tuple[str, str]] = field(default_factory=list)
     lists: int = 0
 
@@ -74,6 +78,8 @@ class Zoho:
         self.uploads.append((call_id, name))
         if self.fail is not None:
             raise self.fail
+        if self.answer is not None:
+            return self.answer
         return {"id": f"70{len(self.uploads)}", "name": name}
 
 
@@ -239,3 +245,20 @@ def test_doctor_counts_recordings_and_warns_about_lost_ones(ledger: Ledger, tmp_
     result = check_recordings(settings, ledger)
     assert not result.ok and result.exit_code == ExitCode.PARTIAL and "given-up 1" in result.detail
     assert "retry_days" in (result.fix or "")
+
+
+@pytest.mark.parametrize("answer", [{}, {"name": "rs-e1.mp3"}, {"id": None}, {"id": ""}])
+def test_an_upload_answered_without_an_id_is_unknown_and_never_sent_twice(
+    ledger: Ledger, tmp_path: Path, answer: dict[str, Any]
+) -> None:
+    deliver(ledger, "e1", recording="https://r/e1.mp3")
+    deliver(ledger, "e2", recording="https://r/e2.mp3")
+    zoho = Zoho(answer=answer, listing=NotFoundError("GET /calls/1/attachments: 404", status=404))
+    report, passed = run(ledger, zoho, Ringostat(tmp_path))  # no crash: the pass goes on
+    assert passed.error is None
+    assert (report.attached, report.unknown, len(zoho.uploads)) == (0, 2, 2)
+    op = ledger.op("e1", OpKind.ATTACHMENT)
+    assert op is not None and op.intended and not op.done_id
+    # The next run asks Zoho for the list first; a portal without one: unconfirmed, not resent.
+    report, _ = run(ledger, zoho, Ringostat(tmp_path))
+    assert (report.unconfirmed, len(zoho.uploads)) == (2, 2)

@@ -12,7 +12,13 @@ from ringodesk_cli.errors import ConfigError
 from ringodesk_cli.ringostat.records import Outcome
 from ringodesk_cli.settings import Settings
 from ringodesk_cli.sync.planner import plan_call, policy_from_settings
-from ringodesk_cli.sync.routing import check_routes, parse_routes, route_for
+from ringodesk_cli.sync.routing import (
+    check_routes,
+    parse_routes,
+    resolve_routes,
+    route_for,
+    routing_report,
+)
 from ringodesk_cli.sync.rules import CallRules, Rules
 from test_sync_planner import POLICY, record
 
@@ -132,3 +138,37 @@ def test_bad_rules_and_routes_name_file_line_and_key(
         settings(text, tmp_path)
     assert str(caught.value).startswith(f"{tmp_path / 'p.toml'}:{line}: {key}: ")
     assert reason in str(caught.value)
+
+
+class RoutingDesk:
+    """`routing check`'s two listings, from fixed data."""
+
+    def departments(self) -> list[dict[str, object]]:
+        return [
+            {"id": "1", "name": "Support", "isEnabled": True},
+            {"id": "3", "name": "Archive", "isEnabled": False},
+        ]
+
+    def agents(self) -> list[dict[str, object]]:
+        return [{"id": "7", "emailId": "a@x.example", "status": "ACTIVE"}]
+
+
+def test_a_route_to_a_disabled_department_is_refused_by_id_or_name(tmp_path: Path) -> None:
+    s = settings(
+        '[[routing]]\npool = "a"\ndepartment = "Archive"\n'
+        '[[routing]]\npool = "b"\ndepartment = "3"\n'
+        '[[routing]]\npool = "c"\ndepartment = "support"\nsenior_manager = "a@x.example"\n',
+        tmp_path,
+    )
+    report = routing_report(s, RoutingDesk())
+    assert [(r["route"], r["ok"], r["department"]) for r in report] == [
+        (1, False, "Archive"),
+        (2, False, "3"),
+        (3, True, "1"),
+    ]
+    assert report[0]["problems"] == ["routing[1].department: no enabled department 'Archive'"]
+    assert report[1]["problems"] == ["routing[2].department: no enabled department '3'"]
+    assert report[2]["senior_manager"] == "7"
+    routes = parse_routes(s.array("routing"), "UA")
+    with pytest.raises(ConfigError, match=r"routing\[1\]\.department: no enabled department"):
+        resolve_routes(routes, RoutingDesk())

@@ -256,7 +256,13 @@ class AttachmentPass:
             self.states.set(rid, SKIPPED, self.now, reason="refused", detail=str(exc))
             self._count("refused", rid, f"Zoho refused the recording: {exc}")
             return
-        self.ledger.done(rid, OpKind.ATTACHMENT, str(answer["id"]))
+        attachment_id = answer.get("id") if isinstance(answer, dict) else None
+        if not attachment_id:
+            # Zoho answered without an id: the upload may have landed. It stays intended, so
+            # the next run lists the call's attachments before sending (never twice).
+            self._count("unknown", rid, "Zoho's answer to the upload had no attachment id")
+            return
+        self.ledger.done(rid, OpKind.ATTACHMENT, str(attachment_id))
         self.states.set(rid, ATTACHED, self.now)
         self._count("attached")
 
