@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ringodesk_cli.errors import ConfigError
-from ringodesk_cli.sync.business_hours import DAYS, BusinessCalendar, calendar_from_zoho
+from ringodesk_cli.sync.business_hours import DAYS, calendar_from_zoho
 from ringodesk_cli.sync.team_rules import business_calendar, choose_set
 
 KYIV = ZoneInfo("Europe/Kyiv")

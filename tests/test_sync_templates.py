@@ -284,3 +284,53 @@ def test_every_ringostat_status_and_call_type_has_a_word(language: str) -> None:
         assert word != status and not word.isascii(), status
     for call_type in records.CALL_TYPES:
         assert not texts.value("call_types", call_type).isascii(), call_type
+
+
+# Plain assertions, written by hand, for what the golden files above also hold: a golden
+# file rewritten by UPDATE_GOLDEN cannot hide a regression in these.
+def test_an_outbound_call_is_from_our_number_to_the_client() -> None:
+    plan = plan_call(CASES["outbound, not answered"], POLICY)
+    assert plan.call["subject"] == "Outbound call to +380 67 123 4567 (no answer) [rs:ua-1.4]"
+    lines = plan.call["description"].splitlines()
+    assert lines[:5] == [
+        "From: +380443334455",
+        "To: +380671234567",
+        "Direction: outbound (out)",
+        "Ringostat status: NO ANSWER",
+        "Talk time: 0 s; total: 140 s",
+    ]
+    assert plan.ticket is None and "Recording:" not in plan.call["description"]
+
+
+def test_an_unlinked_sip_gets_a_link_task_naming_it() -> None:
+    plan = plan_call(CASES["answered on an unlinked SIP"], POLICY)
+    ((_, task),) = plan.tasks
+    assert (
+        task["subject"] == "Link Ringostat employee reception_sip to a Zoho Desk agent [rs:ua-1.3]"
+    )
+    assert task["description"].startswith(
+        "A call was answered on reception_sip, which is linked to no Zoho Desk agent. "
+        "Link it with `ringodesk employees link KEY AGENT`.\n\nFrom: +380671234567\n"
+    )
+    assert "\nEmployee: reception_sip\n" in plan.call["description"]
+
+
+def test_a_value_cut_to_fit_its_field_is_kept_whole_in_the_description() -> None:
+    plan = plan_call(CASES["a UTM too long for its field"], POLICY)
+    assert plan.ticket is not None
+    assert plan.ticket["cf"]["cf_rs_utm_source"] == "u" * 254 + "…"  # 255 characters
+    assert plan.ticket["description"].endswith(
+        "\nValues cut to fit their fields, in full:\nrs_utm_source: " + "u" * 300
+    )
+
+
+@pytest.mark.parametrize(
+    ("talk", "duration"),
+    [(0, "0:00"), (5, "0:05"), (60, "1:00"), (125, "2:05"), (609, "10:09"), (3600, "60:00")],
+)
+def test_duration_is_minutes_and_zero_padded_seconds(talk: int, duration: str) -> None:
+    texts = Texts("en", MappingProxyType({"call_subject_inbound": "{duration} {marker}"}))
+    record = replace(CASES["missed inbound"], talk_seconds=talk)
+    assert plan_call(record, replace(POLICY, texts=texts)).call["subject"] == (
+        f"{duration} [rs:ua-1.2]"
+    )

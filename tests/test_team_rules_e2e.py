@@ -5,11 +5,12 @@ activity only, and each routed number lands in its department with its senior ma
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e import SENIOR, Call, Desk, agent_id, ago, by_marker, write_export
+from e2e import KYIV, SENIOR, Call, Desk, agent_id, ago, by_marker, write_export, zoho_utc
 from sandbox_fixture import both_readings, desk_session
 from sandbox_fixture import sandbox as sandbox
 
@@ -158,29 +159,48 @@ def test_rules_per_call_type_and_routes_to_departments_and_senior_managers(
     assert "routing[3].department: no enabled department 'Marketing'" in check.stdout + check.stderr
 
 
+# The sandbox's seeded set (sandbox/business_hours.py), copied by hand: Monday-Thursday
+# 09:00-18:00 and Friday 09:00-13:00 + 14:00-18:00 in Kyiv; holidays 01-01, 08-24, 12-25.
+SEED_HOLIDAYS = {(1, 1), (8, 24), (12, 25)}
+# (call, day after the anchor Monday, Kyiv wall time) -> (day after the anchor, due wall time),
+# worked out on paper for a 4-hour deadline.
+BUSINESS_HOURS_TABLE = [
+    ("b-1", 0, "14:00", 0, "18:00"),  # ends exactly at closing: due at closing, same day
+    ("b-2", 0, "17:00", 1, "12:00"),  # 1h Monday, 3h Tuesday
+    ("b-3", 4, "12:00", 4, "17:00"),  # Friday: 1h before lunch, 3h after
+    ("b-4", 4, "16:00", 7, "11:00"),  # 2h Friday, the weekend off, 2h Monday
+    ("b-5", 5, "11:00", 7, "13:00"),  # Saturday: not working, so Monday 09:00 + 4h
+]
+
+
+def anchor_monday(today: date) -> date:
+    """A Monday at least two weeks before ``today`` whose eight days (to the next Monday)
+    hold no seeded holiday: derived from the clock, so the test never rots."""
+    monday = today - timedelta(days=today.weekday() + 14)
+    while any(((d := monday + timedelta(days=n)).month, d.day) in SEED_HOLIDAYS for n in range(8)):
+        monday -= timedelta(days=7)
+    return monday
+
+
 def test_business_hours_deadline_from_zoho_cached_for_the_day(desk: Desk, tmp_path: Path) -> None:
-    from datetime import timedelta
-
-    from e2e import in_utc, zoho_utc
-
-    from ringodesk_cli.sandbox.business_hours import _seed_holidays, _seed_hours
-    from ringodesk_cli.sync.business_hours import calendar_from_zoho
-
     desk.setup(settings={"integration.deadline_in": "business-hours"})
     sb = desk.sb
-    first, second = (
-        Call("b-1", CLIENT, disposition="NO ANSWER", when=ago(50)),
-        Call("b-2", "+380671110021", disposition="NO ANSWER", when=ago(40)),
-    )
-    sync(desk, tmp_path, "a", first)
-    sync(desk, tmp_path, "b", second)
-    calendar = calendar_from_zoho(_seed_hours()[0], _seed_holidays())
-    assert calendar is not None
-    for call in (first, second):
-        (task,) = by_marker(sb.records("tasks"), call.id)
-        expected = calendar.due(in_utc(call.when), timedelta(hours=4))
-        assert task["dueDate"] == zoho_utc(expected), call.id
-        assert calendar.is_working(expected)
+    monday = anchor_monday(datetime.now(KYIV).date())
+
+    def wall(days: int, hhmm: str) -> datetime:
+        return datetime.combine(monday + timedelta(days=days), time.fromisoformat(hhmm))
+
+    calls = {
+        cid: Call(cid, f"+38067111{n:04d}", disposition="NO ANSWER", when=wall(day, at))
+        for n, (cid, day, at, _, _) in enumerate(BUSINESS_HOURS_TABLE)
+    }
+    ids = list(calls)
+    sync(desk, tmp_path, "a", *(calls[c] for c in ids[:3]))
+    sync(desk, tmp_path, "b", *(calls[c] for c in ids[3:]))
+    for cid, _, _, due_day, due_at in BUSINESS_HOURS_TABLE:
+        (task,) = by_marker(sb.records("tasks"), cid)
+        expected = wall(due_day, due_at).replace(tzinfo=KYIV)  # zoneinfo: Kyiv's UTC offset
+        assert task["dueDate"] == zoho_utc(expected), cid
     counts = sb.request_counts()
     assert counts["GET /api/v1/businessHours/{id}"] == 1  # the second run used the day's copy
     assert counts["GET /api/v1/holidayList/{id}"] == 1
