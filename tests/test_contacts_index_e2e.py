@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e import Call, Desk, ago, by_marker, wrap_desk, write_export
+from e2e import RINGODESK, Call, Desk, ago, by_marker, wrap_desk, write_export
 from sandbox_fixture import people_sandbox, sandbox  # noqa: F401
+from test_activate_e2e import run_on_terminal
 
 from ringodesk_cli.ringostat.phones import to_e164
 from ringodesk_cli.sandbox import Sandbox
@@ -113,6 +114,24 @@ def test_merge_without_yes_and_without_a_terminal_is_refused(desk: Desk) -> None
     assert refused.code == 2, refused
     assert "--yes" in refused.stderr
     assert len(owners(desk.sb, "+380634445566")) == 3
+
+
+@pytest.mark.parametrize(("answer", "merged"), [("n", False), ("", False), ("y", True)])
+def test_merge_on_a_terminal_asks_and_only_yes_merges(
+    desk: Desk, answer: str, merged: bool
+) -> None:
+    desk.setup()
+    env = desk.env | {"TERM": "dumb", "COLUMNS": "200"}
+    args = [str(RINGODESK), "contacts", "duplicates", "--merge"]
+    code, terminal = run_on_terminal(args, env, {"into its oldest contact?": answer})
+    assert code == 0, terminal
+    assert "+380634445566" in terminal  # the groups were shown before the question
+    # Enter takes the default, "no": a merge cannot be undone in Zoho.
+    assert "[y/N]" in terminal
+    expected = 1 if merged else 3
+    assert len(owners(desk.sb, "+380634445566")) == expected, terminal
+    assert len(owners(desk.sb, "+380445000000")) == 6  # the switchboard: never
+    assert ("merged" in terminal.split("oldest contact?")[-1]) is merged
 
 
 @pytest.fixture

@@ -157,3 +157,28 @@ def _post(server: Server, hook: Webhook, *, form: bool = False) -> requests.Resp
     if form:
         return requests.post(url, data=hook.body, timeout=10)
     return requests.post(url, json=hook.body, timeout=10)
+
+
+def test_setup_rotate_makes_a_new_secret_and_the_old_url_is_refused(desk: Desk) -> None:
+    first = Server(desk)
+    stop_ok(first)
+    again = desk.run("serve", "setup", "--public-url", "https://calls.example.com", "--json")
+    assert again.code == 0, again
+    assert f"key={first.key}" in again.json()["after"]  # without --rotate: the same secret
+    rotated = desk.run(
+        "serve", "setup", "--public-url", "https://calls.example.com", "--rotate", "--json"
+    )
+    assert rotated.code == 0, rotated
+    assert f"key={first.key}" not in rotated.json()["after"]
+    server = Server(desk)  # its own setup keeps the rotated secret
+    try:
+        assert server.key != first.key and f"key={server.key}" in rotated.json()["after"]
+        good = Call("rot-1", "+380671237001", when=ago(3)).row()
+        old = requests.post(server.hook_url(key=first.key), json=good, timeout=10)
+        assert old.status_code == 403, old.text
+        new = requests.post(server.hook_url(), json=good, timeout=10)
+        assert new.status_code == 200, new.text
+        server.drained()
+        assert len(by_marker(desk.sb.records("calls"), "rot-1")) == 1
+    finally:
+        stop_ok(server)
