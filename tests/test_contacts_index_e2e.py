@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from e2e import RINGODESK, Call, Desk, ago, by_marker, wrap_desk, write_export
 from sandbox_fixture import people_sandbox, sandbox  # noqa: F401
-from test_activate_e2e import run_on_terminal
 
 from ringodesk_cli.ringostat.phones import to_e164
 from ringodesk_cli.sandbox import Sandbox
+from test_activate_e2e import run_on_terminal
 
 
 @pytest.fixture

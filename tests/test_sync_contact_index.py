@@ -6,6 +6,7 @@ format, and the fallback to a search above ``contacts.index_max``."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -14,7 +15,7 @@ import pytest
 import requests_mock as rm
 
 from ringodesk_cli.errors import ZohoUnavailableError
-from ringodesk_cli.sync.contact_index import BUILD_FROM, ContactIndex
+from ringodesk_cli.sync.contact_index import BUILD_FROM, WATERMARK, ContactIndex
 from ringodesk_cli.sync.contacts import ContactFinder
 from ringodesk_cli.sync.ledger import Ledger
 from ringodesk_cli.zoho.desk import DeskClient
@@ -253,3 +254,58 @@ def test_a_refused_merge_is_reported_and_the_other_groups_go_on(ledger: Ledger) 
     ]
     assert [c.contact_id for c in index.candidates("+380634445566")] == ["1"]
     assert len(index.candidates("+380322456789")) == 2
+
+
+# The clock is injected; its value comes from the machine's so that nothing here rots.
+NOW = datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+def zoho_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def modified(zoho: FakeZoho, minutes_ago: list[int]) -> None:
+    for contact, ago in zip(zoho.contacts, minutes_ago, strict=True):
+        contact["createdTime"] = contact["modifiedTime"] = zoho_time(NOW - timedelta(minutes=ago))
+
+
+@pytest.mark.parametrize(
+    ("minutes_ago", "watermark_minutes_ago"),
+    [
+        ([5, 4, 3, 2, 1], 10),  # changes newer than the margin: the clock less 10 minutes
+        ([300, 200, 150, 130, 120], 120),  # all older: the newest change seen
+        ([20, 15, 12, 11, 10], 10),  # the newest exactly at the margin
+    ],
+)
+def test_the_watermark_is_the_start_less_the_clock_margin_or_the_newest_change(
+    ledger: Ledger, minutes_ago: list[int], watermark_minutes_ago: int
+) -> None:
+    zoho = FakeZoho(5)
+    modified(zoho, minutes_ago)
+    index = ContactIndex(ledger, "UA", clock=lambda: NOW)
+    with rm.Mocker() as m:
+        zoho.mount(m)
+        assert index.sync(desk()) == "built"
+    assert ledger.meta(WATERMARK) == zoho_time(NOW - timedelta(minutes=watermark_minutes_ago))
+
+
+def test_a_refresh_reads_a_change_stamped_exactly_at_the_watermark(ledger: Ledger) -> None:
+    zoho = FakeZoho(5)
+    modified(zoho, [5, 4, 3, 2, 1])
+    index = ContactIndex(ledger, "UA", clock=lambda: NOW)
+    with rm.Mocker() as m:
+        zoho.mount(m)
+        index.sync(desk())  # watermark: NOW - 10 min
+        # Two contacts the build did not see, stamped by a Zoho clock behind ours: one
+        # exactly at the watermark (read), one a minute before it (taken as seen).
+        zoho.contacts += [
+            {"id": "2001", "phone": "050 777 88 01", "mobile": None,
+             "createdTime": zoho_time(NOW - timedelta(minutes=10)),
+             "modifiedTime": zoho_time(NOW - timedelta(minutes=10))},
+            {"id": "2002", "phone": "050 777 88 02", "mobile": None,
+             "createdTime": zoho_time(NOW - timedelta(minutes=11)),
+             "modifiedTime": zoho_time(NOW - timedelta(minutes=11))},
+        ]  # fmt: skip
+        assert index.sync(desk()) == "refreshed"
+    assert [c.contact_id for c in index.candidates("+380507778801")] == ["2001"]
+    assert index.candidates("+380507778802") == []
