@@ -309,3 +309,21 @@ def test_a_refresh_reads_a_change_stamped_exactly_at_the_watermark(ledger: Ledge
         assert index.sync(desk()) == "refreshed"
     assert [c.contact_id for c in index.candidates("+380507778801")] == ["2001"]
     assert index.candidates("+380507778802") == []
+
+
+def test_a_refresh_steps_back_while_the_first_row_read_is_still_new(ledger: Ledger) -> None:
+    zoho = FakeZoho(300)  # stamped in January 2026: the watermark is the newest of them
+    index = ContactIndex(ledger, "UA", clock=lambda: NOW)
+    with rm.Mocker() as m:
+        zoho.mount(m)
+        index.sync(desk())
+        # 150 contacts change after the build: more than the one page read from near the end.
+        for n, contact in enumerate(zoho.contacts[:150]):
+            contact["phone"], contact["mobile"] = f"+38050{7000000 + n}", None
+            contact["modifiedTime"] = zoho_time(NOW + timedelta(seconds=n))
+        zoho.lists.clear()
+        assert index.sync(desk()) == "refreshed"
+    # From 203 (the last page) the first row is new: back to 104, whose first row is old.
+    assert [q["from"] for q in zoho.lists] == ["203", "104", "203"]  # 104-202, 203-300
+    found = [c.contact_id for n in range(150) for c in index.candidates(f"+38050{7000000 + n}")]
+    assert found == [str(1000 + n) for n in range(150)]
