@@ -9,9 +9,12 @@ infinite loop counts as caught). The file is always restored, also on Ctrl-C; a 
 with ``kill -9`` leaves its backups in ``bench/results/mutants-backup/`` and the next run
 puts them back first.
 
-Modules are found at run time (globs below), so new or renamed modules are mutated too.
+What is mutated and which tests cover it is one table, ``MODULES`` (below): a row per module
+or glob; when a module moves to another package, edit its path there. Scores are reported
+per package (the module's folder).
 
     .venv/bin/python bench/mutants.py --max 40 --seed 1      # a sample, a few minutes
+    .venv/bin/python bench/mutants.py --per-module 6 --module serve/   # 6 of each module
     .venv/bin/python bench/mutants.py --list                  # every mutant, nothing run
     .venv/bin/python bench/mutants.py --module phones --max 10
     .venv/bin/python bench/mutants.py --only src/ringodesk_cli/sync/planner.py:170
