@@ -50,6 +50,8 @@ NIGHT = calendar(
     )
 )
 # The whole Sunday, then Monday 9-18: a Sunday lasts 23 hours in March and 25 in October.
+# Monday "00:00" to "00:00": the whole day (an end of 00:00 is the day's midnight end).
+ALLDAY = calendar(hours(day("MONDAY", "00:00", "00:00"), day("TUESDAY", "09:00", "18:00")))
 SUNDAYS = calendar(hours(day("SUNDAY", "00:00", "24:00"), day("MONDAY", "09:00", "18:00")))
 
 # (calendar, start as Kyiv wall time, working time, due as Kyiv wall time)
@@ -81,13 +83,16 @@ TABLE = [
     ("NIGHT", "2026-12-06 23:00", "2h", "2026-12-07 10:00"),
     ("NIGHT", "2026-12-05 21:00", "2h", "2026-12-06 00:00"),
     ("NIGHT", "2026-12-05 23:30", "1h", "2026-12-06 20:30"),
+    ("ALLDAY", "2026-12-07 10:00", "14h", "2026-12-08 00:00"),
+    ("ALLDAY", "2026-12-07 10:00", "15h", "2026-12-08 10:00"),
+    ("ALLDAY", "2026-12-06 12:00", "24h", "2026-12-08 00:00"),
     # DST days in Kyiv: Sunday 29 March 2026 has 23 hours, Sunday 25 October 2026 has 25
     ("SUNDAYS", "2026-03-29 00:00", "23h", "2026-03-30 00:00"),
     ("SUNDAYS", "2026-03-29 00:00", "24h", "2026-03-30 10:00"),
     ("SUNDAYS", "2026-10-25 00:00", "24h", "2026-10-25 23:00"),
     ("SUNDAYS", "2026-10-25 00:00", "25h", "2026-10-26 00:00"),
 ]
-CALENDARS = {"CAL": CAL, "NIGHT": NIGHT, "SUNDAYS": SUNDAYS}
+CALENDARS = {"CAL": CAL, "NIGHT": NIGHT, "ALLDAY": ALLDAY, "SUNDAYS": SUNDAYS}
 UNITS = {"m": "minutes", "h": "hours"}
 
 

@@ -91,3 +91,21 @@ def test_one_look_up_per_contact_and_run_and_none_for_a_new_contact(ledger: Ledg
     assert (first.ticket_id, again.ticket_id, tickets.lookups) == ("new", "new", 1)
     assert tickets.find("c2", "d1", NOW, new_contact=True) is None
     assert tickets.lookups == 1 and len(desk.asked) == 1
+
+
+def test_a_joining_call_fills_only_the_fields_the_ticket_lacks(ledger: Ledger) -> None:
+    tickets = OpenTickets(ledger, None, WINDOW)
+    cf = {"cf_a": "new a", "cf_b": "b", "cf_c": "", "cf_d": None}
+    known = OpenTicket("t1", NOW - timedelta(minutes=30), frozenset({"cf_a"}))
+    assert tickets.joined("c1", "d1", known, NOW, cf) == {"cf_b": "b"}  # never cf_a again
+    unknown = OpenTicket("t1", NOW - timedelta(minutes=30), None)  # what it holds: unknown
+    assert tickets.joined("c1", "d1", unknown, NOW, cf) == {}
+
+
+def test_a_ticket_zoho_no_longer_lists_open_is_forgotten(ledger: Ledger) -> None:
+    earlier = OpenTickets(ledger, FakeDesk([]), WINDOW)  # type: ignore[arg-type]
+    earlier.remember("c1", "d1", OpenTicket("gone", NOW - timedelta(minutes=5), None))
+    first = OpenTickets(ledger, FakeDesk([]), WINDOW)  # type: ignore[arg-type]
+    assert first.find("c1", "d1", NOW, new_contact=False) is None  # Zoho: closed or deleted
+    later = OpenTickets(ledger, FakeDesk([]), WINDOW)  # type: ignore[arg-type]
+    assert later.find("c1", "d1", NOW, new_contact=True) is None  # the ledger forgot it too

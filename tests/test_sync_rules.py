@@ -172,3 +172,21 @@ def test_a_route_to_a_disabled_department_is_refused_by_id_or_name(tmp_path: Pat
     routes = parse_routes(s.array("routing"), "UA")
     with pytest.raises(ConfigError, match=r"routing\[1\]\.department: no enabled department"):
         resolve_routes(routes, RoutingDesk())
+
+
+class NoListings:
+    def departments(self) -> list[dict[str, object]]:
+        raise AssertionError("routes given by id need no listing")
+
+    agents = departments
+
+
+def test_routes_by_id_need_no_look_up_and_names_are_resolved_to_ids() -> None:
+    by_id = parse_routes([{"pool": "a", "department": "1", "senior_manager": "7"}], "UA")
+    assert resolve_routes(by_id, NoListings()) == by_id
+    by_name = parse_routes([{"pool": "a", "department": "Support"}], "UA")
+    assert resolve_routes(by_name, RoutingDesk())[0].department == "1"
+    by_email = parse_routes(
+        [{"pool": "a", "department": "1", "senior_manager": "a@x.example"}], "UA"
+    )
+    assert resolve_routes(by_email, RoutingDesk())[0].senior_manager == "7"

@@ -113,7 +113,7 @@ def _merge(slots: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 
 def _slot(item: Mapping[str, Any]) -> tuple[int, int]:
     start, end = _minutes(item["startTime"]), _minutes(item["endTime"])
-    return start, DAY_MINUTES if end == 0 and start > 0 else end
+    return start, DAY_MINUTES if end == 0 else end  # 00:00-00:00: the whole day
 
 
 def holidays_from_zoho(lists: Sequence[Mapping[str, Any]]) -> tuple[Holiday, ...]:
