@@ -190,3 +190,22 @@ def test_routes_by_id_need_no_look_up_and_names_are_resolved_to_ids() -> None:
         [{"pool": "a", "department": "1", "senior_manager": "a@x.example"}], "UA"
     )
     assert resolve_routes(by_email, RoutingDesk())[0].senior_manager == "7"
+
+
+def test_a_senior_manager_outside_the_route_s_department_is_a_problem() -> None:
+    routes = parse_routes(
+        [
+            {"pool": "a", "department": "Support", "senior_manager": "b@x.example"},
+            {"pool": "b", "department": "Sales", "senior_manager": "b@x.example"},
+            {"pool": "c", "department": "Nowhere", "senior_manager": "b@x.example"},
+        ],
+        "UA",
+    )
+    departments = [{"id": "1", "name": "Support"}, {"id": "2", "name": "Sales"}]
+    agents = [{"id": "8", "emailId": "b@x.example", "status": "ACTIVE",
+               "associatedDepartmentIds": ["2"]}]  # fmt: skip
+    _, problems = check_routes(routes, departments, agents)
+    assert [str(p) for p in problems] == [
+        "routing[1].senior_manager: 'b@x.example' is not in department 'Support'",
+        "routing[3].department: no enabled department 'Nowhere'",
+    ]
