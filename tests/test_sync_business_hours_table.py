@@ -52,6 +52,20 @@ NIGHT = calendar(
 # The whole Sunday, then Monday 9-18: a Sunday lasts 23 hours in March and 25 in October.
 # Monday "00:00" to "00:00": the whole day (an end of 00:00 is the day's midnight end).
 ALLDAY = calendar(hours(day("MONDAY", "00:00", "00:00"), day("TUESDAY", "09:00", "18:00")))
+# Monday's slots overlap, nest and touch (9-13, 10-11, 12-14, 14-18): one stretch 9-18.
+OVERLAP = calendar(
+    hours(
+        day(
+            "MONDAY",
+            "09:00",
+            "18:00",
+            ("09:00", "13:00"),
+            ("10:00", "11:00"),
+            ("12:00", "14:00"),
+            ("14:00", "18:00"),
+        )
+    )
+)
 SUNDAYS = calendar(hours(day("SUNDAY", "00:00", "24:00"), day("MONDAY", "09:00", "18:00")))
 
 # (calendar, start as Kyiv wall time, working time, due as Kyiv wall time)
@@ -86,13 +100,15 @@ TABLE = [
     ("ALLDAY", "2026-12-07 10:00", "14h", "2026-12-08 00:00"),
     ("ALLDAY", "2026-12-07 10:00", "15h", "2026-12-08 10:00"),
     ("ALLDAY", "2026-12-06 12:00", "24h", "2026-12-08 00:00"),
+    ("OVERLAP", "2026-12-07 09:00", "9h", "2026-12-07 18:00"),
+    ("OVERLAP", "2026-12-07 12:30", "1h", "2026-12-07 13:30"),
     # DST days in Kyiv: Sunday 29 March 2026 has 23 hours, Sunday 25 October 2026 has 25
     ("SUNDAYS", "2026-03-29 00:00", "23h", "2026-03-30 00:00"),
     ("SUNDAYS", "2026-03-29 00:00", "24h", "2026-03-30 10:00"),
     ("SUNDAYS", "2026-10-25 00:00", "24h", "2026-10-25 23:00"),
     ("SUNDAYS", "2026-10-25 00:00", "25h", "2026-10-26 00:00"),
 ]
-CALENDARS = {"CAL": CAL, "NIGHT": NIGHT, "ALLDAY": ALLDAY, "SUNDAYS": SUNDAYS}
+CALENDARS = {"CAL": CAL, "NIGHT": NIGHT, "ALLDAY": ALLDAY, "OVERLAP": OVERLAP, "SUNDAYS": SUNDAYS}
 UNITS = {"m": "minutes", "h": "hours"}
 
 
