@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ class Live:
     def store(self, call: Call) -> CallRecord:
         record = to_record(
             call.row(), event="after", timezone=self.session_zone(), default_region="UA",
-            received=ago(0),
+            received=datetime.now(UTC),
         )  # fmt: skip
         assert self.inbox.store(record).to_deliver
         return record

@@ -85,6 +85,13 @@ def _check_duration(value: Any) -> str:
     return text
 
 
+def _check_duration_or_off(value: Any) -> str:
+    text = _check_str(value).strip().lower()
+    if text != "off":
+        parse_duration(text)
+    return text
+
+
 def _check_url(value: Any) -> str:
     text = _check_str(value).rstrip("/")
     if not re.match(r"^https?://[^\s/]+", text):
@@ -349,6 +356,13 @@ KEYS: dict[str, Key] = {
         ),
         Key("serve.host", _check_str, "127.0.0.1", "Address `ringodesk serve` listens on"),
         Key("serve.port", _check_port, 8790, "Port `ringodesk serve` listens on", kind="int"),
+        Key(
+            "serve.catch_up_every",
+            _check_duration_or_off,
+            "10m",
+            "With source.kind = api: how often `serve` fetches Ringostat's calls/list for "
+            "what no webhook brought (`off`: never)",
+        ),
         Key(
             "serve.public_url",
             _check_url,

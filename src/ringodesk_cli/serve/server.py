@@ -24,6 +24,7 @@ import uvicorn
 from ringodesk_cli.errors import ConfigError, UsageError
 from ringodesk_cli.locks import RunLock
 from ringodesk_cli.serve.app import Receiver, build_app
+from ringodesk_cli.serve.catch_up import catch_up_period
 from ringodesk_cli.serve.connections import GuardedH11Protocol
 from ringodesk_cli.serve.inbox import Inbox
 from ringodesk_cli.serve.log_lines import LogFormat
@@ -108,6 +109,7 @@ def serve(
             log=lines or log.emit,
             check_token=lambda: _check_token(session),
             worker_down_for=lambda: worker.down_for,
+            catch_up_every=catch_up_period(session),
             renames=settings.table("serve.params"),
             before_call=before_call,
         )

@@ -5,6 +5,9 @@ The loop looks at the ledger every ``TICK`` (SQLite's ``data_version`` tells it,
 query, whether another process committed since): nothing is signalled across processes, so
 a webhook's answer never waits for the worker, whatever state the worker is in.
 
+With ``source.kind = "api"`` it also runs the API catch-up every ``serve.catch_up_every``
+(``catch_up.py``), between streams, under the same run lock.
+
 When there is work it runs a *stream* under the profile's run lock: the engine's policy
 (routes resolved, business hours loaded), the contact index refreshed at most every
 ``INDEX_REFRESH`` seconds, a fresh runner, and each pending call handed to it the moment it
@@ -45,6 +48,7 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
+from ringodesk_cli.serve.catch_up import CatchUp, catch_up_period
 from ringodesk_cli.serve.inbox import BEFORE_DONE, FAILING_SINCE, LAST_ERROR, Inbox
 from ringodesk_cli.sync.engine import Engine
 from ringodesk_cli.sync.ledger import CallState
@@ -107,18 +111,37 @@ class Worker:
         self._last_refresh = float("-inf")
         self._last_retry = float("-inf")
         self._engine: Engine | None = None
+        self.catch_up: CatchUp | None = None
+        period = catch_up_period(session)
+        if period is not None:
+            self.catch_up = CatchUp(
+                session, ledger, period, log=log, stop=stop, monotonic=monotonic, clock=clock
+            )
 
     # -- the loop ------------------------------------------------------------------------
     def run(self) -> None:
         """The loop, until ``stop`` is set or the server is gone."""
         while not self.stop.is_set() and self.alive():
-            if self.monotonic() < self._not_before or not self.has_work():
-                self.stop.wait(TICK)
-                continue
-            if someone_waiting(self.session.state_dir):
+            if self._sync_waits():
                 self.stop.wait(BUSY_RETRY)  # a cron run waits for the lock: let it have it
                 continue
-            self.once()
+            catch_up = self.catch_up
+            if catch_up is not None and catch_up.due():
+                catch_up.run()  # under the run lock, between streams
+                continue
+            if self.monotonic() >= self._not_before and self.has_work():
+                self.once()  # a stream ends when the catch-up is due
+                continue
+            self.stop.wait(TICK)
+
+    def _sync_waits(self) -> bool:
+        return someone_waiting(self.session.state_dir)
+
+    def yields(self) -> bool:
+        """A stream under way ends (its calls finish): a cron `sync` waits for the lock, or
+        the API catch-up is due."""
+        due = self.catch_up is not None and self.catch_up.due()
+        return due or self._sync_waits()
 
     def has_work(self) -> bool:
         queued, _ = self.inbox.queue()
@@ -257,7 +280,7 @@ class _Stream:
         with ThreadPoolExecutor(2 * concurrency, thread_name_prefix="deliver") as pool:
             self.pool = pool
             while not (worker.stop.is_set() or self.runner.halted.is_set()):
-                if someone_waiting(worker.session.state_dir) or not worker.alive():
+                if worker.yields() or not worker.alive():
                     break
                 added = self._take()
                 with self._lock:

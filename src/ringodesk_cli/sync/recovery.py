@@ -161,7 +161,7 @@ def recover_before_delivery(
     if runner.desk is None or ledger.any_done():
         return True
     rows = ledger.calls_to_retry(None)  # what is to be delivered (a stream's too)
-    if not rows:
+    if not rows and not runner.to_attempt:
         return True
     oldest = min((t for r in rows if (t := _moment(r.started_at)) is not None), default=None)
     since = window_start(oldest, replay_from)

@@ -111,6 +111,7 @@ def run_sync(
     records: Iterable[Item] | None = None,
     stop: threading.Event | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    wait_for_server: bool = True,
 ) -> SyncResult:
     """One sync run. ``files``: exports named by the user (none: the profile's source);
     ``records``: records handed in directly (a webhook), read instead of any source;
@@ -132,8 +133,9 @@ def run_sync(
             from ringodesk_cli.sync.run_lock import run_lock
 
             state_dir.mkdir(parents=True, exist_ok=True)
-            # Beside a running `ringodesk serve`, wait for its delivery instead of exit 7.
-            stack.enter_context(run_lock(state_dir))
+            # Beside a running `ringodesk serve`, wait for its delivery instead of exit 7
+            # (not the server's own catch-up: it tries again later, ``wait_for_server``).
+            stack.enter_context(run_lock(state_dir, wait_for_server=wait_for_server))
         ledger = Ledger(state_dir / LEDGER_FILE, readonly=opts.dry_run)
         stack.callback(ledger.close)
         run = _Run(session, ledger, policy, opts, hooks, timezone, replay_from, now, stop, clock)
