@@ -274,16 +274,19 @@ def _render(app: AppContext, result: dict[str, Any]) -> None:
         f"second run: {result['second_run']['delivered']} sent, "
         f"{result['second_run']['already_delivered']} already delivered"
     )
-    live = result["live"]
-    out.result(
+    _render_live(app, result["live"])
+    if result["kept_folder"]:
+        out.result(f"profile kept in {result['kept_folder']} (RINGODESK_HOME, profile 'demo')")
+
+
+def _render_live(app: AppContext, live: dict[str, Any]) -> None:
+    app.output.result(
         f"live: {live.get('calls', 0)} calls sent as {live.get('webhooks', 0)} webhooks to "
         f"`ringodesk serve`, {live.get('delivered', 0)} in Zoho Desk {live.get('seconds')} s "
         "after the first one"
     )
     caught = live.get("catch_up") or {}
-    out.result(
+    app.output.result(
         f"catch-up: call {caught.get('call')} had no webhook; `ringodesk serve` fetched it from "
         f"Ringostat's API: {'in Zoho Desk' if caught.get('delivered') else 'NOT delivered'}"
     )
-    if result["kept_folder"]:
-        out.result(f"profile kept in {result['kept_folder']} (RINGODESK_HOME, profile 'demo')")

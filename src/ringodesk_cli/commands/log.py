@@ -67,7 +67,7 @@ def log(
         out.json_rows(e.as_dict() for e in entries)
         return
     if not entries:
-        out.result("no calls match")
+        out.result("no calls match" + _older_hint(app_ctx, query.since))
         return
     zone = _zone(settings)
     out.result("\n".join(_line(e, zone) for e in entries))
@@ -199,3 +199,19 @@ def _number(text: str, settings: Settings) -> str:
         return to_e164(text, str(settings.get("ringostat.default_region")))
     except ValueError as exc:
         raise UsageError(f"--number {text!r}: {exc}") from None
+
+
+def _older_hint(app_ctx: AppContext, since: str | None) -> str:
+    """The window counts each call's own date: say so when older calls are in the ledger
+    (e.g. right after a sync of last month's export)."""
+    from ringodesk_cli.sync.history import older_calls
+
+    if since is None:
+        return ""
+    count, newest = older_calls(app_ctx.paths.state_dir(app_ctx.profile), since)
+    if not count:
+        return ""
+    return (
+        f" (the window counts each call's own date; {count} older call(s) in the ledger, "
+        f"the newest from {str(newest)[:10]}: try --since {str(newest)[:10]} or --since 30d)"
+    )

@@ -61,6 +61,15 @@ def _json_mode(ctx: typer.Context, json_mode: bool) -> bool:
     return json_mode or (isinstance(root, AppContext) and root.json_mode)
 
 
+RingostatZoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Zone the calls/list stand-in reads and writes calldate in; default the "
+        "system's, as a new profile's ringostat.timezone."
+    ),
+]
+
+
 @app.command("serve")
 def serve_cmd(
     ctx: typer.Context,
@@ -90,6 +99,7 @@ def serve_cmd(
     readings: ReadingsOpt = "strict",
     reading: ReadingOpt = None,
     seed_people: SeedPeopleOpt = True,
+    ringostat_timezone: RingostatZoneOpt = None,
     json_mode: JsonOpt = False,
     serve_seconds: Annotated[float | None, typer.Option(hidden=True)] = None,
 ) -> None:
@@ -114,8 +124,26 @@ def serve_cmd(
         readings=_readings(readings, reading or []),
         seed_people=seed_people,
         seed_custom_fields=seed_people,
+        ringostat_timezone=_zone(ringostat_timezone),
     )
     _serve(start_sandbox(cfg), as_json=as_json, state=state, serve_seconds=serve_seconds)
+
+
+def _zone(name: str | None) -> str:
+    """The calls/list stand-in's zone: as given, else the system's (what `activate` writes
+    into a new profile), so that a rehearsal's calls are not shifted by hours."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from ringodesk_cli.setting_keys import system_timezone
+
+    zone = name or system_timezone()
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(
+            f"unknown zone {zone!r}", param_hint="--ringostat-timezone"
+        ) from None
+    return zone
 
 
 def _spread(text: str) -> tuple[int, str]:

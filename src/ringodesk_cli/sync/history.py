@@ -240,6 +240,18 @@ def list_calls(state_dir: Path, query: LogQuery, links: WebLinks) -> list[LogEnt
     return entries[: query.limit] if query.limit else entries
 
 
+def older_calls(state_dir: Path, before: str) -> tuple[int, str | None]:
+    """(How many calls started before ``before``, the newest of their start times): what
+    `log` tells when its window (which counts each call's own date) shows nothing."""
+    with _reading(state_dir) as db:
+        if db is None:
+            return 0, None
+        row = db.execute(
+            "SELECT COUNT(*), MAX(started_at) FROM calls WHERE started_at < ?", (before,)
+        ).fetchone()
+    return int(row[0]), (str(row[1]) if row[1] else None)
+
+
 def _calls(db: sqlite3.Connection, query: LogQuery, links: WebLinks) -> list[LogEntry]:
     clauses, args = ["1"], []
     if query.since is not None:

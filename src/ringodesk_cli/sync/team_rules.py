@@ -5,6 +5,7 @@ and its holiday lists, cached in the state dir and fetched again once a day)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from ringodesk_cli.sync.routing import resolve_routes
 from ringodesk_cli.zoho import desk_settings
 
 if TYPE_CHECKING:
+    from ringodesk_cli.session import Session
     from ringodesk_cli.sync.planner import Policy
     from ringodesk_cli.zoho.desk import DeskClient
 
@@ -85,3 +87,33 @@ def business_calendar(
         payload = {"day": today, "wanted": wanted, "data": data}
         path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     return calendar_from_zoho(data["hours"], data["holiday_lists"])
+
+
+def online_problems(open_session: Callable[[], Session]) -> tuple[list[str], str | None]:
+    """What the team rules name, checked against Zoho (`config check`): each route's
+    department (enabled) and senior manager (an active agent of it), and the business-hours
+    set with ``integration.deadline_in = "business-hours"``. Returns (problems, a note when
+    Zoho could not be asked: no working token, Zoho unavailable)."""
+    from ringodesk_cli.errors import RingodeskError
+    from ringodesk_cli.sync.routing import check_routes, parse_routes
+
+    try:
+        session = open_session()
+        settings = session.settings
+        desk = session.desk()
+        problems: list[str] = []
+        routes = parse_routes(
+            settings.array("routing"), str(settings.get("ringostat.default_region"))
+        )
+        if routes:
+            _, found = check_routes(routes, desk.departments(), desk.agents())
+            problems += [str(p) for p in found]
+        if settings.get("integration.deadline_in") == "business-hours":
+            try:
+                sets = desk_settings.business_hours_sets(desk, None)
+                choose_set(sets, settings.get("integration.business_hours"))
+            except ConfigError as exc:
+                problems.append(str(exc))
+    except RingodeskError as exc:
+        return [], f"not checked against Zoho Desk ({exc})"
+    return problems, None
