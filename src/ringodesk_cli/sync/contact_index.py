@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ringodesk_cli.errors import AuthError, ZohoError, ZohoUnavailableError
+from ringodesk_cli.errors import ZohoError
 from ringodesk_cli.ringostat.phones import to_e164
+from ringodesk_cli.zoho.desk import refused
 from ringodesk_cli.zoho.paging import rows_of
 
 if TYPE_CHECKING:
@@ -116,17 +117,6 @@ def _normal(raw: Any, region: str) -> str | None:
         return to_e164(str(raw), region)
     except ValueError:
         return None
-
-
-def _listing_refused(exc: ZohoError) -> bool:
-    """A refusal of the request itself (scope, parameter), not Zoho being down or auth."""
-    return not isinstance(exc, AuthError | ZohoUnavailableError) and exc.status in (
-        400,
-        403,
-        404,
-        405,
-        422,
-    )
 
 
 class ContactIndex:
@@ -301,7 +291,7 @@ class ContactIndex:
         try:
             return desk.contacts_count()
         except ZohoError as exc:
-            if _listing_refused(exc):
+            if refused(exc):
                 return None
             raise
 
@@ -325,7 +315,7 @@ class ContactIndex:
             try:
                 rows = self._page(desk, "createdTime", start)
             except ZohoError as exc:
-                if not _listing_refused(exc):
+                if not refused(exc):
                     raise  # the build resumes from `start` on the next run
                 if start == 0:
                     start = 1  # a server counting `from` from 1 may refuse 0
