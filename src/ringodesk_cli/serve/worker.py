@@ -165,7 +165,10 @@ class Worker:
         """The token was refused: after `ringodesk activate` the profile has new secrets, so
         the next try opens the profile and the engine afresh."""
         self._engine = None
-        self.session = type(self.session).open(self.session.profile, self.session.paths)
+        try:
+            self.session = type(self.session).open(self.session.profile, self.session.paths)
+        except RingodeskError as exc:  # the profile cannot be read now: try again later
+            self.log({"worker": "error", "error": f"reopening the profile: {exc}"})
 
     def _failed(self, message: str) -> None:
         self.stats.last_error = message
@@ -243,6 +246,8 @@ class Worker:
                 **({"stopped": summary.stopped} if summary.stopped else {}),
             }
         )
+        if self.stop.is_set():
+            return  # stopping: what is left stays pending for the next start
         if summary.pending or summary.stopped:
             # Zoho stopped the stream (unavailable, the token refused, answers lost): pause.
             if summary.stop_code == ExitCode.AUTH:
