@@ -97,14 +97,14 @@ async def _receive(
     """(status, answer body, Ringostat id, outcome) for one webhook request."""
     if not receiver.authorised(request.query_params.get("key")):
         return 403, {"error": "wrong or missing key"}, None, "refused"
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return 413, {"error": f"the body is over {MAX_BODY // 1024} KiB"}, None, "too-large"
     if event not in EVENTS:
         # Each webhook in Ringostat's form names its moment in the URL `serve setup` printed:
         # a request without one is not taken for either (docs/serve.md).
         why = "the query parameter event is missing" if event is None else "unknown event"
         return 422, {"error": f"{why}: it must be event=before or event=after"}, None, "not-a-call"
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        return 413, {"error": f"the body is over {MAX_BODY // 1024} KiB"}, None, "too-large"
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
