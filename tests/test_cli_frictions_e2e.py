@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from e2e import RINGODESK, Result
 
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
-from ringodesk_cli.settings import Paths, Settings
 
 KEY = "sandbox-ringostat-key-friction"
 

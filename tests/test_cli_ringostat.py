@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from ringodesk_cli.config.settings import Paths
 from ringodesk_cli.credentials import CredentialStore
 from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
-from ringodesk_cli.settings import Paths
 
 KEY = "sandbox-ringostat-key"
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from ringodesk_cli.errors import UsageError
-from ringodesk_cli.sync.history import (
+from ringodesk_cli.ledger.history import (
     LogQuery,
     WebLinks,
     call_story,
     list_calls,
     retry_rows,
 )
-from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind
+from ringodesk_cli.ledger.store import CallState, Ledger, OpKind
 
 LINKS = WebLinks("https://desk.zoho.eu", "acme")
 

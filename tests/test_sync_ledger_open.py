@@ -19,9 +19,9 @@ from ringodesk_cli.errors import (
     StateNotWritableError,
     from_os_error,
 )
-from ringodesk_cli.sync import ledger_open
-from ringodesk_cli.sync.ledger import Ledger
-from ringodesk_cli.sync.ledger_open import state_error
+from ringodesk_cli.ledger import opening as ledger_open
+from ringodesk_cli.ledger.opening import state_error
+from ringodesk_cli.ledger.store import Ledger
 
 
 def a_ledger(path: Path) -> Path:

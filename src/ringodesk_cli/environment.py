@@ -18,8 +18,8 @@ from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
+from ringodesk_cli.config.settings import Paths, resolve_profile
 from ringodesk_cli.errors import UsageError
-from ringodesk_cli.settings import Paths, resolve_profile
 
 HOME_VAR = "RINGODESK_HOME"
 PROFILE_VAR = "RINGODESK_PROFILE"

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from ringodesk_cli.commands.context import JsonOpt, ProfileOpt, QuietOpt, use
+from ringodesk_cli.config.settings import KEYS, TABLES, Settings, write_atomic
 from ringodesk_cli.errors import ConfigError, UsageError
-from ringodesk_cli.settings import KEYS, TABLES, Settings, write_atomic
 
 app = typer.Typer(
     help="Show and edit the profile's settings (never secrets).", no_args_is_help=True
@@ -79,7 +79,7 @@ def _show(value: object) -> str:
 def check_cmd(ctx: typer.Context, json_mode: JsonOpt = False, profile: ProfileOpt = None) -> None:
     """Check the settings file without contacting Zoho: every value, and every [templates]
     text (unknown placeholders, a subject without its [rs:<id>] marker). Exit 3 if not."""
-    from ringodesk_cli.sync.templates import problems
+    from ringodesk_cli.rules.templates import problems
 
     app_ctx = use(ctx, json_mode=json_mode, profile=profile)
     settings = app_ctx.settings()  # values are checked as the file loads

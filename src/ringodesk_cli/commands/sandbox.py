@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ringodesk_cli.commands.context import AppContext, JsonOpt
-from ringodesk_cli.settings import write_atomic
+from ringodesk_cli.config.settings import write_atomic
 
 if TYPE_CHECKING:
     from ringodesk_cli.sandbox import Sandbox

@@ -269,7 +269,7 @@ class Sandbox:
     def save_state(self) -> None:
         if self.cfg.state_file is None:
             return
-        from ringodesk_cli.settings import write_atomic
+        from ringodesk_cli.config.settings import write_atomic
 
         write_atomic(self.cfg.state_file, json.dumps(self.dump_state(), indent=1))
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 
+from ringodesk_cli.delivery.runner import Runner
 from ringodesk_cli.errors import (
     AuthError,
     Interrupted,
@@ -24,12 +25,11 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
+from ringodesk_cli.ledger.record_json import from_json
+from ringodesk_cli.ledger.store import CallState, Ledger, OpKind
 from ringodesk_cli.ringostat.records import CallRecord
+from ringodesk_cli.rules.planner import CONTACT, CallPlan, plan_before_call, plan_call
 from ringodesk_cli.serve.inbox import BEFORE_DONE, BEFORE_FAILED, BEFORE_PENDING, BEFORE_SKIPPED
-from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind
-from ringodesk_cli.sync.planner import CONTACT, CallPlan, plan_before_call, plan_call
-from ringodesk_cli.sync.record_json import from_json
-from ringodesk_cli.sync.runner import Runner
 from ringodesk_cli.zoho.desk_settings import update_ticket
 
 BEFORE_FINAL = "final"  # the after event's values are on the ticket made at the before event

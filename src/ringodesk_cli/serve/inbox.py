@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ringodesk_cli.delivery.intake import admit
+from ringodesk_cli.ledger.schema import call_row
+from ringodesk_cli.ledger.store import CallRow, CallState, Ledger
 from ringodesk_cli.ringostat.records import CallRecord
-from ringodesk_cli.sync.intake import admit
-from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger
-from ringodesk_cli.sync.ledger_schema import call_row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS serve_before (

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ringodesk_cli.delivery.engine import Engine
+from ringodesk_cli.delivery.summary import LastSync
 from ringodesk_cli.errors import (
     AuthError,
     BusyError,
@@ -45,19 +47,17 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
+from ringodesk_cli.ledger.record_json import from_json
+from ringodesk_cli.ledger.store import CallState
 from ringodesk_cli.serve.inbox import BEFORE_DONE, FAILING_SINCE, LAST_ERROR, Inbox
-from ringodesk_cli.sync.engine import Engine
-from ringodesk_cli.sync.ledger import CallState
-from ringodesk_cli.sync.record_json import from_json
 from ringodesk_cli.sync.run_lock import run_lock, someone_waiting
-from ringodesk_cli.sync.summary import LastSync
 
 if TYPE_CHECKING:
+    from ringodesk_cli.delivery.recordings import AttachmentPass
+    from ringodesk_cli.delivery.runner import Runner
+    from ringodesk_cli.ledger.store import CallRow, Ledger
     from ringodesk_cli.ringostat.records import CallRecord
     from ringodesk_cli.session import Session
-    from ringodesk_cli.sync.ledger import CallRow, Ledger
-    from ringodesk_cli.sync.recordings import AttachmentPass
-    from ringodesk_cli.sync.runner import Runner
 
 TICK = 0.02  # seconds between two looks at the ledger
 IDLE_RELEASE = 1.0  # seconds without work before a stream gives the run lock back
@@ -276,7 +276,7 @@ class _Stream:
                         break
                 time.sleep(TICK)
         if self.attach is not None and self.engine.desk is not None:
-            from ringodesk_cli.sync.recordings import report_into
+            from ringodesk_cli.delivery.recordings import report_into
 
             report_into(self.runner.summary, self.attach, self.engine.desk)
 
@@ -285,7 +285,7 @@ class _Stream:
         if not due or self.attach is None or self.engine.desk is None:
             return
         if not (self.worker.stop.is_set() or self.runner.halted.is_set()):
-            from ringodesk_cli.sync.recordings import report_into
+            from ringodesk_cli.delivery.recordings import report_into
 
             self.attach.run()
             report_into(self.runner.summary, self.attach, self.engine.desk)

@@ -13,15 +13,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ringodesk_cli.contacts.finder import ContactFinder
+from ringodesk_cli.contacts.index import ContactIndex
+from ringodesk_cli.delivery.intake import quarantine_key, triage
+from ringodesk_cli.delivery.recordings import recording_link
+from ringodesk_cli.delivery.summary import Summary
+from ringodesk_cli.ledger.record_json import from_json
+from ringodesk_cli.ledger.store import CallRow, CallState, Ledger
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
-from ringodesk_cli.sync.contact_index import ContactIndex
-from ringodesk_cli.sync.contacts import ContactFinder
-from ringodesk_cli.sync.intake import quarantine_key, triage
-from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger
-from ringodesk_cli.sync.planner import Policy, planned_operations
-from ringodesk_cli.sync.record_json import from_json
-from ringodesk_cli.sync.recordings import recording_link
-from ringodesk_cli.sync.summary import Summary
+from ringodesk_cli.rules.planner import Policy, planned_operations
 
 if TYPE_CHECKING:
     # Imported for types only: a dry run with --offline never loads requests.

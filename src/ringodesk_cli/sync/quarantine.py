@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ringodesk_cli.errors import UsageError
-from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger, QuarantinedRow
+from ringodesk_cli.ledger.store import LEDGER_FILE, Ledger, QuarantinedRow
 
 # `doctor` warns while rows this recent are in quarantine: what cron's `--replay 3d` reaches.
 RECENT = timedelta(days=3)
