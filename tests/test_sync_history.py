@@ -138,6 +138,7 @@ def test_a_ledger_from_before_the_history_reads_and_gets_its_indexes(state: Path
     add(old, "a", 1, CallState.DELIVERED)
     old._db.execute("DROP TABLE events")
     old._db.execute("DROP INDEX calls_started")
+    old._db.execute("PRAGMA user_version = 0")  # as a ledger before ledger/schema.py's numbers
     old._db.commit()
     old.close()
     assert call_story(state, "a", LINKS).events == []

@@ -49,19 +49,6 @@ MODE = "contacts.index.mode"  # "index", or "search" (too many contacts / listin
 MODE_REASON = "contacts.index.mode_reason"
 FIRST_FROM = "contacts.index.first_from"  # "0", or "1" when Zoho refused from=0
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS contact_index (
-    contact_id TEXT PRIMARY KEY,
-    phone TEXT,
-    mobile TEXT,
-    modified_time TEXT NOT NULL DEFAULT '',
-    created_time TEXT NOT NULL DEFAULT '',
-    web_url TEXT,
-    name TEXT
-);
-CREATE INDEX IF NOT EXISTS contact_index_phone ON contact_index (phone);
-CREATE INDEX IF NOT EXISTS contact_index_mobile ON contact_index (mobile);
-"""
 
 Progress = Callable[[int], None]
 
@@ -139,9 +126,6 @@ class ContactIndex:
         self.region = region
         self.index_max = index_max
         self.clock = clock
-        if not ledger.readonly:
-            with ledger.writing() as db:
-                db.executescript(SCHEMA)
 
     # -- state ---------------------------------------------------------------------------
     def _meta(self, key: str) -> str | None:

@@ -6,28 +6,14 @@ operation ``intended`` before its request, ``done`` with Zoho's id after it (or
 ``failed`` with Zoho's error, and the call's state when a run settles it. Rows are written
 in the same transaction as the ledger change they describe, and never updated.
 
-The indexes here also serve `ringodesk log`: calls by start time and by client number.
+The table and its indexes (calls by start time and by client number, for `ringodesk log`)
+are in ledger/schema.py.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from enum import StrEnum
-
-EVENTS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    ringostat_id TEXT NOT NULL,
-    at TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    op TEXT,
-    zoho_id TEXT,
-    detail TEXT
-);
-CREATE INDEX IF NOT EXISTS events_call ON events (ringostat_id, id);
-CREATE INDEX IF NOT EXISTS calls_started ON calls (started_at);
-CREATE INDEX IF NOT EXISTS calls_number ON calls (client_number, started_at);
-"""
 
 
 class EventKind(StrEnum):
@@ -41,12 +27,6 @@ class EventKind(StrEnum):
     RECOVERED = "recovered"  # a new or emptied ledger found the record in Zoho (recovery.py)
     FAILED = "failed"  # the request was refused or got no answer: Zoho's error in detail
     STATE = "state"  # the run settled the call: delivered, failed, pending (detail: error)
-
-
-def ensure_events(db: sqlite3.Connection) -> None:
-    """Create the table and the indexes (a ledger written before them gets them now)."""
-    db.executescript(EVENTS_SCHEMA)
-    db.commit()
 
 
 def add_event(

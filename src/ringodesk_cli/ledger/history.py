@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ringodesk_cli.errors import UsageError
-from ringodesk_cli.ledger.schema import call_row
+from ringodesk_cli.ledger.records import call_row
 from ringodesk_cli.ledger.store import LEDGER_FILE, CallRow, CallState, Ledger
 
 STATUSES = ("delivered", "pending", "failed", "quarantined", "in-progress")

@@ -28,8 +28,7 @@ from ringodesk_cli.errors import (
     StateNotWritableError,
     from_os_error,
 )
-from ringodesk_cli.ledger.events import ensure_events
-from ringodesk_cli.ledger.schema import SCHEMA, add_quarantine_field
+from ringodesk_cli.ledger.schema import migrate
 
 FILE_MODE = 0o600
 SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -178,12 +177,13 @@ def blank(path: Path) -> bool:
 
 def connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     """The ledger's connection: read-only (a dry run, `log`, `doctor`: a missing or empty
-    file is an empty ledger in memory) or read-write (created 0600, WAL, schema up to date).
+    file is an empty ledger in memory) or read-write (created 0600, WAL, migrated to the latest
+    schema: ledger/schema.py).
     A file that is not a usable ledger raises its StateError here, before anything is read."""
     if readonly and blank(path):
         db = sqlite3.connect(":memory:", check_same_thread=False, factory=_Connection)
         db.ledger_path = path
-        db.executescript(SCHEMA)
+        migrate(db)
         return db
     if not readonly:
         _private(path)
@@ -205,9 +205,7 @@ def connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
             db.execute("PRAGMA journal_mode=WAL")
             # FULL: a row marked done must survive a power cut, or the next run re-creates it.
             db.execute("PRAGMA synchronous=FULL")
-            db.executescript(SCHEMA)
-            add_quarantine_field(db)
-            ensure_events(db)
+            migrate(db)
     except BaseException:
         db.close()
         raise

@@ -20,19 +20,6 @@ from ringodesk_cli.ledger.store import stamp
 if TYPE_CHECKING:
     from ringodesk_cli.ledger.store import Ledger
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS recordings (
-    ringostat_id TEXT PRIMARY KEY,
-    state TEXT NOT NULL,
-    reason TEXT,
-    detail TEXT,
-    first_tried TEXT NOT NULL,
-    tries INTEGER NOT NULL DEFAULT 0,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS recordings_state ON recordings (state);
-CREATE INDEX IF NOT EXISTS calls_updated ON calls (updated_at);
-"""
 
 WAITING = "waiting"
 ATTACHED = "attached"
@@ -67,9 +54,6 @@ class RecordingStates:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
-        if not ledger.readonly:
-            with ledger.writing() as db:
-                db.executescript(SCHEMA)
         self.present = _table_exists(ledger)
 
     def get(self, ringostat_id: str) -> RecordingRow | None:

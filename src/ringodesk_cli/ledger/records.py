@@ -3,6 +3,8 @@ are the strings in the SQLite columns), and the named records its queries return
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -101,3 +103,37 @@ class QuarantinedRow:
             "reason": self.reason,
             "first_seen": self.first_seen,
         }
+
+
+def web_address(url: object) -> str | None:
+    """A record's ``webUrl`` as the ledger keeps it: Zoho's text, shown as a link by `log`,
+    so only an http(s) address; anything else is not kept (the log builds a link)."""
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def quarantined_row(row: sqlite3.Row) -> QuarantinedRow:
+    # A read-only look at a ledger from before the column (``in`` on a Row tests values).
+    field = row["field"] if "field" in row.keys() else None  # noqa: SIM118
+    return QuarantinedRow(
+        id=int(row["id"]),
+        source=row["source"],
+        line=int(row["line"]),
+        ringostat_id=row["ringostat_id"],
+        field=field,
+        reason=row["reason"],
+        first_seen=row["first_seen"],
+    )
+
+
+def call_row(row: sqlite3.Row) -> CallRow:
+    return CallRow(
+        ringostat_id=row["ringostat_id"],
+        started_at=row["started_at"],
+        client_number=row["client_number"],
+        content_hash=row["content_hash"],
+        delivered_hash=row["delivered_hash"],
+        state=CallState(row["state"]),
+        record=json.loads(row["record"]),
+        error=row["error"],
+        attempts=int(row["attempts"]),
+    )

@@ -1,15 +1,30 @@
-"""The ledger's SQLite schema and the conversion of its rows to records (``ledger_records``)."""
+"""The ledger's schema, every table of the state SQLite in one place, and its migrations.
+
+Each migration is numbered; the ledger's ``PRAGMA user_version`` holds the last one applied.
+Opening a ledger read-write applies those it lacks, in order, each in its own transaction
+(``migrate``). Version 1 is the schema of the first release that numbered it, every
+statement ``IF NOT EXISTS``: a ledger written before (user_version 0) already has most of it
+and gets what it lacks. Version 2 adds the columns earlier releases added one by one (a
+ledger from before them lacks them; nullable: a record made before has no owner to follow
+and a built link, docs/zoho-readings.md).
+
+Tables: ``calls`` (one row a call: its record, content hash and state), ``ops`` (one row an
+operation, intended before its request and done with Zoho's id after), ``contacts`` (the
+contact made or found per number), ``quarantine`` (bad rows under a stable key), ``files``
+(exports read, by digest), ``meta`` (key/value: watermarks, the last run), ``events`` (each
+call's history), ``contact_index`` (the local index of Zoho's contacts), ``open_tickets``
+(a contact's open ticket per department, for ``reuse-open``), ``recordings`` (the attachment
+pass's state per call) and ``serve_before`` (the before events `serve` creates records for
+early, with their ``BeforeState``).
+"""
 
 from __future__ import annotations
 
-import json
 import sqlite3
+from collections.abc import Callable
+from enum import StrEnum
 
-from ringodesk_cli.contacts.index import SCHEMA as CONTACT_INDEX_SCHEMA
-from ringodesk_cli.ledger.records import CallRow, CallState, QuarantinedRow
-
-SCHEMA = (
-    """
+SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS calls (
     ringostat_id TEXT PRIMARY KEY,
     started_at TEXT NOT NULL,
@@ -25,6 +40,9 @@ CREATE TABLE IF NOT EXISTS calls (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS calls_state ON calls (state, started_at);
+CREATE INDEX IF NOT EXISTS calls_started ON calls (started_at);
+CREATE INDEX IF NOT EXISTS calls_number ON calls (client_number, started_at);
+CREATE INDEX IF NOT EXISTS calls_updated ON calls (updated_at);
 CREATE TABLE IF NOT EXISTS ops (
     key TEXT PRIMARY KEY,
     ringostat_id TEXT NOT NULL,
@@ -60,10 +78,53 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    ringostat_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    op TEXT,
+    zoho_id TEXT,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS events_call ON events (ringostat_id, id);
+CREATE TABLE IF NOT EXISTS contact_index (
+    contact_id TEXT PRIMARY KEY,
+    phone TEXT,
+    mobile TEXT,
+    modified_time TEXT NOT NULL DEFAULT '',
+    created_time TEXT NOT NULL DEFAULT '',
+    web_url TEXT,
+    name TEXT
+);
+CREATE INDEX IF NOT EXISTS contact_index_phone ON contact_index (phone);
+CREATE INDEX IF NOT EXISTS contact_index_mobile ON contact_index (mobile);
+CREATE TABLE IF NOT EXISTS open_tickets (
+    contact_id TEXT NOT NULL,
+    department_id TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    last_activity TEXT NOT NULL,
+    filled TEXT,
+    PRIMARY KEY (contact_id, department_id)
+);
+CREATE TABLE IF NOT EXISTS recordings (
+    ringostat_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    reason TEXT,
+    detail TEXT,
+    first_tried TEXT NOT NULL,
+    tries INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS recordings_state ON recordings (state);
+CREATE TABLE IF NOT EXISTS serve_before (
+    ringostat_id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS serve_before_state ON serve_before (state);
 """
-    + CONTACT_INDEX_SCHEMA
-)
-
 
 # Columns added after the first release: (table, column, type).
 ADDED_COLUMNS = (
@@ -73,45 +134,44 @@ ADDED_COLUMNS = (
 )
 
 
-def add_quarantine_field(db: sqlite3.Connection) -> None:
-    """Ledgers written before a column of ``ADDED_COLUMNS`` existed get it now (nullable;
-    a record made before has no owner to follow and a built link, docs/zoho-readings.md)."""
+class BeforeState(StrEnum):
+    """A before event's step (``serve_before.state``): ``pending`` (the step is to run),
+    ``done``, ``skipped`` (the after event came first, or the step is not for this call),
+    ``failed`` (Zoho refused; the after event does all), ``final`` (delivered, and the
+    ticket made early got the after event's values)."""
+
+    PENDING = "pending"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    FINAL = "final"
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    db.executescript(SCHEMA_V1)
+
+
+def _v2(db: sqlite3.Connection) -> None:
     for table, column, kind in ADDED_COLUMNS:
         columns = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
         if column not in columns:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-    db.commit()
 
 
-def web_address(url: object) -> str | None:
-    """A record's ``webUrl`` as the ledger keeps it: Zoho's text, shown as a link by `log`,
-    so only an http(s) address; anything else is not kept (the log builds a link)."""
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+LATEST = len(MIGRATIONS)
 
 
-def quarantined_row(row: sqlite3.Row) -> QuarantinedRow:
-    # A read-only look at a ledger from before the column (``in`` on a Row tests values).
-    field = row["field"] if "field" in row.keys() else None  # noqa: SIM118
-    return QuarantinedRow(
-        id=int(row["id"]),
-        source=row["source"],
-        line=int(row["line"]),
-        ringostat_id=row["ringostat_id"],
-        field=field,
-        reason=row["reason"],
-        first_seen=row["first_seen"],
-    )
+def version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def call_row(row: sqlite3.Row) -> CallRow:
-    return CallRow(
-        ringostat_id=row["ringostat_id"],
-        started_at=row["started_at"],
-        client_number=row["client_number"],
-        content_hash=row["content_hash"],
-        delivered_hash=row["delivered_hash"],
-        state=CallState(row["state"]),
-        record=json.loads(row["record"]),
-        error=row["error"],
-        attempts=int(row["attempts"]),
-    )
+def migrate(db: sqlite3.Connection) -> None:
+    """Apply the migrations ``db`` lacks, in order; each commits with its version number.
+    A ledger from a later release (a higher version) is left as it is."""
+    for number, step in enumerate(MIGRATIONS, start=1):
+        if version(db) >= number:
+            continue
+        step(db)
+        db.execute(f"PRAGMA user_version = {number}")
+        db.commit()

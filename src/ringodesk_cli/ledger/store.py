@@ -28,8 +28,10 @@ from ringodesk_cli.ledger.records import (
     OpRecord,
     OpState,
     QuarantinedRow,
+    call_row,
+    quarantined_row,
+    web_address,
 )
-from ringodesk_cli.ledger.schema import call_row, quarantined_row, web_address
 
 __all__ = [
     "BATCH_WRITES", "LEDGER_FILE", "CallRow", "CallState", "ContactRecord", "Ledger", "OpKind",

@@ -27,16 +27,6 @@ if TYPE_CHECKING:
     from ringodesk_cli.rules.planner import CallPlan
     from ringodesk_cli.zoho.desk import DeskClient
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS open_tickets (
-    contact_id TEXT NOT NULL,
-    department_id TEXT NOT NULL,
-    ticket_id TEXT NOT NULL,
-    last_activity TEXT NOT NULL,
-    filled TEXT,
-    PRIMARY KEY (contact_id, department_id)
-);
-"""
 CLOSED = "Closed"
 
 
@@ -67,9 +57,6 @@ class OpenTickets:
         self._lock = threading.Lock()
         self._checked: set[tuple[str, str]] = set()  # (contact, department) seen this run
         self.lookups = 0
-        if not ledger.readonly:
-            with ledger.writing() as db:
-                db.executescript(SCHEMA)
 
     def _row(self, contact_id: str, department_id: str) -> OpenTicket | None:
         try:

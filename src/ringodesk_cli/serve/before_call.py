@@ -26,13 +26,16 @@ from ringodesk_cli.errors import (
     ZohoUnavailableError,
 )
 from ringodesk_cli.ledger.record_json import from_json
+from ringodesk_cli.ledger.schema import BeforeState
 from ringodesk_cli.ledger.store import CallState, Ledger, OpKind
 from ringodesk_cli.ringostat.records import CallRecord
 from ringodesk_cli.rules.planner import CONTACT, CallPlan, plan_before_call, plan_call
 from ringodesk_cli.serve.inbox import BEFORE_DONE, BEFORE_FAILED, BEFORE_PENDING, BEFORE_SKIPPED
 from ringodesk_cli.zoho.desk_settings import update_ticket
 
-BEFORE_FINAL = "final"  # the after event's values are on the ticket made at the before event
+BEFORE_FINAL = (
+    BeforeState.FINAL
+)  # the after event's values are on the ticket made at the before event
 
 
 def _mark(ledger: Ledger, rid: str, state: str, error: str | None = None) -> str:

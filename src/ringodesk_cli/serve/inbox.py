@@ -21,23 +21,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ringodesk_cli.delivery.intake import admit
-from ringodesk_cli.ledger.schema import call_row
+from ringodesk_cli.ledger.records import call_row
+from ringodesk_cli.ledger.schema import BeforeState
 from ringodesk_cli.ledger.store import CallRow, CallState, Ledger
 from ringodesk_cli.ringostat.records import CallRecord
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS serve_before (
-    ringostat_id TEXT PRIMARY KEY,
-    received_at TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS serve_before_state ON serve_before (state);
-"""
-# serve_before.state: pending (the step is to run), done, skipped (the after event came
-# first, or the step is not for this call), failed (Zoho refused; the after event does all),
-# final (delivered, and the ticket made early got the after event's values).
-BEFORE_PENDING, BEFORE_DONE, BEFORE_SKIPPED, BEFORE_FAILED = "pending", "done", "skipped", "failed"
+# serve_before.state: ledger/schema.py's BeforeState.
+BEFORE_PENDING, BEFORE_DONE = BeforeState.PENDING, BeforeState.DONE
+BEFORE_SKIPPED, BEFORE_FAILED = BeforeState.SKIPPED, BeforeState.FAILED
 BUSY_WAIT = 5.0  # seconds a webhook may wait for the ledger (another process's commit)
 FAILING_SINCE = "serve_failing_since"  # ledger meta, kept by the worker: failing since
 LAST_ERROR = "serve_last_error"
@@ -82,12 +73,11 @@ class Inbox:
         """``receiving``: the receiver's own connection (webhooks are stored through it)."""
         self.ledger = ledger
         self._lock = threading.Lock()
-        with ledger.writing() as db:
-            db.executescript(SCHEMA)
-            if receiving:
-                # SQLite's own wait for a busy database sleeps 1, 2, 5, 10, 15... ms between
-                # looks: a webhook stored while the worker commits would wait for the next
-                # look. This connection looks again every half millisecond (``store``).
+        if receiving:
+            # SQLite's own wait for a busy database sleeps 1, 2, 5, 10, 15... ms between
+            # looks: a webhook stored while the worker commits would wait for the next
+            # look. This connection looks again every half millisecond (``store``).
+            with ledger.writing() as db:
                 db.execute("PRAGMA busy_timeout = 0")
 
     def store(self, record: CallRecord, *, before_step: bool = False) -> Stored:
