@@ -75,7 +75,7 @@ def test_login_with_a_refused_key_names_the_url_it_asked(
 
 
 def test_the_default_api_url_is_named_as_the_default() -> None:
-    from ringodesk_cli.ringostat.key import api_url_hint
+    from ringodesk_cli.setup.ringostat_key import api_url_hint
 
     class Session:
         settings = Settings("default", Path("default.toml"), "")

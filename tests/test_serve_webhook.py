@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ringodesk_cli import locks as shared
 from ringodesk_cli.errors import BusyError
 from ringodesk_cli.ledger.store import CallState, Ledger
 from ringodesk_cli.locks import RunLock
@@ -22,7 +23,6 @@ from ringodesk_cli.ringostat.records import CallRecord, Outcome
 from ringodesk_cli.rules.planner import CONTACT, Policy, plan_before_call, plan_call
 from ringodesk_cli.serve.inbox import Inbox
 from ringodesk_cli.serve.webhook import NotACall, read_params, renamed, to_record
-from ringodesk_cli.sync import run_lock as shared
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)

@@ -121,7 +121,7 @@ def _check_id(value: Any) -> str:
 def _check_hosts(value: Any) -> list[str]:
     """``recordings.hosts``: a list of domains and origins. From the command line it comes
     as the text of a TOML array (``'["ringostat.com", "http://127.0.0.1:9000"]'``)."""
-    from ringodesk_cli.ringostat.allowed_hosts import check_entry
+    from ringodesk_cli.config.hosts import check_entry
 
     if isinstance(value, str):
         try:

@@ -26,10 +26,10 @@ def open_index(session: Session, *, write: bool) -> Iterator[ContactIndex]:
     with ExitStack() as stack:
         state_dir = session.state_dir
         if write:
-            from ringodesk_cli.locks import RunLock
+            from ringodesk_cli.locks import RUN_LOCK, RunLock
 
             state_dir.mkdir(parents=True, exist_ok=True)
-            stack.enter_context(RunLock(state_dir, "sync"))
+            stack.enter_context(RunLock(state_dir, RUN_LOCK))
         ledger = Ledger(state_dir / LEDGER_FILE, readonly=not write)
         stack.callback(ledger.close)
         yield ContactIndex(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from ringodesk_cli.config.hosts import AllowedHosts
 from ringodesk_cli.errors import (
     AuthError,
     Interrupted,
@@ -42,7 +43,6 @@ from ringodesk_cli.ledger.recording_states import (
     RecordingStates,
 )
 from ringodesk_cli.ledger.store import CallState, Ledger, OpKind
-from ringodesk_cli.ringostat.allowed_hosts import AllowedHosts
 from ringodesk_cli.ringostat.recordings import (
     NOT_ALLOWED,
     PART_GLOB,

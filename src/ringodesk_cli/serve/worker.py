@@ -16,7 +16,7 @@ stream. Each delivered call's recording is attached at once (``recordings.attach
 recordings still waiting are tried again at most every ``RECORDINGS_RETRY`` seconds.
 
 A stream ends when nothing came for ``IDLE_RELEASE`` seconds, when a cron `sync` waits for
-the lock (``sync/run_lock.py``), when the worker is told to stop or its server is gone, or
+the lock (``locks.py``), when the worker is told to stop or its server is gone, or
 when Zoho stops it. One that leaves calls pending (Zoho unavailable, tokens revoked, creates
 without an answer) is followed by a pause that grows from 1 s to ``MAX_BACKOFF``, whatever
 arrives meanwhile: never a tight loop against a Zoho that is down. The worker records since
@@ -49,8 +49,8 @@ from ringodesk_cli.errors import (
 )
 from ringodesk_cli.ledger.record_json import from_json
 from ringodesk_cli.ledger.store import CallState
+from ringodesk_cli.locks import run_lock, someone_waiting
 from ringodesk_cli.serve.inbox import BEFORE_DONE, FAILING_SINCE, LAST_ERROR, Inbox
-from ringodesk_cli.sync.run_lock import run_lock, someone_waiting
 
 if TYPE_CHECKING:
     from ringodesk_cli.delivery.recordings import AttachmentPass

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from ringodesk_cli.errors import UsageError
-from ringodesk_cli.ringostat.key import store_checked_key
 from ringodesk_cli.session import Session
 from ringodesk_cli.setup.activation import (
     DEADLINE_KEY,
@@ -19,6 +18,7 @@ from ringodesk_cli.setup.activation import (
     Conversation,
 )
 from ringodesk_cli.setup.employees import agent_name
+from ringodesk_cli.setup.ringostat_key import store_checked_key
 
 
 def activate(session: Session, request: ActivationRequest, talk: Conversation) -> ActivationResult:

@@ -30,14 +30,14 @@ def list_quarantined(state_dir: Path) -> list[QuarantinedRow]:
 def drop_quarantined(state_dir: Path, ids: list[int] | None) -> int:
     """Forget the rows ``ids`` (None: every row), under the run lock; the number dropped.
     A row still wrong in an export that is read again comes back, as new."""
-    from ringodesk_cli.locks import RunLock
+    from ringodesk_cli.locks import RUN_LOCK, RunLock
 
     path = state_dir / LEDGER_FILE
     if not path.exists():
         if ids:
             raise UsageError(f"no quarantined row with id {ids[0]} (nothing is quarantined)")
         return 0
-    with RunLock(state_dir, "sync"):
+    with RunLock(state_dir, RUN_LOCK):
         ledger = Ledger(path)
         try:
             if ids is not None:

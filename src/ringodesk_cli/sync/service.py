@@ -129,7 +129,7 @@ def run_sync(
     state_dir = session.state_dir
     with ExitStack() as stack:
         if not opts.dry_run:
-            from ringodesk_cli.sync.run_lock import run_lock
+            from ringodesk_cli.locks import run_lock
 
             state_dir.mkdir(parents=True, exist_ok=True)
             # Beside a running `ringodesk serve`, wait for its delivery instead of exit 7.
