@@ -33,7 +33,8 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
-from ringodesk_cli.ledger.store import Ledger, OpKind, stamp
+from ringodesk_cli.ledger.connection import stamp
+from ringodesk_cli.ledger.store import Ledger, OpKind
 from ringodesk_cli.zoho.desk_lists import created_since
 
 if TYPE_CHECKING:

@@ -54,7 +54,6 @@ if TYPE_CHECKING:
 # What a changed call updates on its existing activity: a PATCH, never a second create.
 _CALL_UPDATE_KEYS = ("subject", "status", "duration", "description", "startTime", "ownerId")
 
-
 # Rows stored per ledger transaction while reading: short enough that a webhook stored
 # meanwhile by `serve` waits milliseconds, long enough to save most fsyncs.
 INGEST_CHUNK = 100

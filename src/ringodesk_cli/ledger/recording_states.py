@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ringodesk_cli.ledger.store import stamp
+from ringodesk_cli.ledger.connection import stamp
 
 if TYPE_CHECKING:
     from ringodesk_cli.ledger.store import Ledger

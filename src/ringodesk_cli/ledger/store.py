@@ -10,16 +10,15 @@ outbox that a later run (or ``sync --replay``) empties once Zoho answers again.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from ringodesk_cli.ledger.connection import (
+    BATCH_WRITES,
+    LEDGER_FILE,
+    LedgerConnection,
+    now_stamp,
+)
 from ringodesk_cli.ledger.events import EventKind, add_event
-from ringodesk_cli.ledger.opening import blank, connect
 from ringodesk_cli.ledger.records import (
     CallRow,
     CallState,
@@ -38,109 +37,9 @@ __all__ = [
     "OpRecord", "OpState", "QuarantinedRow",
 ]  # fmt: skip
 
-LEDGER_FILE = "ledger.sqlite3"
-BATCH_WRITES = 500
 
-
-def stamp(moment: datetime) -> str:
-    """How the ledger writes a time (UTC, microseconds): stamps compare as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _now() -> str:
-    return stamp(datetime.now(UTC))
-
-
-class Ledger:
-    """One SQLite file per profile; safe to share between the runner's threads."""
-
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
-        self.path = path
-        self.readonly = readonly
-        self._lock = threading.RLock()
-        self._batching = 0  # nesting depth of ``batch``
-        self._batched = 0  # writes not yet committed inside a batch
-        # A dry run before any sync reads a ledger that does not exist: nothing to look up.
-        self.empty = readonly and blank(path)
-        # Damaged, unwritable or on a full disk: a StateError naming the file and the fix.
-        self._db = connect(path, readonly=readonly)
-        self._db.row_factory = sqlite3.Row
-
-    def close(self) -> None:
-        with self._lock:
-            try:  # a full disk refuses the commit: the connection is closed all the same
-                if not self.readonly and self._db.in_transaction:
-                    self._db.commit()
-            finally:
-                self._db.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write, committed when it ends -- or, inside ``batch``, with the batch. No
-        write transaction is left open across a request to Zoho or while idle, so another
-        process's write (a webhook stored by `serve`) never waits behind delivery."""
-        if self.readonly:
-            raise RuntimeError("the ledger is open read-only (--dry-run)")
-        with self._lock:
-            try:
-                yield self._db
-            except BaseException:
-                self._db.rollback()
-                raise
-            commit = True
-            if self._batching:
-                self._batched += 1
-                commit = self._batched >= BATCH_WRITES
-            if commit:
-                self._db.commit()
-                self._batched = 0
-
-    def writing(self, *, commit: bool = True) -> AbstractContextManager[sqlite3.Connection]:
-        """The connection for one write of a table kept by another module (the contact
-        index), with the same commit rule as the ledger's own writes. ``commit`` is not
-        used any more: every write outside ``batch`` commits."""
-        del commit
-        return self._write()
-
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """The reads and writes inside are one step, also against other processes (a sync
-        beside `serve`): the write lock is taken before the first read (BEGIN IMMEDIATE).
-        Writes commit by their own rules; a step that wrote nothing ends its transaction."""
-        with self._lock:
-            began = not self.readonly and not self._db.in_transaction
-            if began:
-                self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                if began and self._db.in_transaction:
-                    self._db.rollback()
-                raise
-            if began and self._db.in_transaction and not self._batching:
-                self._db.commit()
-
-    @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            yield self._db
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """The writes inside are committed together, every ``BATCH_WRITES`` and at the end:
-        one fsync instead of one per row. For storing what was read: a crash loses at most
-        the rows of the open batch, and those are read again by the next run (a file is
-        remembered as read, and an API fetch as done, only after all its rows are in)."""
-        with self._lock:
-            self._batching += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._batching -= 1
-                if not self._batching and self._db.in_transaction:
-                    self._db.commit()
-                    self._batched = 0
+class Ledger(LedgerConnection):
+    """The ledger's tables: calls, operations, contacts by number, quarantine, files, meta."""
 
     # -- calls ---------------------------------------------------------------------------
     def get_call(self, ringostat_id: str) -> CallRow | None:
@@ -187,10 +86,12 @@ class Ledger:
                     json.dumps(record, ensure_ascii=False),
                     source,
                     line,
-                    _now(),
+                    now_stamp(),
                 ),
             )
-            add_event(db, ringostat_id, EventKind.READ, _now(), detail=f"{state}: {source}:{line}")
+            add_event(
+                db, ringostat_id, EventKind.READ, now_stamp(), detail=f"{state}: {source}:{line}"
+            )
 
     def set_call_state(
         self,
@@ -205,16 +106,16 @@ class Ledger:
                 db.execute(
                     "UPDATE calls SET state = ?, error = ?, delivered_hash = ?, "
                     "attempts = attempts + 1, updated_at = ? WHERE ringostat_id = ?",
-                    (state, error, delivered_hash, _now(), ringostat_id),
+                    (state, error, delivered_hash, now_stamp(), ringostat_id),
                 )
             else:
                 db.execute(
                     "UPDATE calls SET state = ?, error = ?, attempts = attempts + 1, "
                     "updated_at = ? WHERE ringostat_id = ?",
-                    (state, error, _now(), ringostat_id),
+                    (state, error, now_stamp(), ringostat_id),
                 )
             detail = f"{state}: {error}" if error else str(state)
-            add_event(db, ringostat_id, EventKind.STATE, _now(), detail=detail)
+            add_event(db, ringostat_id, EventKind.STATE, now_stamp(), detail=detail)
 
     def calls_to_retry(self, since_utc: str | None) -> list[CallRow]:
         """Pending, failed or changed calls (not yet delivered), optionally from a time on."""
@@ -256,9 +157,9 @@ class Ledger:
                    ON CONFLICT (key) DO UPDATE SET state = excluded.state,
                        updated_at = excluded.updated_at
                    WHERE ops.state != 'done'""",
-                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.INTENDED, _now()),
+                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.INTENDED, now_stamp()),
             )
-            add_event(db, ringostat_id, EventKind.INTENDED, _now(), op=op)
+            add_event(db, ringostat_id, EventKind.INTENDED, now_stamp(), op=op)
 
     def done(
         self,
@@ -285,11 +186,11 @@ class Ledger:
                        zoho_id = excluded.zoho_id, updated_at = excluded.updated_at,
                        owner_id = COALESCE(excluded.owner_id, ops.owner_id),
                        web_url = COALESCE(excluded.web_url, ops.web_url)""",
-                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now(), owner,
-                 web_address(url)),
+                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, now_stamp(),
+                 owner, web_address(url)),
             )  # fmt: skip
             kind = EventKind.RECONCILED if reconciled else EventKind.DONE
-            add_event(db, ringostat_id, kind, _now(), op=op, zoho_id=zoho_id)
+            add_event(db, ringostat_id, kind, now_stamp(), op=op, zoho_id=zoho_id)
 
     def owner_set(self, ringostat_id: str, op: OpKind) -> str | None:
         """The owner ringodesk set on the operation's record, if it is its to change."""
@@ -311,7 +212,7 @@ class Ledger:
                     "UPDATE ops SET owner_id = ? WHERE key = ?", (owner, f"{ringostat_id}:{op}")
                 )
             add_event(
-                db, ringostat_id, EventKind.UPDATED, _now(), op=op, zoho_id=zoho_id,
+                db, ringostat_id, EventKind.UPDATED, now_stamp(), op=op, zoho_id=zoho_id,
                 detail=", ".join(changed),
             )  # fmt: skip
 
@@ -323,10 +224,12 @@ class Ledger:
                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET
                        state = excluded.state, zoho_id = excluded.zoho_id,
                        updated_at = excluded.updated_at WHERE ops.state != 'done'""",
-                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, _now()),
+                (f"{ringostat_id}:{op}", ringostat_id, op, OpState.DONE, zoho_id, now_stamp()),
             )
             if cursor.rowcount > 0:
-                add_event(db, ringostat_id, EventKind.RECOVERED, _now(), op=op, zoho_id=zoho_id)
+                add_event(
+                    db, ringostat_id, EventKind.RECOVERED, now_stamp(), op=op, zoho_id=zoho_id
+                )
         return cursor.rowcount > 0
 
     def any_done(self) -> bool:
@@ -339,7 +242,7 @@ class Ledger:
         """An operation's request was refused or got no answer: Zoho's error, for the
         call's history (the call's state is set by the caller)."""
         with self._write() as db:
-            add_event(db, ringostat_id, EventKind.FAILED, _now(), op=op, detail=error)
+            add_event(db, ringostat_id, EventKind.FAILED, now_stamp(), op=op, detail=error)
 
     def ops_of(self, ringostat_id: str) -> dict[OpKind, OpRecord]:
         with self._lock:
@@ -373,7 +276,7 @@ class Ledger:
             db.execute(
                 """INSERT INTO contacts (number, state, updated_at) VALUES (?, ?, ?)
                    ON CONFLICT (number) DO NOTHING""",
-                (number, OpState.INTENDED, _now()),
+                (number, OpState.INTENDED, now_stamp()),
             )
 
     def remember_contact(self, number: str, contact_id: str) -> None:
@@ -383,7 +286,7 @@ class Ledger:
                    VALUES (?, ?, ?, ?)
                    ON CONFLICT (number) DO UPDATE SET contact_id = excluded.contact_id,
                        state = excluded.state, updated_at = excluded.updated_at""",
-                (number, contact_id, OpState.DONE, _now()),
+                (number, contact_id, OpState.DONE, now_stamp()),
             )
 
     def forget_contact(self, number: str, contact_id: str) -> None:
@@ -411,7 +314,7 @@ class Ledger:
                 """INSERT INTO quarantine
                        (key, source, line, ringostat_id, reason, first_seen, field)
                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING""",
-                (key, source, line, ringostat_id, reason, _now(), field),
+                (key, source, line, ringostat_id, reason, now_stamp(), field),
             )
             return cursor.rowcount > 0
 
@@ -462,7 +365,7 @@ class Ledger:
                 """INSERT INTO files (path, digest, read_at) VALUES (?, ?, ?)
                    ON CONFLICT (path) DO UPDATE SET digest = excluded.digest,
                        read_at = excluded.read_at""",
-                (path, digest, _now()),
+                (path, digest, now_stamp()),
             )
 
     def meta(self, key: str) -> str | None:
