@@ -1,4 +1,4 @@
-"""Opening the ledger (sync/ledger_open.py): a damaged file, an unwritable state folder and
+"""Opening the ledger (ledger/opening.py): a damaged file, an unwritable state folder and
 a full disk are each their own StateError (exit 3) naming the file, the cause and the fix;
 the ledger and its -wal and -shm files are 0600."""
 

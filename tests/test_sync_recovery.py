@@ -1,4 +1,4 @@
-"""Recovering a lost ledger (sync/recovery.py, zoho/desk_lists.py) against requests-mock:
+"""Recovering a lost ledger (delivery/recovery.py, zoho/desk_lists.py) against requests-mock:
 the window's records found without a descending sort, under a `from` counted from 0 or from
 1, and kept as done operations by their `[rs:<id>]` marker."""
 

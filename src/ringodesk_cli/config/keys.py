@@ -18,7 +18,7 @@ from ringodesk_cli.config.durations import parse_duration
 REGIONS = ("com", "eu", "in", "com.au", "jp", "ca", "sa", "uk", "com.cn")
 TICKET_POLICIES = ("new-caller", "every-inbound", "never", "reuse-open")
 SOURCE_KINDS = ("files", "inbox", "api")
-LANGUAGES = ("uk", "ru", "en")  # the shipped template sets (sync/templates.py)
+LANGUAGES = ("uk", "ru", "en")  # the shipped template sets (rules/templates.py)
 RECORDING_FORMATS = ("mp3", "wav")
 CREATE_RECORDS = ("after-call", "before-call")
 

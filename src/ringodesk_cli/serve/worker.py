@@ -1,5 +1,5 @@
 """The server's delivery worker: one loop, in a process of its own (``supervisor.py``),
-delivering what the receiver stored through the one engine (``sync/engine.py``).
+delivering what the receiver stored through the one engine (``delivery/engine.py``).
 
 The loop looks at the ledger every ``TICK`` (SQLite's ``data_version`` tells it, without a
 query, whether another process committed since): nothing is signalled across processes, so
