@@ -30,7 +30,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("setup", "session"),
     ("zoho", "ringostat", "credentials", "sandbox"),
     ("http_retry", "locks", "interrupts"),
-    ("config", "environment"),
+    ("config",),
+    ("environment",),
     ("errors",),
     ("redact", ""),
 )

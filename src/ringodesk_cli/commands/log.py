@@ -154,7 +154,7 @@ def _story_links(entry: LogEntry) -> list[str]:
 def _zone(settings: Settings) -> str:
     from ringodesk_cli.config.keys import system_timezone
 
-    return str(settings.get("ringostat.timezone") or system_timezone())
+    return str(settings.get("ringostat.timezone") or system_timezone(settings.env))
 
 
 def _local(iso: str, zone: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -157,8 +157,9 @@ class Key:
     kind: str = "str"
 
 
-def system_timezone() -> str:
-    tz = os.environ.get("TZ", "")
+def system_timezone(env: Mapping[str, str]) -> str:
+    """The system's zone: ``TZ`` of ``env`` (the run's Environment), else /etc/localtime."""
+    tz = env.get("TZ", "")
     if tz and not tz.startswith(":"):
         try:
             ZoneInfo(tz)
@@ -184,10 +185,10 @@ _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Un
                         "Etc/GMT-0", "Etc/Greenwich", "Greenwich"})  # fmt: skip
 
 
-def suggested_timezone() -> tuple[str, str]:
-    """The zone to offer for ``ringostat.timezone`` and why: the system zone, or
-    Europe/Kyiv when the system runs on UTC."""
-    system = system_timezone()
+def suggested_timezone(env: Mapping[str, str]) -> tuple[str, str]:
+    """The zone to offer for ``ringostat.timezone`` and why: the system zone (``env``: the
+    run's variables), or Europe/Kyiv when the system runs on UTC."""
+    system = system_timezone(env)
     if system in _UTC_NAMES:
         why = f"the system zone is {system}; Ringostat projects keep Kyiv time"
         return RINGOSTAT_TIMEZONE, why

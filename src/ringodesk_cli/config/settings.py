@@ -13,7 +13,6 @@ import re
 import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,64 +21,23 @@ from ringodesk_cli.config.arrays import EntryError, entry_line
 from ringodesk_cli.config.keys import KEYS as KEYS  # KEYS, TABLES: also imported from here
 from ringodesk_cli.config.keys import TABLES as TABLES
 from ringodesk_cli.config.keys import system_timezone
+from ringodesk_cli.environment import PROFILE_NAME, process_vars
+from ringodesk_cli.environment import Paths as Paths  # also imported from here
+from ringodesk_cli.environment import resolve_profile as resolve_profile
 from ringodesk_cli.errors import AuthError, ConfigError
 
 if TYPE_CHECKING:
     import tomlkit
 
-APP_NAME = "ringodesk"
-DEFAULT_PROFILE = "default"
-_PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
 # Keys that look like secrets are refused in the file: they belong in the keyring.
 _SECRET_WORDS = ("secret", "token", "password", "auth_key", "api_key")
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where a profile's settings and state live."""
-
-    config_dir: Path
-    state_root: Path
-
-    @classmethod
-    def discover(cls, env: Mapping[str, str] | None = None) -> Paths:
-        """Under ``RINGODESK_HOME`` of ``env`` (default: the process's) if set, else the
-        platform's config and state folders."""
-        home = (os.environ if env is None else env).get("RINGODESK_HOME")
-        if home:
-            base = Path(home).expanduser()
-            return cls(config_dir=base / "config", state_root=base / "state")
-        import platformdirs
-
-        return cls(
-            config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
-            state_root=Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)),
-        )
-
-    def config_file(self, profile: str) -> Path:
-        return self.config_dir / f"{profile}.toml"
-
-    def state_dir(self, profile: str) -> Path:
-        return self.state_root / profile
-
-
-def resolve_profile(name: str | None, env: Mapping[str, str] | None = None) -> str:
-    """``name``, else ``RINGODESK_PROFILE`` of ``env`` (default: the process's), else default."""
-    variables = os.environ if env is None else env
-    profile = name or variables.get("RINGODESK_PROFILE") or DEFAULT_PROFILE
-    if not _PROFILE_NAME.match(profile):
-        raise ConfigError(
-            f"profile name {profile!r} may use only letters, digits, '.', '_' and '-'"
-        )
-    return profile
 
 
 def profiles(paths: Paths) -> list[str]:
     """The names of the profiles that have a settings file, sorted."""
     try:
         files = paths.config_dir.glob("*.toml")
-        return sorted(p.stem for p in files if _PROFILE_NAME.match(p.stem) and p.is_file())
+        return sorted(p.stem for p in files if PROFILE_NAME.match(p.stem) and p.is_file())
     except OSError:
         return []
 
@@ -143,9 +101,14 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 class Settings:
     """A profile's settings file: validated on load and before every save."""
 
-    def __init__(self, profile: str, path: Path, text: str) -> None:
+    def __init__(
+        self, profile: str, path: Path, text: str, env: Mapping[str, str] | None = None
+    ) -> None:
+        """``env``: the variables of the run's Environment (``Paths.env``); without, the
+        process's (``environment.process_vars``)."""
         self.profile = profile
         self.path = path
+        self.env = process_vars() if env is None else env
         self._text = text
         try:
             self._data: dict[str, Any] = tomllib.loads(text)
@@ -169,7 +132,7 @@ class Settings:
             text = ""
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read: {exc}", path=str(path)) from None
-        return cls(profile, path, text)
+        return cls(profile, path, text, paths.env)
 
     @property
     def exists(self) -> bool:
@@ -243,15 +206,15 @@ class Settings:
         key = KEYS.get(name)
         if key is None:
             raise ConfigError(f"unknown setting {name!r}")
-        if key.env and os.environ.get(key.env):
+        if key.env and self.env.get(key.env):
             try:
-                return key.check(os.environ[key.env])
+                return key.check(self.env[key.env])
             except ValueError as exc:
                 raise ConfigError(f"{key.env}: {exc}") from None
         value = self.raw(name)
         if value is None:
             if name == "ringostat.timezone":
-                return system_timezone()
+                return system_timezone(self.env)
             return key.default
         return key.check(value)
 
@@ -274,7 +237,7 @@ class Settings:
 
     def source_of(self, name: str) -> str:
         key = KEYS[name]
-        if key.env and os.environ.get(key.env):
+        if key.env and self.env.get(key.env):
             return f"env {key.env}"
         if self.raw(name) is not None:
             return "file"

@@ -320,7 +320,7 @@ class Activator:
         kept = self.settings.raw(TIMEZONE_KEY)
         if kept is not None:
             return str(kept), "kept from the profile"
-        zone, reason = suggested_timezone()
+        zone, reason = suggested_timezone(self.settings.env)
         while talk.interactive:
             answer = talk.ask("Time zone of Ringostat's call times", default=zone).strip()
             if answer == zone:
