@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ringodesk_cli.contacts.index import ContactIndex, IndexedContact
+from ringodesk_cli.contacts.index import ContactIndex
 from ringodesk_cli.errors import AuthError, ZohoError, ZohoUnavailableError
+from ringodesk_cli.ledger.contact_rows import IndexedContact
 
 if TYPE_CHECKING:
     from ringodesk_cli.zoho.desk import DeskClient

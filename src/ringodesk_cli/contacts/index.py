@@ -22,13 +22,13 @@ index matched with ``phonenumbers`` finds them all, with no request per caller.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ringodesk_cli.errors import AuthError, ZohoError, ZohoUnavailableError
+from ringodesk_cli.ledger.contact_rows import ContactRow, ContactRows, IndexedContact
 from ringodesk_cli.ringostat.phones import to_e164
 from ringodesk_cli.zoho.paging import rows_of
 
@@ -51,17 +51,6 @@ FIRST_FROM = "contacts.index.first_from"  # "0", or "1" when Zoho refused from=0
 
 
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class IndexedContact:
-    contact_id: str
-    phone: str | None
-    mobile: str | None
-    modified_time: str
-    created_time: str
-    web_url: str | None
-    name: str
 
 
 @dataclass(frozen=True)
@@ -126,13 +115,11 @@ class ContactIndex:
         self.region = region
         self.index_max = index_max
         self.clock = clock
+        self.rows = ContactRows(ledger)
 
     # -- state ---------------------------------------------------------------------------
     def _meta(self, key: str) -> str | None:
-        try:
-            return self.ledger.meta(key)
-        except sqlite3.OperationalError:
-            return None
+        return self.rows.meta(key)
 
     @property
     def ready(self) -> bool:
@@ -140,18 +127,7 @@ class ContactIndex:
         return self._meta(MODE) == "index" and self._meta(BUILD_FROM) is None
 
     def status(self) -> IndexStatus:
-        try:
-            with self.ledger.reading() as db:
-                contacts, without = db.execute(
-                    "SELECT COUNT(*), COALESCE(SUM(phone IS NULL AND mobile IS NULL), 0) "
-                    "FROM contact_index"
-                ).fetchone()
-                numbers = db.execute(
-                    "SELECT COUNT(*) FROM (SELECT phone AS n FROM contact_index WHERE phone "
-                    "IS NOT NULL UNION SELECT mobile FROM contact_index WHERE mobile IS NOT NULL)"
-                ).fetchone()[0]
-        except sqlite3.OperationalError:
-            contacts, without, numbers = 0, 0, 0
+        contacts, without, numbers = self.rows.counts()
         return IndexStatus(
             mode=self._meta(MODE) or "none",
             contacts=int(contacts),
@@ -166,36 +142,13 @@ class ContactIndex:
     # -- look-ups ------------------------------------------------------------------------
     def candidates(self, number: str) -> list[IndexedContact]:
         """Every indexed contact whose phone or mobile is ``number`` (E.164), newest first."""
-        try:
-            with self.ledger.reading() as db:
-                rows = db.execute(
-                    "SELECT * FROM contact_index WHERE phone = ? OR mobile = ? "
-                    "ORDER BY modified_time DESC, contact_id DESC",
-                    (number, number),
-                ).fetchall()
-        except sqlite3.OperationalError:
-            return []
-        return [_contact(r) for r in rows]
+        return self.rows.candidates(number)
 
     def groups(self) -> list[tuple[str, list[IndexedContact]]]:
         """Numbers shared by several contacts, each with its contacts oldest first."""
-        with self.ledger.reading() as db:
-            rows = db.execute(
-                """SELECT n, c.* FROM (
-                       SELECT phone AS n, contact_id AS cid FROM contact_index
-                           WHERE phone IS NOT NULL
-                       UNION SELECT mobile, contact_id FROM contact_index
-                           WHERE mobile IS NOT NULL) AS pairs
-                   JOIN contact_index AS c ON c.contact_id = pairs.cid
-                   WHERE n IN (SELECT n FROM (
-                       SELECT phone AS n, contact_id FROM contact_index WHERE phone IS NOT NULL
-                       UNION SELECT mobile, contact_id FROM contact_index
-                           WHERE mobile IS NOT NULL) GROUP BY n HAVING COUNT(*) > 1)
-                   ORDER BY n, c.created_time, c.contact_id"""
-            ).fetchall()
         out: dict[str, list[IndexedContact]] = {}
-        for row in rows:
-            out.setdefault(str(row[0]), []).append(_contact(row))
+        for number, contact in self.rows.shared():
+            out.setdefault(number, []).append(contact)
         return list(out.items())
 
     # -- writes --------------------------------------------------------------------------
@@ -204,19 +157,14 @@ class ContactIndex:
         self._upsert([contact], commit=commit)
 
     def drop(self, contact_id: str) -> None:
-        with self.ledger.writing() as db:
-            db.execute("DELETE FROM contact_index WHERE contact_id = ?", (contact_id,))
+        self.rows.drop(contact_id)
 
     def relink(self, old_ids: list[str], contact_id: str) -> None:
         """The ledger's number links to contacts merged into ``contact_id`` follow it."""
-        with self.ledger.writing() as db:
-            db.executemany(
-                "UPDATE contacts SET contact_id = ? WHERE contact_id = ?",
-                [(contact_id, old) for old in old_ids],
-            )
+        self.rows.relink(old_ids, contact_id)
 
     def _upsert(self, contacts: Iterable[dict[str, Any]], *, commit: bool = True) -> int:
-        rows = [
+        rows: list[ContactRow] = [
             (
                 str(c["id"]),
                 _normal(c.get("phone"), self.region),
@@ -229,28 +177,11 @@ class ContactIndex:
             for c in contacts
             if c.get("id") is not None
         ]
-        with self.ledger.writing(commit=commit) as db:
-            db.executemany(
-                """INSERT INTO contact_index (contact_id, phone, mobile, modified_time,
-                       created_time, web_url, name) VALUES (?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (contact_id) DO UPDATE SET phone = excluded.phone,
-                       mobile = excluded.mobile, modified_time = excluded.modified_time,
-                       created_time = excluded.created_time, web_url = excluded.web_url,
-                       name = excluded.name""",
-                rows,
-            )
+        self.rows.upsert(rows, commit=commit)
         return len(rows)
 
     def _set(self, key: str, value: str | None, *, commit: bool = True) -> None:
-        with self.ledger.writing(commit=commit) as db:
-            if value is None:
-                db.execute("DELETE FROM meta WHERE key = ?", (key,))
-            else:
-                db.execute(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
+        self.rows.set(key, value, commit=commit)
 
     def _search_mode(self, reason: str) -> None:
         self._set(MODE, "search", commit=False)
@@ -295,8 +226,7 @@ class ContactIndex:
         started = self.clock()
         cursor = self._meta(BUILD_FROM)
         if rebuild or cursor is None:
-            with self.ledger.writing(commit=False) as db:
-                db.execute("DELETE FROM contact_index")
+            self.rows.clear()
             self._set(MODE, "building", commit=False)
             self._set(BUILD_FROM, "0")
             start = 0
@@ -373,8 +303,7 @@ class ContactIndex:
     def _finish(self, started: datetime, *, built: bool) -> None:
         """The next refresh reads everything modified since this one started (less a margin
         for the clocks), or since the newest change seen, whichever is earlier."""
-        with self.ledger.reading() as db:
-            newest = db.execute("SELECT MAX(modified_time) FROM contact_index").fetchone()[0]
+        newest = self.rows.newest_modified()
         mark = _iso(started - CLOCK_MARGIN)
         if newest:
             mark = min(mark, str(newest))
@@ -388,17 +317,4 @@ class ContactIndex:
         self._set(REFRESHED_AT, now)
 
     def _size(self) -> int:
-        with self.ledger.reading() as db:
-            return int(db.execute("SELECT COUNT(*) FROM contact_index").fetchone()[0])
-
-
-def _contact(row: sqlite3.Row) -> IndexedContact:
-    return IndexedContact(
-        contact_id=row["contact_id"],
-        phone=row["phone"],
-        mobile=row["mobile"],
-        modified_time=row["modified_time"],
-        created_time=row["created_time"],
-        web_url=row["web_url"],
-        name=row["name"] or "",
-    )
+        return self.rows.size()
