@@ -15,12 +15,17 @@ a PATCH with only those, and only when the call brings a value for one.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from ringodesk_cli.ledger.open_ticket_rows import (
+    forget_open_ticket,
+    open_ticket_row,
+    remember_open_ticket,
+)
 
 if TYPE_CHECKING:
     from ringodesk_cli.ledger.store import Ledger
@@ -59,19 +64,11 @@ class OpenTickets:
         self.lookups = 0
 
     def _row(self, contact_id: str, department_id: str) -> OpenTicket | None:
-        try:
-            with self.ledger.reading() as db:
-                row = db.execute(
-                    "SELECT ticket_id, last_activity, filled FROM open_tickets "
-                    "WHERE contact_id = ? AND department_id = ?",
-                    (contact_id, department_id),
-                ).fetchone()
-        except sqlite3.OperationalError:  # a read-only ledger from before this table
-            return None
+        row = open_ticket_row(self.ledger, contact_id, department_id)
         if row is None:
             return None
         filled = frozenset(json.loads(row[2])) if row[2] is not None else None
-        return OpenTicket(str(row[0]), _time(str(row[1])), filled)
+        return OpenTicket(row[0], _time(row[1]), filled)
 
     def _fresh(self, ticket: OpenTicket | None, when: datetime) -> OpenTicket | None:
         if ticket is None or when - ticket.last_activity > self.window:
@@ -136,29 +133,15 @@ class OpenTickets:
         if self.ledger.readonly:
             return
         filled = json.dumps(sorted(ticket.filled)) if ticket.filled is not None else None
-        with self.ledger.writing() as db:
-            db.execute(
-                """INSERT INTO open_tickets
-                       (contact_id, department_id, ticket_id, last_activity, filled)
-                   VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT (contact_id, department_id) DO UPDATE SET
-                       ticket_id = excluded.ticket_id,
-                       last_activity = MAX(open_tickets.last_activity, excluded.last_activity),
-                       filled = excluded.filled""",
-                (contact_id, department_id, ticket.ticket_id,
-                 ticket.last_activity.isoformat(), filled),
-            )  # fmt: skip
+        remember_open_ticket(self.ledger, contact_id, department_id, ticket.ticket_id,
+                             ticket.last_activity.isoformat(), filled)  # fmt: skip
         with self._lock:
             self._checked.add((contact_id, department_id))
 
     def forget(self, contact_id: str, department_id: str) -> None:
         if self.ledger.readonly:
             return
-        with self.ledger.writing() as db:
-            db.execute(
-                "DELETE FROM open_tickets WHERE contact_id = ? AND department_id = ?",
-                (contact_id, department_id),
-            )
+        forget_open_ticket(self.ledger, contact_id, department_id)
 
     def joined(
         self,
