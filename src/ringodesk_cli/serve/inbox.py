@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ringodesk_cli.delivery.intake import admit
-from ringodesk_cli.ledger.records import call_row
+from ringodesk_cli.ledger import inbox_rows as rows
 from ringodesk_cli.ledger.schema import BeforeState
 from ringodesk_cli.ledger.store import CallRow, CallState, Ledger
 from ringodesk_cli.ringostat.records import CallRecord
@@ -77,8 +77,7 @@ class Inbox:
             # SQLite's own wait for a busy database sleeps 1, 2, 5, 10, 15... ms between
             # looks: a webhook stored while the worker commits would wait for the next
             # look. This connection looks again every half millisecond (``store``).
-            with ledger.writing() as db:
-                db.execute("PRAGMA busy_timeout = 0")
+            rows.no_busy_wait(ledger)
 
     def store(self, record: CallRecord, *, before_step: bool = False) -> Stored:
         """Stores ``record`` (committed when this returns). ``before_step``: a before event
@@ -101,62 +100,32 @@ class Inbox:
         return Stored(_outcome(verdict.store, verdict.changed, verdict.counter), verdict.send)
 
     def _note_before(self, ringostat_id: str) -> None:
-        with self.ledger.writing() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO serve_before (ringostat_id, received_at) VALUES (?, ?)",
-                (ringostat_id, datetime.now(UTC).isoformat()),
-            )
+        rows.note_before(self.ledger, ringostat_id, datetime.now(UTC).isoformat())
 
     def queue(self) -> tuple[int, str | None]:
         """(calls waiting for delivery, the start time of the oldest of them)."""
-        with self.ledger.reading() as db:
-            row = db.execute(
-                "SELECT COUNT(*), MIN(started_at) FROM calls WHERE state IN (?, ?)",
-                (CallState.PENDING, CallState.CHANGED),
-            ).fetchone()
-        return int(row[0]), (str(row[1]) if row[1] else None)
+        return rows.queue(self.ledger)
 
     def version(self) -> int:
         """SQLite's ``data_version``: it changes when another connection commits (a webhook
         stored by the receiver), not for this connection's own writes."""
-        with self.ledger.reading() as db:
-            return int(db.execute("PRAGMA data_version").fetchone()[0])
+        return rows.data_version(self.ledger)
 
     def pending_rows(self) -> list[CallRow]:
         """The calls waiting for delivery (pending or changed), oldest call first."""
-        with self.ledger.reading() as db:
-            rows = db.execute(
-                "SELECT * FROM calls WHERE state IN (?, ?) ORDER BY started_at",
-                (CallState.PENDING, CallState.CHANGED),
-            ).fetchall()
-        return [call_row(r) for r in rows]
+        return rows.pending_rows(self.ledger)
 
     def before_notes(self) -> list[tuple[str, str]]:
         """(Ringostat id, client number) of each before event waiting for its step."""
-        with self.ledger.reading() as db:
-            rows = db.execute(
-                "SELECT b.ringostat_id, c.client_number FROM serve_before b JOIN calls c"
-                " ON c.ringostat_id = b.ringostat_id WHERE b.state = ? ORDER BY b.received_at",
-                (BEFORE_PENDING,),
-            ).fetchall()
-        return [(str(r[0]), str(r[1])) for r in rows]
+        return rows.before_notes(self.ledger)
 
     def before_pending(self) -> int:
-        with self.ledger.reading() as db:
-            row = db.execute(
-                "SELECT COUNT(*) FROM serve_before WHERE state = ?", (BEFORE_PENDING,)
-            ).fetchone()
-        return int(row[0])
+        return rows.before_pending(self.ledger)
 
     def delivery_state(self) -> DeliveryState:
         """What the health answer shows of delivery, from the ledger alone."""
         queued, oldest = self.queue()
-        with self.ledger.reading() as db:
-            failed = int(
-                db.execute(
-                    "SELECT COUNT(*) FROM calls WHERE state = ?", (CallState.FAILED,)
-                ).fetchone()[0]
-            )
+        failed = rows.failed_count(self.ledger)
         since = self.ledger.meta(FAILING_SINCE) or None
         return DeliveryState(
             queue=queued,
