@@ -61,6 +61,10 @@ class Paths:
             env=variables,
         )
 
+    def __reduce__(self) -> tuple[type[Paths], tuple[Path, Path, dict[str, str]]]:
+        # Sent to the worker process (serve): the variables as a plain dict.
+        return Paths, (self.config_dir, self.state_root, dict(self.env))
+
     def config_file(self, profile: str) -> Path:
         return self.config_dir / f"{profile}.toml"
 
