@@ -158,3 +158,17 @@ def test_no_library_package_over_15_modules() -> None:
 def test_no_module_over_450_lines() -> None:
     lines = {n: len(p.read_text(encoding="utf-8").splitlines()) for n, p in MODULES.items()}
     assert {name: n for name, n in lines.items() if n > MAX_LINES} == {}
+
+
+def test_no_sql_outside_the_ledger() -> None:
+    """Only ledger/ (and the sandbox, a stand-in with its own store) runs SQL."""
+    calls = sorted(
+        f"{name}:{node.lineno}"
+        for name, path in MODULES.items()
+        if area(name) not in ("ledger", "sandbox")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("execute", "executemany", "executescript")
+    )
+    assert calls == []
