@@ -78,3 +78,27 @@ def test_a_release_ledger_syncs_the_same_calls_with_no_create(
     assert desk.creating() == before
     assert result.json()["delivered"] == 0
     assert result.json()["new"] == 0
+
+
+def test_a_ledger_from_before_the_added_columns_gets_them_once(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """CREATE TABLE ops (key TEXT PRIMARY KEY, ringostat_id TEXT NOT NULL, op TEXT NOT NULL,
+               state TEXT NOT NULL, zoho_id TEXT, updated_at TEXT NOT NULL);
+           CREATE TABLE quarantine (key TEXT PRIMARY KEY, source TEXT NOT NULL,
+               line INTEGER NOT NULL, ringostat_id TEXT, reason TEXT NOT NULL,
+               first_seen TEXT NOT NULL);
+           INSERT INTO ops VALUES ('c1:call', 'c1', 'call', 'done', '77', '2026-01-01');"""
+    )
+    old.close()
+    for _ in range(2):  # the second opening finds the latest version: nothing to do
+        Ledger(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST
+    assert columns(db, "ops") == {
+        "key", "ringostat_id", "op", "state", "zoho_id", "updated_at", "owner_id", "web_url"
+    }  # fmt: skip
+    assert "field" in columns(db, "quarantine")
+    assert db.execute("SELECT zoho_id, owner_id FROM ops").fetchall() == [("77", None)]
+    db.close()

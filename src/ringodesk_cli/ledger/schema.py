@@ -148,7 +148,9 @@ class BeforeState(StrEnum):
 
 
 def _v1(db: sqlite3.Connection) -> None:
-    db.executescript(SCHEMA_V1)
+    for statement in SCHEMA_V1.split(";"):
+        if statement.strip():
+            db.execute(statement)
 
 
 def _v2(db: sqlite3.Connection) -> None:
@@ -168,10 +170,18 @@ def version(db: sqlite3.Connection) -> int:
 
 def migrate(db: sqlite3.Connection) -> None:
     """Apply the migrations ``db`` lacks, in order; each commits with its version number.
-    A ledger from a later release (a higher version) is left as it is."""
+    Each runs under the write lock and looks at the version again there: two processes
+    opening one ledger (the receiver and the worker of `serve`) migrate it once. A ledger
+    from a later release (a higher version) is left as it is."""
     for number, step in enumerate(MIGRATIONS, start=1):
         if version(db) >= number:
             continue
-        step(db)
-        db.execute(f"PRAGMA user_version = {number}")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if version(db) < number:
+                step(db)
+                db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            db.rollback()
+            raise
         db.commit()
