@@ -14,7 +14,7 @@ Modules are found at run time (globs below), so new or renamed modules are mutat
     .venv/bin/python bench/mutants.py --max 40 --seed 1      # a sample, a few minutes
     .venv/bin/python bench/mutants.py --list                  # every mutant, nothing run
     .venv/bin/python bench/mutants.py --module phones --max 10
-    .venv/bin/python bench/mutants.py --only src/ringodesk_cli/sync/planner.py:170
+    .venv/bin/python bench/mutants.py --only src/ringodesk_cli/rules/planner.py:170
 
 Exit status: 0 always after a complete run (it measures; it does not gate), 2 when the
 unmutated tests fail, 130 on Ctrl-C.
@@ -40,28 +40,30 @@ RESULTS = ROOT / "bench" / "results"
 BACKUP = RESULTS / "mutants-backup"
 
 # Which product modules are mutated (globs, relative to the repository).
+# What was sync/ before the concept packages: the run, delivery, rules, contacts, the ledger.
+CORE = tuple(
+    f"src/ringodesk_cli/{p}/*.py" for p in ("sync", "delivery", "rules", "contacts", "ledger")
+)
 TARGETS = (
-    "src/ringodesk_cli/sync/*.py",
+    *CORE,
     "src/ringodesk_cli/ringostat/phones.py",
     "src/ringodesk_cli/zoho/tokens.py",
 )
 # Module glob -> the test files that cover it, fastest first (``-x`` stops at the first
 # failure, so a mutant that a unit test catches costs a second). A module's own test file
 # (``tests/test_<package>_<module>.py``) is always put in front.
+CORE_TESTS = (
+    "tests/test_sync_planner.py",
+    "tests/test_sync_contacts_lookup.py",
+    "tests/test_sync_contact_index.py",
+    "tests/test_sync_intake.py",
+    "tests/test_sync_ledger.py",
+    "tests/test_sync_window.py",
+    "tests/test_sync_api_source.py",
+    "tests/test_sync_runner.py",
+)
 TESTS = (
-    (
-        "src/ringodesk_cli/sync/*.py",
-        (
-            "tests/test_sync_planner.py",
-            "tests/test_sync_contacts_lookup.py",
-            "tests/test_sync_contact_index.py",
-            "tests/test_sync_intake.py",
-            "tests/test_sync_ledger.py",
-            "tests/test_sync_window.py",
-            "tests/test_sync_api_source.py",
-            "tests/test_sync_runner.py",
-        ),
-    ),
+    *((glob, CORE_TESTS) for glob in CORE),
     (
         "src/ringodesk_cli/ringostat/phones.py",
         (
@@ -81,9 +83,7 @@ TESTS = (
     ),
 )
 # With --e2e: the end-to-end files too (the installed command as a subprocess; minutes each).
-E2E_TESTS = (
-    ("src/ringodesk_cli/sync/*.py", ("tests/test_sync_e2e.py", "tests/test_sync_api_e2e.py")),
-)
+E2E_TESTS = tuple((glob, ("tests/test_sync_e2e.py", "tests/test_sync_api_e2e.py")) for glob in CORE)
 PYTEST = ("-x", "-q", "-p", "no:cacheprovider")
 
 

@@ -12,8 +12,8 @@ import pytest
 from e2e import Call, Desk, in_utc, write_export
 from sandbox_fixture import kyiv_sandbox  # noqa: F401
 
+from ringodesk_cli.config.settings import Paths
 from ringodesk_cli.sandbox import Sandbox
-from ringodesk_cli.settings import Paths
 
 
 @pytest.fixture
@@ -74,9 +74,10 @@ def test_the_sandbox_calls_list_speaks_the_given_or_the_system_zone() -> None:
     import typer
 
     from ringodesk_cli.commands.sandbox import _zone
-    from ringodesk_cli.setting_keys import system_timezone
+    from ringodesk_cli.config.keys import system_timezone
 
-    assert _zone("Europe/Kyiv") == "Europe/Kyiv"
-    assert _zone(None) == system_timezone()
+    assert _zone("Europe/Kyiv", {}) == "Europe/Kyiv"
+    assert _zone(None, {"TZ": "America/Chicago"}) == "America/Chicago"
+    assert _zone(None, {}) == system_timezone({})
     with pytest.raises(typer.BadParameter):
-        _zone("Nowhere/Zone")
+        _zone("Nowhere/Zone", {})

@@ -20,12 +20,12 @@ import pytest
 import requests
 import uvicorn
 
+from ringodesk_cli.ledger.store import CallState, Ledger
 from ringodesk_cli.serve import app as app_module
 from ringodesk_cli.serve import connections, inbox
 from ringodesk_cli.serve.app import Receiver, build_app
 from ringodesk_cli.serve.inbox import FAILING_SINCE, LAST_ERROR, Inbox
 from ringodesk_cli.serve.log_lines import LogFormat
-from ringodesk_cli.sync.ledger import CallState, Ledger
 
 KYIV = ZoneInfo("Europe/Kyiv")
 KEY = "s3cret-webhook"

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from ringodesk_cli import doctor
+from ringodesk_cli.delivery.intake import triage
+from ringodesk_cli.delivery.summary import LastSync, Summary
+from ringodesk_cli.ledger.store import CallRow, CallState, Ledger, OpKind, OpRecord, OpState
 from ringodesk_cli.ringostat.records import Outcome
-from ringodesk_cli.sync.intake import triage
-from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger, OpKind, OpRecord, OpState
-from ringodesk_cli.sync.summary import LastSync, Summary
 from test_sync_planner import record
 
 
@@ -132,8 +132,8 @@ def test_an_unreadable_last_sync_record_is_reported(tmp_path: Path) -> None:
 
 
 def test_a_complete_read_closes_only_its_own_calls_quarantined_rows(tmp_path: Path) -> None:
+    from ringodesk_cli.delivery.intake import admit, quarantine_key
     from ringodesk_cli.ringostat.records import BadRow
-    from ringodesk_cli.sync.intake import admit, quarantine_key
 
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     for rid, line in (("ua-1", 3), ("ua-1", 9), ("ua-10", 4), ("ua-1:x", 5), (None, 6)):

@@ -13,8 +13,8 @@ from e2e import SENIOR, Call, Desk, agent_id, ago, by_marker, write_export
 from sandbox_fixture import both_readings, desk_session
 from sandbox_fixture import sandbox as sandbox
 
+from ringodesk_cli.config.settings import Paths
 from ringodesk_cli.sandbox import Sandbox
-from ringodesk_cli.settings import Paths
 
 CLIENT = "+380671110001"
 SALES_NUMBER = "+380445551000"
@@ -163,8 +163,8 @@ def test_business_hours_deadline_from_zoho_cached_for_the_day(desk: Desk, tmp_pa
 
     from e2e import in_utc, zoho_utc
 
+    from ringodesk_cli.rules.business_hours import calendar_from_zoho
     from ringodesk_cli.sandbox.business_hours import _seed_holidays, _seed_hours
-    from ringodesk_cli.sync.business_hours import calendar_from_zoho
 
     desk.setup(settings={"integration.deadline_in": "business-hours"})
     sb = desk.sb

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from ringodesk_cli.commands.context import JsonOpt, ProfileOpt, QuietOpt, use
+from ringodesk_cli.config.settings import KEYS, TABLES, Settings, write_atomic
 from ringodesk_cli.errors import ConfigError, UsageError
-from ringodesk_cli.settings import KEYS, TABLES, Settings, write_atomic
 
 app = typer.Typer(
     help="Show and edit the profile's settings (never secrets).", no_args_is_help=True
@@ -88,8 +88,8 @@ def check_cmd(
     subject without its [rs:<id>] marker), and, where a token works, what the team rules
     name in Zoho Desk: each route's department and senior manager, the business-hours set.
     Exit 3 if anything is wrong."""
-    from ringodesk_cli.sync.team_rules import online_problems
-    from ringodesk_cli.sync.templates import problems
+    from ringodesk_cli.rules.team_rules import online_problems
+    from ringodesk_cli.rules.templates import problems
 
     app_ctx = use(ctx, json_mode=json_mode, profile=profile)
     settings = app_ctx.settings()  # values are checked as the file loads

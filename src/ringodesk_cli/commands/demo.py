@@ -193,7 +193,7 @@ def _matched(calls: list[dict[str, Any]], existing: dict[str, Any]) -> list[dict
 def _activate(session: Session, sandbox: Sandbox) -> list[dict[str, Any]]:
     """Activates the demo profile against the sandbox, creates the fields, links the
     employees; returns the sandbox's agents."""
-    from ringodesk_cli.activation import Activator
+    from ringodesk_cli.setup.activation import Activator
     from ringodesk_cli.setup.employees import link
     from ringodesk_cli.setup.fields import ensure_fields, record_fields
 

@@ -6,13 +6,14 @@ import json
 import shlex
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ringodesk_cli.commands.context import AppContext, JsonOpt
-from ringodesk_cli.settings import write_atomic
+from ringodesk_cli.config.settings import write_atomic
 
 if TYPE_CHECKING:
     from ringodesk_cli.sandbox import Sandbox
@@ -124,19 +125,24 @@ def serve_cmd(
         readings=_readings(readings, reading or []),
         seed_people=seed_people,
         seed_custom_fields=seed_people,
-        ringostat_timezone=_zone(ringostat_timezone),
+        ringostat_timezone=_zone(ringostat_timezone, _env_vars(ctx)),
     )
     _serve(start_sandbox(cfg), as_json=as_json, state=state, serve_seconds=serve_seconds)
 
 
-def _zone(name: str | None) -> str:
+def _env_vars(ctx: typer.Context) -> Mapping[str, str]:
+    root = ctx.find_root().obj
+    return root.env.vars if isinstance(root, AppContext) else {}
+
+
+def _zone(name: str | None, env: Mapping[str, str]) -> str:
     """The calls/list stand-in's zone: as given, else the system's (what `activate` writes
     into a new profile), so that a rehearsal's calls are not shifted by hours."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from ringodesk_cli.setting_keys import system_timezone
+    from ringodesk_cli.config.keys import system_timezone
 
-    zone = name or system_timezone()
+    zone = name or system_timezone(env)
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):

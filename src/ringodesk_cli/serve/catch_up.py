@@ -26,12 +26,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ringodesk_cli.durations import parse_duration
+from ringodesk_cli.config.durations import parse_duration
 from ringodesk_cli.errors import BusyError, RingodeskError
 
 if TYPE_CHECKING:
+    from ringodesk_cli.ledger.store import Ledger
     from ringodesk_cli.session import Session
-    from ringodesk_cli.sync.ledger import Ledger
 
 CATCH_UP = "serve_catch_up"  # ledger meta: the last catch-up (JSON)
 START_REPLAY = "3d"  # the window of the first catch-up after a start, as the cron's

@@ -1,5 +1,5 @@
 """The server's delivery worker: one loop, in a process of its own (``supervisor.py``),
-delivering what the receiver stored through the one engine (``sync/engine.py``).
+delivering what the receiver stored through the one engine (``delivery/engine.py``).
 
 The loop looks at the ledger every ``TICK`` (SQLite's ``data_version`` tells it, without a
 query, whether another process committed since): nothing is signalled across processes, so
@@ -19,7 +19,7 @@ stream. Each delivered call's recording is attached at once (``recordings.attach
 recordings still waiting are tried again at most every ``RECORDINGS_RETRY`` seconds.
 
 A stream ends when nothing came for ``IDLE_RELEASE`` seconds, when a cron `sync` waits for
-the lock (``sync/run_lock.py``), when the worker is told to stop or its server is gone, or
+the lock (``locks.py``), when the worker is told to stop or its server is gone, or
 when Zoho stops it. One that leaves calls pending (Zoho unavailable, tokens revoked, creates
 without an answer) is followed by a pause that grows from 1 s to ``MAX_BACKOFF``, whatever
 arrives meanwhile: never a tight loop against a Zoho that is down. The worker records since
@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ringodesk_cli.delivery.engine import Engine
+from ringodesk_cli.delivery.summary import LastSync
 from ringodesk_cli.errors import (
     AuthError,
     BusyError,
@@ -48,20 +50,18 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
+from ringodesk_cli.ledger.record_json import from_json
+from ringodesk_cli.ledger.store import CallState
+from ringodesk_cli.locks import run_lock, someone_waiting
 from ringodesk_cli.serve.catch_up import CatchUp, catch_up_period
 from ringodesk_cli.serve.inbox import BEFORE_DONE, FAILING_SINCE, LAST_ERROR, Inbox
-from ringodesk_cli.sync.engine import Engine
-from ringodesk_cli.sync.ledger import CallState
-from ringodesk_cli.sync.record_json import from_json
-from ringodesk_cli.sync.run_lock import run_lock, someone_waiting
-from ringodesk_cli.sync.summary import LastSync
 
 if TYPE_CHECKING:
+    from ringodesk_cli.delivery.recordings import AttachmentPass
+    from ringodesk_cli.delivery.runner import Runner
+    from ringodesk_cli.ledger.store import CallRow, Ledger
     from ringodesk_cli.ringostat.records import CallRecord
     from ringodesk_cli.session import Session
-    from ringodesk_cli.sync.ledger import CallRow, Ledger
-    from ringodesk_cli.sync.recordings import AttachmentPass
-    from ringodesk_cli.sync.runner import Runner
 
 TICK = 0.02  # seconds between two looks at the ledger
 IDLE_RELEASE = 1.0  # seconds without work before a stream gives the run lock back
@@ -304,7 +304,7 @@ class _Stream:
                         break
                 time.sleep(TICK)
         if self.attach is not None and self.engine.desk is not None:
-            from ringodesk_cli.sync.recordings import report_into
+            from ringodesk_cli.delivery.recordings import report_into
 
             report_into(self.runner.summary, self.attach, self.engine.desk)
 
@@ -313,7 +313,7 @@ class _Stream:
         if not due or self.attach is None or self.engine.desk is None:
             return
         if not (self.worker.stop.is_set() or self.runner.halted.is_set()):
-            from ringodesk_cli.sync.recordings import report_into
+            from ringodesk_cli.delivery.recordings import report_into
 
             self.attach.run()
             report_into(self.runner.summary, self.attach, self.engine.desk)
