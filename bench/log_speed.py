@@ -24,8 +24,8 @@ from typing import Any
 
 import harness
 
-from ringodesk_cli.settings import Paths, Settings
-from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
+from ringodesk_cli.config.settings import Paths, Settings
+from ringodesk_cli.ledger.store import LEDGER_FILE, Ledger
 
 TARGET_S = 1.0
 

@@ -17,7 +17,7 @@ per package (the module's folder).
     .venv/bin/python bench/mutants.py --per-module 6 --module serve/   # 6 of each module
     .venv/bin/python bench/mutants.py --list                  # every mutant, nothing run
     .venv/bin/python bench/mutants.py --module phones --max 10
-    .venv/bin/python bench/mutants.py --only src/ringodesk_cli/sync/planner.py:170
+    .venv/bin/python bench/mutants.py --only src/ringodesk_cli/rules/planner.py:170
 
 Exit status: 0 always after a complete run (it measures; it does not gate), 2 when the
 unmutated tests fail, 130 on Ctrl-C.
@@ -48,6 +48,7 @@ BACKUP = RESULTS / "mutants-backup"
 # (``tests/test_<package>_<module>.py``) is always put in front. When a module moves (e.g.
 # ``sync/*`` into ``ledger/``, ``contacts/``, ``rules/``, ``delivery/``), edit its row here
 # and nothing else. The package a score is reported under is the module's folder.
+_CORE = ("sync", "delivery", "rules", "contacts", "ledger")  # what sync/ was before
 _SERVE = (
     "tests/test_serve_receiver.py",
     "tests/test_serve_worker.py",
@@ -85,25 +86,26 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("src/ringodesk_cli/serve/inbox.py", _SERVE),
     ("src/ringodesk_cli/serve/supervisor.py", _SERVE),
     # team rules, routing, reuse-open, business hours
-    ("src/ringodesk_cli/sync/team_rules.py", _RULES),
-    ("src/ringodesk_cli/sync/routing.py", _RULES),
-    ("src/ringodesk_cli/sync/rules.py", _RULES),
-    ("src/ringodesk_cli/sync/open_tickets.py", _RULES),
-    ("src/ringodesk_cli/sync/business_hours.py", _RULES),
+    ("src/ringodesk_cli/rules/team_rules.py", _RULES),
+    ("src/ringodesk_cli/rules/routing.py", _RULES),
+    ("src/ringodesk_cli/rules/rules.py", _RULES),
+    ("src/ringodesk_cli/rules/open_tickets.py", _RULES),
+    ("src/ringodesk_cli/rules/business_hours.py", _RULES),
     # recordings
-    ("src/ringodesk_cli/sync/recordings.py", _RECORDINGS),
+    ("src/ringodesk_cli/delivery/recordings.py", _RECORDINGS),
     ("src/ringodesk_cli/ringostat/recordings.py", _RECORDINGS),
-    ("src/ringodesk_cli/ringostat/allowed_hosts.py", _RECORDINGS),
+    ("src/ringodesk_cli/config/hosts.py", _RECORDINGS),
     # the HTTP client
     ("src/ringodesk_cli/zoho/desk_transport.py", _HTTP),
     ("src/ringodesk_cli/http_retry.py", _HTTP),
     # templates and call texts
-    ("src/ringodesk_cli/sync/templates.py", _TEMPLATES),
-    ("src/ringodesk_cli/sync/call_texts.py", _TEMPLATES),
+    ("src/ringodesk_cli/rules/templates.py", _TEMPLATES),
+    ("src/ringodesk_cli/rules/call_texts.py", _TEMPLATES),
     # the contact index (refresh at the watermark, clock margin)
-    ("src/ringodesk_cli/sync/contact_index.py", ("tests/test_sync_contact_index.py",)),
-    # everything else of sync/, the phone numbers, the tokens (the first rounds)
-    ("src/ringodesk_cli/sync/*.py", _SYNC),
+    ("src/ringodesk_cli/contacts/index.py", ("tests/test_sync_contact_index.py",)),
+    # everything else of what was sync/ before the concept packages (the run, delivery,
+    # rules, contacts, the ledger), the phone numbers, the tokens (the first rounds)
+    *((f"src/ringodesk_cli/{p}/*.py", _SYNC) for p in _CORE),
     ("src/ringodesk_cli/ringostat/phones.py",
      ("tests/test_ringostat_phones.py", "tests/test_ringostat_records.py",
       "tests/test_sync_contacts_lookup.py", "tests/test_ringostat_exports.py")),
@@ -113,9 +115,10 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 TARGETS = tuple(pattern for pattern, _ in MODULES)
 # With --e2e: the end-to-end files too (the installed command as a subprocess; minutes each).
 E2E_TESTS = (
-    ("src/ringodesk_cli/sync/*.py", ("tests/test_sync_e2e.py", "tests/test_sync_api_e2e.py")),
-    ("src/ringodesk_cli/sync/team_rules.py", ("tests/test_team_rules_e2e.py",)),
-)
+    *((f"src/ringodesk_cli/{p}/*.py", ("tests/test_sync_e2e.py", "tests/test_sync_api_e2e.py"))
+      for p in _CORE),
+    ("src/ringodesk_cli/rules/team_rules.py", ("tests/test_team_rules_e2e.py",)),
+)  # fmt: skip
 PYTEST = ("-x", "-q", "-p", "no:cacheprovider")
 
 

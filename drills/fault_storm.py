@@ -175,7 +175,7 @@ GHOST_AGENT = "1892000000999999"  # no such agent: Zoho refuses what it would ow
 
 
 def _link(profile: Profile, sip: str, agent: str) -> None:
-    from ringodesk_cli.settings import Paths, Settings
+    from ringodesk_cli.config.settings import Paths, Settings
 
     settings = Settings.load("default", Paths.discover({"RINGODESK_HOME": str(profile.home)}))
     settings.set_table_entry("employees", sip, agent)

@@ -28,6 +28,7 @@ DRILLS = (
     "serve_kill9",
     "serve_worker_kill9",
     "lost_ledger",
+    "catch_up_outage",
 )
 TIMEOUT = {True: 180.0, False: 1800.0}  # seconds per drill: short, full
 

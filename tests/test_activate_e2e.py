@@ -15,8 +15,8 @@ from pathlib import Path
 from e2e import RINGODESK
 from sandbox_fixture import sandbox  # noqa: F401
 
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.sandbox import Sandbox
-from ringodesk_cli.settings import Paths, Settings
 
 # A terminal browser as a script drives it: it fetches the consent page, follows Zoho's
 # redirect to the loopback listener, keeps what it was shown, and only then exits.

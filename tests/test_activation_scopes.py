@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from ringodesk_cli.activation import Activator
+from ringodesk_cli.config.settings import Paths
 from ringodesk_cli.errors import AuthError, ZohoAuthError
 from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
 from ringodesk_cli.session import Session
-from ringodesk_cli.settings import Paths
+from ringodesk_cli.setup.activation import Activator
 
 
 def _free_port() -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests_mock as rm
 
-from ringodesk_cli.settings import Paths, Settings
+from ringodesk_cli.config.settings import Paths, Settings
 
 ACCOUNTS = "https://accounts.zoho.eu"
 DESK = "https://desk.zoho.eu"
@@ -268,9 +268,9 @@ class Scripted:
 
 
 def test_interactive_wizard_asks_only_what_flags_and_profile_leave_open(zoho) -> None:
-    from ringodesk_cli.activation import ActivationRequest
-    from ringodesk_cli.activation_wizard import activate
     from ringodesk_cli.session import Session
+    from ringodesk_cli.setup.activation import ActivationRequest
+    from ringodesk_cli.setup.activation_wizard import activate
 
     talk = Scripted()
     session = Session.open("default", Paths.discover())
@@ -298,9 +298,9 @@ def test_interactive_wizard_asks_only_what_flags_and_profile_leave_open(zoho) ->
 
 
 def test_the_wizard_asks_which_business_hours_when_several_sets_are_active(zoho) -> None:
-    from ringodesk_cli.activation import ActivationRequest
-    from ringodesk_cli.activation_wizard import HOURS_QUESTION, activate
     from ringodesk_cli.session import Session
+    from ringodesk_cli.setup.activation import ActivationRequest
+    from ringodesk_cli.setup.activation_wizard import HOURS_QUESTION, activate
 
     zoho.get(
         f"{DESK}/api/v1/businessHours",
@@ -326,10 +326,10 @@ def test_the_wizard_asks_which_business_hours_when_several_sets_are_active(zoho)
 
 
 def test_non_interactive_wizard_without_a_manager_stops_before_using_the_code(zoho) -> None:
-    from ringodesk_cli.activation import ActivationRequest
-    from ringodesk_cli.activation_wizard import activate
     from ringodesk_cli.errors import UsageError
     from ringodesk_cli.session import Session
+    from ringodesk_cli.setup.activation import ActivationRequest
+    from ringodesk_cli.setup.activation_wizard import activate
 
     session = Session.open("default", Paths.discover())
     request = ActivationRequest(region="eu", client_id="1000.CLIENT")
@@ -339,9 +339,9 @@ def test_non_interactive_wizard_without_a_manager_stops_before_using_the_code(zo
 
 
 def test_wizard_does_not_ask_for_the_data_center_when_both_hosts_are_given(zoho) -> None:
-    from ringodesk_cli.activation import ActivationRequest
-    from ringodesk_cli.activation_wizard import activate
     from ringodesk_cli.session import Session
+    from ringodesk_cli.setup.activation import ActivationRequest
+    from ringodesk_cli.setup.activation_wizard import activate
 
     talk = Scripted()
     request = ActivationRequest(accounts_url=ACCOUNTS, desk_url=DESK, client_id="1000.CLIENT")
@@ -371,9 +371,9 @@ class Typo(Scripted):
 def test_wizard_re_asks_a_time_zone_it_does_not_know_and_offers_kyiv_on_a_utc_system(
     zoho, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ringodesk_cli.activation import ActivationRequest
-    from ringodesk_cli.activation_wizard import activate
     from ringodesk_cli.session import Session
+    from ringodesk_cli.setup.activation import ActivationRequest
+    from ringodesk_cli.setup.activation_wizard import activate
 
     monkeypatch.setenv("TZ", "UTC")
     talk = Typo()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ringodesk_cli.settings import Paths
+from ringodesk_cli.config.settings import Paths
 
 
 def test_config_path_prints_the_profile_file(cli, isolated_home: Path) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from e2e import RINGODESK, Result
 
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
-from ringodesk_cli.settings import Paths, Settings
 
 KEY = "sandbox-ringostat-key-friction"
 
@@ -75,7 +75,7 @@ def test_login_with_a_refused_key_names_the_url_it_asked(
 
 
 def test_the_default_api_url_is_named_as_the_default() -> None:
-    from ringodesk_cli.ringostat.key import api_url_hint
+    from ringodesk_cli.setup.ringostat_key import api_url_hint
 
     class Session:
         settings = Settings("default", Path("default.toml"), "")

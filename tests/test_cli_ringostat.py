@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from ringodesk_cli.config.settings import Paths
 from ringodesk_cli.credentials import CredentialStore
 from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
-from ringodesk_cli.settings import Paths
 
 KEY = "sandbox-ringostat-key"
 
@@ -134,7 +134,7 @@ def test_status_reports_the_environment_key_and_a_refused_one_exits_4(
 def test_status_when_ringostat_cannot_be_reached_exits_5(
     cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ringodesk_cli.ringostat import key
+    from ringodesk_cli.setup import ringostat_key as key
 
     monkeypatch.setattr(key, "CHECK_ATTEMPTS", 1)  # no backoff sleep in the test
     with socket.socket() as probe:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ringodesk_cli.settings import Paths
+from ringodesk_cli.config.settings import Paths
 
 ACCOUNTS = "https://accounts.example.test"
 DESK_ROOT = "https://desk.example.test"

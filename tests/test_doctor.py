@@ -21,13 +21,13 @@ from keyring.backends import fail
 from sandbox_fixture import sandbox  # noqa: F401
 
 from ringodesk_cli import doctor
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.doctor import CachedFields, CheckResult, overall_exit_code, run_doctor
 from ringodesk_cli.doctor.results import from_error
 from ringodesk_cli.errors import ExitCode, LedgerDamagedError
+from ringodesk_cli.ledger.store import CallState, Ledger
 from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.session import Session
-from ringodesk_cli.settings import Paths, Settings
-from ringodesk_cli.sync.ledger import CallState, Ledger
 from ringodesk_cli.zoho.desk import DeskClient
 
 ACCOUNTS = "https://accounts.example.test"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ringodesk_cli.sync.history import LogQuery, WebLinks, list_calls
-from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind
+from ringodesk_cli.ledger.history import LogQuery, WebLinks, list_calls
+from ringodesk_cli.ledger.store import CallState, Ledger, OpKind
 
 LINKS = WebLinks("https://desk.zoho.eu", "acme")
 ZOHO_URL = "https://desk.zoho.eu/support/acme/ShowHomePage.do#Calls/dv/0f3a9c2e77b1d4"

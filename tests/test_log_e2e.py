@@ -11,8 +11,8 @@ import pytest
 from e2e import Call, Desk, agent_id, ago, by_marker, write_export
 from sandbox_fixture import both_readings, sandbox  # noqa: F401
 
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.sandbox import Sandbox
-from ringodesk_cli.settings import Paths, Settings
 
 GHOST = "1892000000999999"  # an agent id Zoho Desk does not know
 

@@ -20,9 +20,9 @@ from e2e import KYIV, SENIOR, Call, Desk, agent_id, ago, by_marker, write_export
 from sandbox_fixture import desk_session
 from serving import Server
 
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.sandbox import Sandbox, SandboxConfig, start_sandbox
 from ringodesk_cli.sandbox.webhooks import send, webhooks
-from ringodesk_cli.settings import Paths, Settings
 
 CLIENT = "+380671110001"
 SALES_NUMBER = "+380445551000"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ringodesk_cli.sync.reconcile import Reconciler, search_value
+from ringodesk_cli.delivery.reconcile import Reconciler, search_value
 from ringodesk_cli.zoho.desk import DeskClient
 
 HOST = "http://127.0.0.1:8802"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests_mock as rm
 
-from ringodesk_cli.ringostat.allowed_hosts import AllowedHosts, check_entry
+from ringodesk_cli.config.hosts import AllowedHosts, check_entry
 from ringodesk_cli.ringostat.recordings import RecordingFetcher
 
 KEY = "rs-key-SECRET-7731"

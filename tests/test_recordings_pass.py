@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ringodesk_cli.delivery.recordings import AttachmentPass, RecordingOptions, recording_link
 from ringodesk_cli.errors import ExitCode, NotFoundError, OutcomeUnknownError, ZohoAuthError
+from ringodesk_cli.ledger.record_json import to_json
+from ringodesk_cli.ledger.recording_states import RecordingStates
+from ringodesk_cli.ledger.store import CallState, Ledger, OpKind, OpState
 from ringodesk_cli.ringostat.recordings import Download
 from ringodesk_cli.ringostat.records import record_from_fields
-from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind, OpState
-from ringodesk_cli.sync.record_json import to_json
-from ringodesk_cli.sync.recording_states import RecordingStates
-from ringodesk_cli.sync.recordings import AttachmentPass, RecordingOptions, recording_link
 
 # The pass's clock, injected; taken from the machine's clock because the ledger stamps its
 # operations with the real time (the retry window is counted from those stamps).
@@ -229,8 +229,8 @@ def test_a_broken_token_stops_the_pass_and_leaves_the_rest_waiting(
 
 
 def test_doctor_counts_recordings_and_warns_about_lost_ones(ledger: Ledger, tmp_path: Path) -> None:
+    from ringodesk_cli.config.settings import Settings
     from ringodesk_cli.doctor.recordings_check import check_recordings
-    from ringodesk_cli.settings import Settings
 
     settings = Settings("t", tmp_path / "config.toml", "")
     off = check_recordings(settings, ledger)

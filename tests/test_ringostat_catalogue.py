@@ -75,8 +75,8 @@ def test_default_parameters_are_catalogued_and_cover_r10() -> None:
 
 
 def test_the_six_rs_fields_are_one_catalogue_used_by_setup_and_sync() -> None:
+    from ringodesk_cli.rules.planner import DEFAULT_FIELDS, FIELD_MAX_LENGTH
     from ringodesk_cli.setup.fields import create_body, plan_fields
-    from ringodesk_cli.sync.planner import DEFAULT_FIELDS, FIELD_MAX_LENGTH
 
     assert [(f.label, f.parameter) for f in RS_FIELDS] == [
         ("rs_utm_source", "utm_source"),

@@ -20,12 +20,12 @@ import pytest
 import requests
 import uvicorn
 
+from ringodesk_cli.ledger.store import CallState, Ledger
 from ringodesk_cli.serve import app as app_module
 from ringodesk_cli.serve import connections, inbox
 from ringodesk_cli.serve.app import Receiver, build_app
 from ringodesk_cli.serve.inbox import FAILING_SINCE, LAST_ERROR, Inbox
 from ringodesk_cli.serve.log_lines import LogFormat
-from ringodesk_cli.sync.ledger import CallState, Ledger
 
 KYIV = ZoneInfo("Europe/Kyiv")
 KEY = "s3cret-webhook"
@@ -278,3 +278,31 @@ def test_a_client_that_never_finishes_its_request_is_cut_off(
     assert time.monotonic() - started < 3
     # A whole request on a fresh connection is served as usual.
     assert running.post(uniqueid="wh-after").status_code == 200
+
+
+def test_a_catch_up_failing_for_three_periods_is_a_fault(running: Running, clock: Clock) -> None:
+    from ringodesk_cli.serve.catch_up import CATCH_UP
+
+    running.receiver.catch_up_every = 60.0
+    assert running.health().json()["catch_up"] == {
+        "every_s": 60.0, "at": None, "outcome": "not yet"
+    }  # fmt: skip
+    since = clock.now
+    state = {
+        "at": since.isoformat(),
+        "outcome": "failed",
+        "error": "Ringostat answered 500",
+        "failing_since": since.isoformat(),
+    }
+    running.ledger.set_meta(CATCH_UP, json.dumps(state))
+    clock.now = since + timedelta(seconds=179)
+    answer = running.health()
+    assert answer.status_code == 200 and answer.json()["catch_up"]["outcome"] == "failed"
+    clock.now = since + timedelta(seconds=180)
+    answer = running.health()
+    assert answer.status_code == 503
+    assert answer.json()["reason"] == (
+        f"the API catch-up has been failing since {since.isoformat()}: Ringostat answered 500"
+    )
+    running.ledger.set_meta(CATCH_UP, json.dumps({**state, "outcome": "ok", "failing_since": None}))
+    assert running.health().status_code == 200

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import worker_targets
 
+from ringodesk_cli.config.settings import Paths
 from ringodesk_cli.serve.log_lines import LogFormat
 from ringodesk_cli.serve.supervisor import MAX_PAUSE, RESTART_MAX, Supervisor, WorkerSpec
-from ringodesk_cli.settings import Paths
 
 
 class Clock:

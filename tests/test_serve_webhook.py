@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ringodesk_cli import locks as shared
 from ringodesk_cli.errors import BusyError
+from ringodesk_cli.ledger.store import CallState, Ledger
 from ringodesk_cli.locks import RunLock
 from ringodesk_cli.ringostat.api_records import records_from_api
 from ringodesk_cli.ringostat.records import CallRecord, Outcome
+from ringodesk_cli.rules.planner import CONTACT, Policy, plan_before_call, plan_call
 from ringodesk_cli.serve.inbox import Inbox
 from ringodesk_cli.serve.webhook import NotACall, read_params, renamed, to_record
-from ringodesk_cli.sync import run_lock as shared
-from ringodesk_cli.sync.ledger import CallState, Ledger
-from ringodesk_cli.sync.planner import CONTACT, Policy, plan_before_call, plan_call
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)

@@ -20,6 +20,9 @@ from e2e import Call, Desk, ago, by_marker
 from file_keyring import FileKeyring
 from sandbox_fixture import sandbox  # noqa: F401
 
+from ringodesk_cli import locks as run_lock
+from ringodesk_cli.config.settings import Paths
+from ringodesk_cli.ledger.store import LEDGER_FILE, CallState, Ledger
 from ringodesk_cli.ringostat.records import CallRecord
 from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.sandbox.replies import Reply
@@ -27,9 +30,6 @@ from ringodesk_cli.serve import worker as worker_module
 from ringodesk_cli.serve.inbox import FAILING_SINCE, LAST_ERROR, Inbox
 from ringodesk_cli.serve.webhook import to_record
 from ringodesk_cli.session import Session
-from ringodesk_cli.settings import Paths
-from ringodesk_cli.sync import run_lock
-from ringodesk_cli.sync.ledger import LEDGER_FILE, CallState, Ledger
 
 SALES_NUMBER = "+380445551000"
 

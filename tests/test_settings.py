@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from ringodesk_cli.config.settings import KEYS, TABLES, Paths, Settings, line_of, resolve_profile
 from ringodesk_cli.errors import ConfigError, ExitCode
-from ringodesk_cli.settings import KEYS, TABLES, Paths, Settings, line_of, resolve_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -205,8 +205,8 @@ def test_concurrency_is_one_to_twenty_five(value: int, ok: bool) -> None:
 
 
 def test_an_unknown_named_profile_lists_the_existing_ones() -> None:
+    from ringodesk_cli.config.settings import profiles, require_profile
     from ringodesk_cli.errors import AuthError
-    from ringodesk_cli.settings import profiles, require_profile
 
     paths = Paths.discover()
     with pytest.raises(ConfigError) as caught:

@@ -9,8 +9,8 @@ import pytest
 from e2e import Desk, agent_id
 from sandbox_fixture import both_readings, desk_session, sandbox  # noqa: F401
 
+from ringodesk_cli.config.settings import Paths
 from ringodesk_cli.sandbox import Sandbox
-from ringodesk_cli.settings import Paths
 
 pytestmark = both_readings
 

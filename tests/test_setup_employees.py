@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.errors import UsageError
 from ringodesk_cli.ringostat.records import Employee
-from ringodesk_cli.settings import Paths, Settings
 from ringodesk_cli.setup.employees import (
     link,
     link_statuses,

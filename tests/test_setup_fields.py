@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.errors import LicenseLimitedError, NotFoundError, ZohoError
-from ringodesk_cli.settings import Paths, Settings
 from ringodesk_cli.setup.fields import (
     MODULES,
     check_fields,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.errors import UsageError
-from ringodesk_cli.settings import Paths, Settings
 from ringodesk_cli.setup.mappings import (
     check_mappings,
     mapping_rows,

@@ -170,7 +170,7 @@ def file_keyring() -> None:
 def test_a_full_disk_mid_delivery_is_exit_3_and_the_rerun_creates_nothing_twice(
     desk: Desk, tmp_path: Path, cli: Any, file_keyring: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ringodesk_cli.sync.runner import Runner
+    from ringodesk_cli.delivery.runner import Runner
 
     calls = [Call(f"full-{i}", f"067111002{i}", when=ago(100 - 10 * i)) for i in range(6)]
     export = write_export(tmp_path / "day.csv", calls)

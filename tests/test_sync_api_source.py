@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ringodesk_cli.errors import AuthError, UsageError
+from ringodesk_cli.ledger.store import CallState, Ledger
 from ringodesk_cli.sync.api_source import (
     LAST_FETCH,
     OVERLAP,
@@ -15,7 +16,6 @@ from ringodesk_cli.sync.api_source import (
     parse_moment,
     plan_window,
 )
-from ringodesk_cli.sync.ledger import CallState, Ledger
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # 14:00 in Kyiv

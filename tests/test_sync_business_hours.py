@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ringodesk_cli.errors import ConfigError
-from ringodesk_cli.sync.business_hours import DAYS, calendar_from_zoho
-from ringodesk_cli.sync.team_rules import business_calendar, choose_set
+from ringodesk_cli.rules.business_hours import DAYS, calendar_from_zoho
+from ringodesk_cli.rules.team_rules import business_calendar, choose_set
 
 KYIV = ZoneInfo("Europe/Kyiv")
 # Zoho's shape (BusinessHour.json): weekdays 9-18 with a lunch break on Friday, a Saturday

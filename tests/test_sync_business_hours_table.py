@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ringodesk_cli.sync.business_hours import BusinessCalendar, calendar_from_zoho
+from ringodesk_cli.rules.business_hours import BusinessCalendar, calendar_from_zoho
 from test_sync_business_hours import HOLIDAYS, HOURS
 
 KYIV = ZoneInfo("Europe/Kyiv")

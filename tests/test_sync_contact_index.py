@@ -14,10 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests_mock as rm
 
+from ringodesk_cli.contacts.finder import ContactFinder
+from ringodesk_cli.contacts.index import BUILD_FROM, WATERMARK, ContactIndex
 from ringodesk_cli.errors import ZohoUnavailableError
-from ringodesk_cli.sync.contact_index import BUILD_FROM, WATERMARK, ContactIndex
-from ringodesk_cli.sync.contacts import ContactFinder
-from ringodesk_cli.sync.ledger import Ledger
+from ringodesk_cli.ledger.store import Ledger
 from ringodesk_cli.zoho.desk import DeskClient
 
 ROOT = "https://desk.example"
@@ -220,7 +220,7 @@ def test_several_contacts_on_a_number_the_newest_wins_and_counts_ambiguous(
 
 
 def test_a_refused_merge_is_reported_and_the_other_groups_go_on(ledger: Ledger) -> None:
-    from ringodesk_cli.sync.duplicates import duplicate_groups, merge_groups
+    from ringodesk_cli.contacts.duplicates import duplicate_groups, merge_groups
 
     index = ContactIndex(ledger, "UA")
     people = [

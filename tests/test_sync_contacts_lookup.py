@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ringodesk_cli.sync.contacts import ContactFinder
+from ringodesk_cli.contacts.finder import ContactFinder
 
 
 class SearchOnlyDesk:

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from ringodesk_cli.errors import UsageError
-from ringodesk_cli.sync.history import (
+from ringodesk_cli.ledger.history import (
     LogQuery,
     WebLinks,
     call_story,
     list_calls,
     retry_rows,
 )
-from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind
+from ringodesk_cli.ledger.store import CallState, Ledger, OpKind
 
 LINKS = WebLinks("https://desk.zoho.eu", "acme")
 
@@ -138,6 +138,7 @@ def test_a_ledger_from_before_the_history_reads_and_gets_its_indexes(state: Path
     add(old, "a", 1, CallState.DELIVERED)
     old._db.execute("DROP TABLE events")
     old._db.execute("DROP INDEX calls_started")
+    old._db.execute("PRAGMA user_version = 0")  # as a ledger before ledger/schema.py's numbers
     old._db.commit()
     old.close()
     assert call_story(state, "a", LINKS).events == []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ringodesk_cli.sync.ledger import CallState, ContactRecord, Ledger, OpKind, OpRecord, OpState
+from ringodesk_cli.ledger.store import CallState, ContactRecord, Ledger, OpKind, OpRecord, OpState
 
 
 @pytest.fixture

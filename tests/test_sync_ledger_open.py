@@ -1,4 +1,4 @@
-"""Opening the ledger (sync/ledger_open.py): a damaged file, an unwritable state folder and
+"""Opening the ledger (ledger/opening.py): a damaged file, an unwritable state folder and
 a full disk are each their own StateError (exit 3) naming the file, the cause and the fix;
 the ledger and its -wal and -shm files are 0600."""
 
@@ -19,9 +19,9 @@ from ringodesk_cli.errors import (
     StateNotWritableError,
     from_os_error,
 )
-from ringodesk_cli.sync import ledger_open
-from ringodesk_cli.sync.ledger import Ledger
-from ringodesk_cli.sync.ledger_open import state_error
+from ringodesk_cli.ledger import opening as ledger_open
+from ringodesk_cli.ledger.opening import state_error
+from ringodesk_cli.ledger.store import Ledger
 
 
 def a_ledger(path: Path) -> Path:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from ringodesk_cli.sync.ledger import Ledger
-from ringodesk_cli.sync.open_tickets import OpenTicket, OpenTickets
+from ringodesk_cli.ledger.store import Ledger
+from ringodesk_cli.rules.open_tickets import OpenTicket, OpenTickets
 
 # Any moment works (nothing here reads the clock); taken from now so that nothing rots.
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -8,10 +8,10 @@ from types import MappingProxyType
 
 import pytest
 
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.errors import ConfigError
 from ringodesk_cli.ringostat.records import CallRecord, Direction, Employee, Outcome
-from ringodesk_cli.settings import Paths, Settings
-from ringodesk_cli.sync.planner import (
+from ringodesk_cli.rules.planner import (
     CONTACT,
     TICKET,
     Policy,
@@ -216,8 +216,8 @@ def test_planned_operations_agree_with_the_full_plan_for_every_kind_of_call() ->
     from dataclasses import replace
     from itertools import product
 
-    from ringodesk_cli.sync.planner import planned_operations
-    from ringodesk_cli.sync.rules import CallRules, Rules
+    from ringodesk_cli.rules.planner import planned_operations
+    from ringodesk_cli.rules.rules import CallRules, Rules
 
     strict = Rules(
         base=CallRules(min_talk_seconds=30, skip_voicemail=True, ticket_for_missed=False),

@@ -1,4 +1,4 @@
-"""Recovering a lost ledger (sync/recovery.py, zoho/desk_lists.py) against requests-mock:
+"""Recovering a lost ledger (delivery/recovery.py, zoho/desk_lists.py) against requests-mock:
 the window's records found without a descending sort, under a `from` counted from 0 or from
 1, and kept as done operations by their `[rs:<id>]` marker."""
 
@@ -13,9 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from ringodesk_cli.errors import ZohoError
-from ringodesk_cli.sync.ledger import Ledger, OpKind
-from ringodesk_cli.sync.recovery import (
+from ringodesk_cli.delivery.recovery import (
     RecoveryReport,
     departments_of,
     marked_id,
@@ -23,6 +21,8 @@ from ringodesk_cli.sync.recovery import (
     recover_before_delivery,
     window_start,
 )
+from ringodesk_cli.errors import ZohoError
+from ringodesk_cli.ledger.store import Ledger, OpKind
 from ringodesk_cli.zoho.desk import DeskClient
 from ringodesk_cli.zoho.desk_lists import created_since
 
@@ -239,7 +239,7 @@ def test_the_profiles_departments_come_first_then_every_other(requests_mock: Any
 
 
 def runner_of(tmp_path: Path, desk: DeskClient) -> Any:
-    from ringodesk_cli.sync.summary import Summary
+    from ringodesk_cli.delivery.summary import Summary
 
     return SimpleNamespace(to_attempt=1, desk=desk, summary=Summary(), finder=None)
 

@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from ringodesk_cli.config.settings import Settings
 from ringodesk_cli.errors import ConfigError
 from ringodesk_cli.ringostat.records import Outcome
-from ringodesk_cli.settings import Settings
-from ringodesk_cli.sync.planner import plan_call, policy_from_settings
-from ringodesk_cli.sync.routing import (
+from ringodesk_cli.rules.planner import plan_call, policy_from_settings
+from ringodesk_cli.rules.routing import (
     check_routes,
     parse_routes,
     resolve_routes,
     route_for,
     routing_report,
 )
-from ringodesk_cli.sync.rules import CallRules, Rules
+from ringodesk_cli.rules.rules import CallRules, Rules
 from test_sync_planner import POLICY, record
 
 BASE = """[zoho]

@@ -23,8 +23,8 @@ from sandbox_fixture import (
 )
 
 from ringodesk_cli.errors import ExitCode
+from ringodesk_cli.ledger.store import CallState, Ledger
 from ringodesk_cli.sandbox import Sandbox
-from ringodesk_cli.sync.ledger import CallState, Ledger
 
 
 @pytest.fixture

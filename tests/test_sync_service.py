@@ -13,10 +13,10 @@ from e2e import KYIV, Call, Desk, ago, write_export
 from file_keyring import FileKeyring
 from sandbox_fixture import sandbox  # noqa: F401
 
+from ringodesk_cli.config.settings import Paths
 from ringodesk_cli.ringostat.records import CallRecord
 from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.session import Session
-from ringodesk_cli.settings import Paths
 from ringodesk_cli.sync.service import SyncOptions, run_sync
 from ringodesk_cli.sync.sources import read_all
 
@@ -95,8 +95,8 @@ def test_the_run_reads_its_time_from_the_clock_it_is_handed(
     # its last_sync record come from it, not from the system clock.
     from datetime import UTC, datetime
 
-    from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
-    from ringodesk_cli.sync.summary import LastSync
+    from ringodesk_cli.delivery.summary import LastSync
+    from ringodesk_cli.ledger.store import LEDGER_FILE, Ledger
 
     export = write_export(tmp_path / "calls.csv", CALLS[:2])
     frozen = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ringodesk_cli.delivery.summary import Summary
 from ringodesk_cli.errors import InputError, UsageError
+from ringodesk_cli.ledger.store import Ledger
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
-from ringodesk_cli.sync.ledger import Ledger
 from ringodesk_cli.sync.quarantine import drop_quarantined, list_quarantined, recent
 from ringodesk_cli.sync.sources import FAILED_DIR, failed_inbox_files, plan_sources, read_all
-from ringodesk_cli.sync.summary import Summary
 
 KYIV = ZoneInfo("Europe/Kyiv")
 HEADER = "uniqueid;calldate;call_type;disposition;caller;dst;billsec;duration"

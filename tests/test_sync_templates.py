@@ -12,11 +12,11 @@ from types import MappingProxyType
 
 import pytest
 
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.errors import ConfigError
 from ringodesk_cli.ringostat.records import CallRecord, Direction, Employee, Outcome
-from ringodesk_cli.settings import Paths, Settings
-from ringodesk_cli.sync.planner import Policy, plan_call, policy_from_settings
-from ringodesk_cli.sync.templates import (
+from ringodesk_cli.rules.planner import Policy, plan_call, policy_from_settings
+from ringodesk_cli.rules.templates import (
     LANGUAGES,
     PLACEHOLDERS,
     SUBJECT_MAX,
@@ -235,7 +235,7 @@ def test_doctor_fails_the_settings_check_on_a_template_problem(tmp_path: Path) -
 
 
 def test_an_outbound_call_nobody_took_is_unanswered_not_missed() -> None:
-    from ringodesk_cli.sync.call_texts import call_values
+    from ringodesk_cli.rules.call_texts import call_values
 
     outbound = call("o-1", call_type="out", outcome=Outcome.MISSED)
     inbound = call("i-1", outcome=Outcome.MISSED)

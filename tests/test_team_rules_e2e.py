@@ -14,8 +14,8 @@ from e2e import KYIV, SENIOR, Call, Desk, agent_id, ago, by_marker, write_export
 from sandbox_fixture import both_readings, desk_session
 from sandbox_fixture import sandbox as sandbox
 
+from ringodesk_cli.config.settings import Paths
 from ringodesk_cli.sandbox import Sandbox
-from ringodesk_cli.settings import Paths
 
 CLIENT = "+380671110001"
 SALES_NUMBER = "+380445551000"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from ringodesk_cli.delivery.reconcile import Reconciler, stale_fields
 from ringodesk_cli.errors import InvalidDataError
-from ringodesk_cli.sync.reconcile import Reconciler, stale_fields
 from ringodesk_cli.zoho.answers import ANSWERS_FILE_NAME, KnownAnswers
 from ringodesk_cli.zoho.desk import DeskClient
 

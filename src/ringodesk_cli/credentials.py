@@ -37,6 +37,7 @@ import keyring.backend
 import keyring.errors
 from keyring.backends import chainer, fail, null
 
+from ringodesk_cli.environment import process_vars
 from ringodesk_cli.errors import CredentialStoreError, UsageError
 from ringodesk_cli.redact import register_secret
 
@@ -135,7 +136,7 @@ class CredentialStore:
     ) -> None:
         self.profile = profile
         # The variables that override stored secrets; default: the process's.
-        self._env: Mapping[str, str] = os.environ if env is None else env
+        self._env: Mapping[str, str] = process_vars() if env is None else env
         self.state_dir = Path(state_dir)
         self.timeout = timeout
         self._warn = warn or (lambda _message: None)

@@ -10,6 +10,7 @@ without touching the process (the demo's throw-away profile does).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,11 +19,69 @@ from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
-from ringodesk_cli.errors import UsageError
-from ringodesk_cli.settings import Paths, resolve_profile
+from ringodesk_cli.errors import ConfigError, UsageError
 
 HOME_VAR = "RINGODESK_HOME"
 PROFILE_VAR = "RINGODESK_PROFILE"
+
+APP_NAME = "ringodesk"
+DEFAULT_PROFILE = "default"
+PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def process_vars() -> Mapping[str, str]:
+    """The process's variables, for code given no Environment (scripts, tests): the one
+    place besides ``Environment.from_process`` that reads ``os.environ``."""
+    return os.environ
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a profile's settings and state live."""
+
+    config_dir: Path
+    state_root: Path
+    # The variables the paths were found with: the settings read theirs from here.
+    env: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def discover(cls, env: Mapping[str, str] | None = None) -> Paths:
+        """Under ``RINGODESK_HOME`` of ``env`` (default: the process's) if set, else the
+        platform's config and state folders."""
+        variables = process_vars() if env is None else env
+        home = variables.get("RINGODESK_HOME")
+        if home:
+            base = Path(home).expanduser()
+            return cls(config_dir=base / "config", state_root=base / "state", env=variables)
+        import platformdirs
+
+        return cls(
+            config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+            state_root=Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)),
+            env=variables,
+        )
+
+    def __reduce__(self) -> tuple[type[Paths], tuple[Path, Path, dict[str, str]]]:
+        # Sent to the worker process (serve): the variables as a plain dict.
+        return Paths, (self.config_dir, self.state_root, dict(self.env))
+
+    def config_file(self, profile: str) -> Path:
+        return self.config_dir / f"{profile}.toml"
+
+    def state_dir(self, profile: str) -> Path:
+        return self.state_root / profile
+
+
+def resolve_profile(name: str | None, env: Mapping[str, str] | None = None) -> str:
+    """``name``, else ``RINGODESK_PROFILE`` of ``env`` (default: the process's), else default."""
+    variables = process_vars() if env is None else env
+    profile = name or variables.get("RINGODESK_PROFILE") or DEFAULT_PROFILE
+    if not PROFILE_NAME.match(profile):
+        raise ConfigError(
+            f"profile name {profile!r} may use only letters, digits, '.', '_' and '-'"
+        )
+    return profile
+
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})

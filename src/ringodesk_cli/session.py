@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.credentials import CredentialStore
 from ringodesk_cli.errors import AuthError
-from ringodesk_cli.settings import Paths, Settings
 
 if TYPE_CHECKING:
     from ringodesk_cli.zoho.accounts import AccountsClient

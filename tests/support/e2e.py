@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ringodesk_cli.config.settings import Paths, Settings
 from ringodesk_cli.sandbox import Sandbox
-from ringodesk_cli.settings import Paths, Settings
 
 KYIV = ZoneInfo("Europe/Kyiv")
 RINGODESK = Path(sys.executable).parent / "ringodesk"
@@ -302,7 +302,7 @@ class Harness:
     a real token provider, the way `commands/sync.py` wires it, minus the process."""
 
     def __init__(self, sb: Sandbox, tmp: Path, *, links: dict[str, str] | None = None) -> None:
-        from ringodesk_cli.sync.planner import Policy
+        from ringodesk_cli.rules.planner import Policy
 
         self.sb = sb
         self.tmp = tmp
@@ -335,9 +335,9 @@ class Harness:
     def runner(self, ledger: Any, *, dry_run: bool = False) -> Any:
         """The live runner, or for a dry run the preview that plans without sending; both
         with the contact index over ``ledger``."""
-        from ringodesk_cli.sync.contact_index import ContactIndex
+        from ringodesk_cli.contacts.index import ContactIndex
+        from ringodesk_cli.delivery.runner import Runner
         from ringodesk_cli.sync.preview import Preview
-        from ringodesk_cli.sync.runner import Runner
         from ringodesk_cli.zoho.answers import ANSWERS_FILE_NAME, KnownAnswers
         from ringodesk_cli.zoho.desk import DeskClient
 
@@ -371,7 +371,7 @@ class Harness:
         dry_run: bool = False,
     ) -> Any:
         """One run; returns the Summary, or ``None`` when the simulated crash ended it."""
-        from ringodesk_cli.sync.ledger import Ledger
+        from ringodesk_cli.ledger.store import Ledger
         from ringodesk_cli.sync.sources import read_all
         from ringodesk_cli.sync.window import replay_start
 

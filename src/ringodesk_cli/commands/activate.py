@@ -1,6 +1,6 @@
 """`ringodesk activate`: the wizard. Every prompt has a flag; `--no-input` never prompts.
 
-The steps live in ``ringodesk_cli.activation``; this module parses the flags, answers the
+The steps live in ``ringodesk_cli.setup.activation``; this module parses the flags, answers the
 wizard's questions on the terminal (:class:`_Terminal`), reads secrets and prints the result.
 """
 
@@ -26,8 +26,8 @@ from ringodesk_cli.commands.context import (
 from ringodesk_cli.errors import UsageError
 
 if TYPE_CHECKING:
-    from ringodesk_cli.activation import ActivationResult
     from ringodesk_cli.session import Session
+    from ringodesk_cli.setup.activation import ActivationResult
     from ringodesk_cli.zoho.accounts import DeviceCode
 
 RegionOpt = Annotated[
@@ -113,8 +113,8 @@ def activate(
 
     Re-activating a profile keeps its field ids, employee links and mappings.
     """
-    from ringodesk_cli.activation import ActivationRequest
-    from ringodesk_cli.activation_wizard import activate as run_wizard
+    from ringodesk_cli.setup.activation import ActivationRequest
+    from ringodesk_cli.setup.activation_wizard import activate as run_wizard
 
     app = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     app.no_input = app.no_input or no_input

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from ringodesk_cli.commands.context import JsonOpt, ProfileOpt, QuietOpt, use
+from ringodesk_cli.config.settings import KEYS, TABLES, Settings, write_atomic
 from ringodesk_cli.errors import ConfigError, UsageError
-from ringodesk_cli.settings import KEYS, TABLES, Settings, write_atomic
 
 app = typer.Typer(
     help="Show and edit the profile's settings (never secrets).", no_args_is_help=True
@@ -76,21 +76,37 @@ def _show(value: object) -> str:
 
 
 @app.command("check")
-def check_cmd(ctx: typer.Context, json_mode: JsonOpt = False, profile: ProfileOpt = None) -> None:
-    """Check the settings file without contacting Zoho: every value, and every [templates]
-    text (unknown placeholders, a subject without its [rs:<id>] marker). Exit 3 if not."""
-    from ringodesk_cli.sync.templates import problems
+def check_cmd(
+    ctx: typer.Context,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Do not ask Zoho (the file alone).")
+    ] = False,
+    json_mode: JsonOpt = False,
+    profile: ProfileOpt = None,
+) -> None:
+    """Check the settings file: every value, every [templates] text (unknown placeholders, a
+    subject without its [rs:<id>] marker), and, where a token works, what the team rules
+    name in Zoho Desk: each route's department and senior manager, the business-hours set.
+    Exit 3 if anything is wrong."""
+    from ringodesk_cli.rules.team_rules import online_problems
+    from ringodesk_cli.rules.templates import problems
 
     app_ctx = use(ctx, json_mode=json_mode, profile=profile)
     settings = app_ctx.settings()  # values are checked as the file loads
-    found = problems(settings)
+    found = [str(p) for p in problems(settings)]
+    note = "not checked against Zoho Desk (--offline)" if offline else None
+    if not offline:
+        online, note = online_problems(app_ctx.session)
+        found += online
     if app_ctx.json_mode:
-        app_ctx.output.json({"ok": not found, "problems": [str(p) for p in found]})
+        app_ctx.output.json({"ok": not found, "problems": found, "note": note})
     elif not found:
         app_ctx.output.result(f"{settings.path}: ok")
+    if note and not app_ctx.json_mode:
+        app_ctx.output.info(note)
     if found:
         for problem in found:
-            app_ctx.output.error(str(problem))
+            app_ctx.output.error(problem)
         raise typer.Exit(int(ConfigError.exit_code))
 
 

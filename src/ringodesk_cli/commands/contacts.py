@@ -10,8 +10,8 @@ from ringodesk_cli.commands.context import AppContext, JsonOpt, ProfileOpt, Quie
 from ringodesk_cli.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from ringodesk_cli.sync.contact_index import IndexStatus
-    from ringodesk_cli.sync.duplicates import DuplicateGroup
+    from ringodesk_cli.contacts.duplicates import DuplicateGroup
+    from ringodesk_cli.contacts.index import IndexStatus
 
 app = typer.Typer(
     help="The local index of Zoho Desk contacts that callers are matched against.",
@@ -33,7 +33,7 @@ def index_cmd(
 
     Every sync does this by itself before it looks callers up; run it ahead of the first
     sync of a large help desk to watch its progress."""
-    from ringodesk_cli.sync.index_service import update_index
+    from ringodesk_cli.contacts.index_service import update_index
 
     app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     with app_ctx.output.progress("Indexing Zoho Desk contacts") as bar:
@@ -57,7 +57,7 @@ def status_cmd(
     profile: ProfileOpt = None,
 ) -> None:
     """Contacts indexed, last refresh, numbers indexed, contacts without a number."""
-    from ringodesk_cli.sync.index_service import index_status
+    from ringodesk_cli.contacts.index_service import index_status
 
     app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     status = index_status(app_ctx.session())
@@ -93,7 +93,7 @@ def duplicates_cmd(
     Dry by default. With --merge each group is merged into its oldest contact (asking
     first unless --yes); a number shared by more than contacts.shared_max contacts is a
     switchboard: listed, never merged. Exit 6 if a merge failed."""
-    from ringodesk_cli.sync.index_service import find_duplicates
+    from ringodesk_cli.contacts.index_service import find_duplicates
 
     app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     if merge and not yes and (app_ctx.json_mode or not app_ctx.interactive):

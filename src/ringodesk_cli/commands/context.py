@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ringodesk_cli.config.settings import Paths, Settings, require_profile
 from ringodesk_cli.environment import PROFILE_VAR, Environment
 from ringodesk_cli.interrupts import Interrupts
 from ringodesk_cli.render import Output
-from ringodesk_cli.settings import Paths, Settings, require_profile
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

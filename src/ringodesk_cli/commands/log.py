@@ -9,8 +9,8 @@ import typer
 from ringodesk_cli.commands.context import AppContext, JsonOpt, ProfileOpt, QuietOpt, use
 
 if TYPE_CHECKING:
-    from ringodesk_cli.settings import Settings
-    from ringodesk_cli.sync.history import CallStory, LogEntry
+    from ringodesk_cli.config.settings import Settings
+    from ringodesk_cli.ledger.history import CallStory, LogEntry
 
 app = typer.Typer(
     help="What happened to each call: its status and what it became in Zoho Desk.",
@@ -51,7 +51,7 @@ def log(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from ringodesk_cli.sync.history import LogQuery, WebLinks, list_calls
+    from ringodesk_cli.ledger.history import LogQuery, WebLinks, list_calls
 
     app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     settings = app_ctx.settings()
@@ -67,7 +67,7 @@ def log(
         out.json_rows(e.as_dict() for e in entries)
         return
     if not entries:
-        out.result("no calls match")
+        out.result("no calls match" + _older_hint(app_ctx, query.since))
         return
     zone = _zone(settings)
     out.result("\n".join(_line(e, zone) for e in entries))
@@ -86,7 +86,7 @@ def show(
 ) -> None:
     """The call's story: read from where, each request intended, done (with Zoho's id),
     failed (with Zoho's error) or reconciled, and how each run settled it."""
-    from ringodesk_cli.sync.history import WebLinks, call_story
+    from ringodesk_cli.ledger.history import WebLinks, call_story
 
     app_ctx = use(ctx, json_mode=json_mode, quiet=quiet, profile=profile)
     settings = app_ctx.settings()
@@ -152,9 +152,9 @@ def _story_links(entry: LogEntry) -> list[str]:
 
 
 def _zone(settings: Settings) -> str:
-    from ringodesk_cli.setting_keys import system_timezone
+    from ringodesk_cli.config.keys import system_timezone
 
-    return str(settings.get("ringostat.timezone") or system_timezone())
+    return str(settings.get("ringostat.timezone") or system_timezone(settings.env))
 
 
 def _local(iso: str, zone: str) -> str:
@@ -199,3 +199,19 @@ def _number(text: str, settings: Settings) -> str:
         return to_e164(text, str(settings.get("ringostat.default_region")))
     except ValueError as exc:
         raise UsageError(f"--number {text!r}: {exc}") from None
+
+
+def _older_hint(app_ctx: AppContext, since: str | None) -> str:
+    """The window counts each call's own date: say so when older calls are in the ledger
+    (e.g. right after a sync of last month's export)."""
+    from ringodesk_cli.ledger.history import older_calls
+
+    if since is None:
+        return ""
+    count, newest = older_calls(app_ctx.paths.state_dir(app_ctx.profile), since)
+    if not count:
+        return ""
+    return (
+        f" (the window counts each call's own date; {count} older call(s) in the ledger, "
+        f"the newest from {str(newest)[:10]}: try --since {str(newest)[:10]} or --since 30d)"
+    )

@@ -22,8 +22,8 @@ from ringodesk_cli.commands.context import (
 )
 from ringodesk_cli.errors import ExitCode, RingodeskError, UsageError
 from ringodesk_cli.redact import register_secret
-from ringodesk_cli.ringostat import key as ringostat_key
-from ringodesk_cli.ringostat.key import ENV_VAR, SECRET, WHERE
+from ringodesk_cli.setup import ringostat_key
+from ringodesk_cli.setup.ringostat_key import ENV_VAR, SECRET, WHERE
 
 app = typer.Typer(help="Ringostat API access: the Auth-key for fetching the call log.")
 

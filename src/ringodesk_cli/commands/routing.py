@@ -6,7 +6,7 @@ import typer
 
 from ringodesk_cli.commands.context import JsonOpt, ProfileOpt, QuietOpt, use
 from ringodesk_cli.errors import ConfigError
-from ringodesk_cli.sync.routing import routing_report
+from ringodesk_cli.rules.routing import routing_report
 
 app = typer.Typer(help="Routes: which department and senior manager a call goes to.",
                   no_args_is_help=True)  # fmt: skip

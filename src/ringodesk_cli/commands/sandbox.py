@@ -6,13 +6,14 @@ import json
 import shlex
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ringodesk_cli.commands.context import AppContext, JsonOpt
-from ringodesk_cli.settings import write_atomic
+from ringodesk_cli.config.settings import write_atomic
 
 if TYPE_CHECKING:
     from ringodesk_cli.sandbox import Sandbox
@@ -61,6 +62,15 @@ def _json_mode(ctx: typer.Context, json_mode: bool) -> bool:
     return json_mode or (isinstance(root, AppContext) and root.json_mode)
 
 
+RingostatZoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Zone the calls/list stand-in reads and writes calldate in; default the "
+        "system's, as a new profile's ringostat.timezone."
+    ),
+]
+
+
 @app.command("serve")
 def serve_cmd(
     ctx: typer.Context,
@@ -90,6 +100,7 @@ def serve_cmd(
     readings: ReadingsOpt = "strict",
     reading: ReadingOpt = None,
     seed_people: SeedPeopleOpt = True,
+    ringostat_timezone: RingostatZoneOpt = None,
     json_mode: JsonOpt = False,
     serve_seconds: Annotated[float | None, typer.Option(hidden=True)] = None,
 ) -> None:
@@ -114,8 +125,31 @@ def serve_cmd(
         readings=_readings(readings, reading or []),
         seed_people=seed_people,
         seed_custom_fields=seed_people,
+        ringostat_timezone=_zone(ringostat_timezone, _env_vars(ctx)),
     )
     _serve(start_sandbox(cfg), as_json=as_json, state=state, serve_seconds=serve_seconds)
+
+
+def _env_vars(ctx: typer.Context) -> Mapping[str, str]:
+    root = ctx.find_root().obj
+    return root.env.vars if isinstance(root, AppContext) else {}
+
+
+def _zone(name: str | None, env: Mapping[str, str]) -> str:
+    """The calls/list stand-in's zone: as given, else the system's (what `activate` writes
+    into a new profile), so that a rehearsal's calls are not shifted by hours."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from ringodesk_cli.config.keys import system_timezone
+
+    zone = name or system_timezone(env)
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(
+            f"unknown zone {zone!r}", param_hint="--ringostat-timezone"
+        ) from None
+    return zone
 
 
 def _spread(text: str) -> tuple[int, str]:

@@ -117,4 +117,5 @@ def setup(
         for name in ("moment", "url", "method", "format", "parameters"):
             typer.echo(f"  {name:<11}{step[name]}")
     typer.echo("")
-    typer.echo("Then run `ringodesk serve` behind HTTPS (docs/serve.md).")
+    typer.echo("Then run `ringodesk serve` behind HTTPS (docs/serve.md). To rehearse on this")
+    typer.echo(f"machine: ringodesk sandbox webhooks --to '{form.local['after']}' FILE")

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from ringodesk_cli.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
+    from ringodesk_cli.config.settings import Settings
+    from ringodesk_cli.ledger.store import Ledger
     from ringodesk_cli.session import Session
-    from ringodesk_cli.settings import Settings
-    from ringodesk_cli.sync.ledger import Ledger
 from ringodesk_cli.doctor.results import (
     RERUN_FIX,
     STALE_PENDING,
@@ -46,7 +46,7 @@ def check_settings(session: Session) -> CheckResult:
         settings.require_all(REQUIRED_SETTINGS)
     except ConfigError as missing:
         return failed(name, missing.message, missing.hint, ExitCode.CONFIG)
-    from ringodesk_cli.sync.templates import problems
+    from ringodesk_cli.rules.templates import problems
 
     bad_texts = problems(settings)
     if bad_texts:
@@ -143,7 +143,7 @@ def check_inbox(settings: Settings) -> CheckResult:
 
 def open_ledger(state_dir: Path) -> Ledger | None:
     """The profile's ledger, read-only; None when no sync has created it yet."""
-    from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
+    from ringodesk_cli.ledger.store import LEDGER_FILE, Ledger
 
     path = state_dir / LEDGER_FILE
     return Ledger(path, readonly=True) if path.exists() else None
@@ -152,12 +152,12 @@ def open_ledger(state_dir: Path) -> Ledger | None:
 def check_ledger(ledger: Ledger | None, now: datetime) -> CheckResult:
     import sqlite3
 
-    from ringodesk_cli.sync.ledger import CallState
+    from ringodesk_cli.ledger.store import CallState
 
     name = "ledger"
     if ledger is None:
         return passed(name, "no ledger yet: no sync has run in this profile")
-    from ringodesk_cli.sync.ledger_open import damaged_hint
+    from ringodesk_cli.ledger.opening import damaged_hint
 
     keep = damaged_hint(ledger.path)
     try:
@@ -209,7 +209,7 @@ _LAST_SYNC_FIX: dict[int, str] = {
 
 
 def check_last_sync(ledger: Ledger | None, now: datetime) -> CheckResult:
-    from ringodesk_cli.sync.summary import LastSync
+    from ringodesk_cli.delivery.summary import LastSync
 
     name = "last-sync"
     try:

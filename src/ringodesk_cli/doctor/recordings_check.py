@@ -9,8 +9,8 @@ from ringodesk_cli.doctor.results import CheckResult, passed
 from ringodesk_cli.errors import ExitCode
 
 if TYPE_CHECKING:
-    from ringodesk_cli.settings import Settings
-    from ringodesk_cli.sync.ledger import Ledger
+    from ringodesk_cli.config.settings import Settings
+    from ringodesk_cli.ledger.store import Ledger
 
 NAME = "recordings"
 
@@ -18,7 +18,7 @@ NAME = "recordings"
 def check_recordings(settings: Settings, ledger: Ledger | None) -> CheckResult:
     """Passes while recordings are off or every one is settled or still looked for; warns
     (exit 6, partial) when some were given up or could not be confirmed."""
-    from ringodesk_cli.sync.recording_states import STATES, RecordingStates
+    from ringodesk_cli.ledger.recording_states import STATES, RecordingStates
 
     if not settings.get("recordings.attach"):
         return passed(NAME, "not attached (recordings.attach = false): links only", skipped=True)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from ringodesk_cli.errors import ExitCode, RingodeskError
 
 if TYPE_CHECKING:
+    from ringodesk_cli.config.settings import Settings
     from ringodesk_cli.session import Session
-    from ringodesk_cli.settings import Settings
     from ringodesk_cli.zoho.desk import DeskClient
 from ringodesk_cli.doctor.local_checks import (
     check_credentials,

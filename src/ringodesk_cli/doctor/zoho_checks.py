@@ -12,8 +12,8 @@ from ringodesk_cli.setup.employees import agent_label, find_agent, is_active, li
 from ringodesk_cli.setup.mappings import check_mappings
 
 if TYPE_CHECKING:
+    from ringodesk_cli.config.settings import Settings
     from ringodesk_cli.session import Session
-    from ringodesk_cli.settings import Settings
     from ringodesk_cli.zoho.desk import DeskClient
 from ringodesk_cli.doctor.results import (
     PROBE_NUMBER,

@@ -7,7 +7,7 @@ may not exist yet (Ringostat finishes recordings after the call) or may be gone 
 ``Download``: a file, or a reason (``missing``, ``denied``, ``timeout``, ``error``,
 ``too-large``). It never raises for an answer of the server.
 
-Only links on ``recordings.hosts`` are fetched (``allowed_hosts``; the origin of
+Only links on ``recordings.hosts`` are fetched (``config/hosts.py``; the origin of
 ``ringostat.api_url`` too), and only redirects that stay on it are followed: anything else is
 ``not-allowed``, never requested. The key goes only to those hosts and never through a
 redirect: a redirect answered to the keyed request is followed without the key.
@@ -25,8 +25,8 @@ from urllib.parse import urljoin
 
 import requests
 
+from ringodesk_cli.config.hosts import AllowedHosts, host_of, url_origin
 from ringodesk_cli.redact import redact, register_secret
-from ringodesk_cli.ringostat.allowed_hosts import AllowedHosts, host_of, url_origin
 
 __all__ = ["CHUNK", "Download", "RecordingFetcher"]
 

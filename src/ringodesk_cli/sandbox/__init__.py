@@ -23,7 +23,8 @@ from ringodesk_cli.sandbox.config import (
     STRICT,
     SandboxConfig,
 )
-from ringodesk_cli.sandbox.server import FAULT_KINDS, Sandbox, start_sandbox
+from ringodesk_cli.sandbox.server import FAULT_KINDS, Sandbox
+from ringodesk_cli.sandbox.wire import start_sandbox
 
 __all__ = [
     "DEFAULT_SCOPES",

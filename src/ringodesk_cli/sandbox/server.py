@@ -12,7 +12,7 @@ import threading
 import time
 from collections import deque
 from datetime import UTC, datetime
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ringodesk_cli.sandbox.call_attachments import AttachmentEndpoints, parse_multipart
@@ -269,14 +269,13 @@ class Sandbox:
     def save_state(self) -> None:
         if self.cfg.state_file is None:
             return
-        from ringodesk_cli.settings import write_atomic
+        from ringodesk_cli.config.settings import write_atomic
 
         write_atomic(self.cfg.state_file, json.dumps(self.dump_state(), indent=1))
 
-    def start(self) -> Sandbox:
-        from ringodesk_cli.sandbox.wire import make_handler
-
-        server = _QuietServer((self.cfg.host, self.cfg.port), make_handler(self))
+    def start(self, handler: type[BaseHTTPRequestHandler]) -> Sandbox:
+        """Serve with ``handler`` (``wire.make_handler(self)``: ``start_sandbox`` builds it)."""
+        server = _QuietServer((self.cfg.host, self.cfg.port), handler)
         server.daemon_threads = True
         self._server = server
         host, port = server.server_address[:2]
@@ -434,8 +433,3 @@ class Sandbox:
                 "An internal server error occurred while performing this operation.",
             ).reply()
         return DROP
-
-
-def start_sandbox(cfg: SandboxConfig | None = None) -> Sandbox:
-    """Start a sandbox on ``cfg.host:cfg.port`` (0: an ephemeral port) in a daemon thread."""
-    return Sandbox(cfg or SandboxConfig()).start()

@@ -8,15 +8,14 @@ import contextlib
 import json
 import socket
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ringodesk_cli.sandbox.config import SandboxConfig
 from ringodesk_cli.sandbox.recordings import PREFIX as RECORDINGS
 from ringodesk_cli.sandbox.recordings import send_recording
 from ringodesk_cli.sandbox.replies import Reply, json_reply, not_found
-
-if TYPE_CHECKING:
-    from ringodesk_cli.sandbox.server import Sandbox
+from ringodesk_cli.sandbox.server import Sandbox
 
 ADMIN = "/__sandbox__"
 
@@ -199,3 +198,9 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
     return Handler
+
+
+def start_sandbox(cfg: SandboxConfig | None = None) -> Sandbox:
+    """Start a sandbox on ``cfg.host:cfg.port`` (0: an ephemeral port) in a daemon thread."""
+    sb = Sandbox(cfg or SandboxConfig())
+    return sb.start(make_handler(sb))

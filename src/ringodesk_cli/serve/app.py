@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ringodesk_cli.serve.catch_up import CatchUpState, failing_too_long
 from ringodesk_cli.serve.inbox import Inbox
 from ringodesk_cli.serve.webhook import MAX_BODY, NotACall, read_params, renamed, to_record
 
@@ -55,6 +56,7 @@ class Receiver:
     renames: Mapping[str, str] = field(default_factory=dict)
     before_call: bool = False
     worker_down_for: Callable[[], float] = lambda: 0.0
+    catch_up_every: float | None = None  # seconds; None: no API catch-up (catch_up.py)
     token_ok_at: float = float("-inf")
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -95,14 +97,14 @@ async def _receive(
     """(status, answer body, Ringostat id, outcome) for one webhook request."""
     if not receiver.authorised(request.query_params.get("key")):
         return 403, {"error": "wrong or missing key"}, None, "refused"
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return 413, {"error": f"the body is over {MAX_BODY // 1024} KiB"}, None, "too-large"
     if event not in EVENTS:
         # Each webhook in Ringostat's form names its moment in the URL `serve setup` printed:
         # a request without one is not taken for either (docs/serve.md).
         why = "the query parameter event is missing" if event is None else "unknown event"
         return 422, {"error": f"{why}: it must be event=before or event=after"}, None, "not-a-call"
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        return 413, {"error": f"the body is over {MAX_BODY // 1024} KiB"}, None, "too-large"
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
@@ -154,15 +156,31 @@ def _health(receiver: Receiver) -> tuple[int, dict[str, Any]]:
             return _fault(f"the Zoho token does not work: {exc}")
         receiver.token_ok_at = now
     state = receiver.inbox.delivery_state()
+    body = {**state.as_dict(receiver.clock()), **_catch_up(receiver)}
     if state.failing_since is not None:
         failing = (receiver.clock() - state.failing_since).total_seconds()
         if failing >= FAILING_FOR:
             minutes = int(failing // 60)
-            return _fault(
-                f"delivery has been failing for {minutes} min: {state.last_error}",
-                state.as_dict(receiver.clock()),
-            )
-    return 200, {"status": "ok", **state.as_dict(receiver.clock())}
+            return _fault(f"delivery has been failing for {minutes} min: {state.last_error}", body)
+    caught = CatchUpState.load(receiver.inbox.ledger)
+    if failing_too_long(caught, receiver.catch_up_every, receiver.clock()):
+        assert caught is not None
+        return _fault(
+            f"the API catch-up has been failing since {caught.failing_since}: {caught.error}", body
+        )
+    return 200, {"status": "ok", **body}
+
+
+def _catch_up(receiver: Receiver) -> dict[str, Any]:
+    if receiver.catch_up_every is None:
+        return {"catch_up": None}
+    caught = CatchUpState.load(receiver.inbox.ledger)
+    return {
+        "catch_up": {
+            "every_s": receiver.catch_up_every,
+            **(caught.as_dict() if caught else {"at": None, "outcome": "not yet"}),
+        }
+    }
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:

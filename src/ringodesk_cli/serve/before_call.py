@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 
+from ringodesk_cli.delivery.runner import Runner
 from ringodesk_cli.errors import (
     AuthError,
     Interrupted,
@@ -24,23 +25,21 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
+from ringodesk_cli.ledger.inbox_rows import before_state, mark_before
+from ringodesk_cli.ledger.record_json import from_json
+from ringodesk_cli.ledger.schema import BeforeState
+from ringodesk_cli.ledger.store import CallState, Ledger, OpKind
 from ringodesk_cli.ringostat.records import CallRecord
+from ringodesk_cli.rules.planner import CONTACT, CallPlan, plan_before_call, plan_call
 from ringodesk_cli.serve.inbox import BEFORE_DONE, BEFORE_FAILED, BEFORE_PENDING, BEFORE_SKIPPED
-from ringodesk_cli.sync.ledger import CallState, Ledger, OpKind
-from ringodesk_cli.sync.planner import CONTACT, CallPlan, plan_before_call, plan_call
-from ringodesk_cli.sync.record_json import from_json
-from ringodesk_cli.sync.runner import Runner
 from ringodesk_cli.zoho.desk_settings import update_ticket
 
-BEFORE_FINAL = "final"  # the after event's values are on the ticket made at the before event
+# The after event's values are on the ticket made at the before event.
+BEFORE_FINAL = BeforeState.FINAL
 
 
 def _mark(ledger: Ledger, rid: str, state: str, error: str | None = None) -> str:
-    with ledger.writing() as db:
-        db.execute(
-            "UPDATE serve_before SET state = ?, error = ? WHERE ringostat_id = ?",
-            (state, error, rid),
-        )
+    mark_before(ledger, rid, state, error)
     return state
 
 
@@ -78,9 +77,7 @@ def finish(runner: Runner, ledger: Ledger, record: CallRecord) -> bool:
     (subject, description, custom fields: the status, talk time, recording, UTM known only
     now); its owner stays the senior manager, for redistribution. Once per call."""
     rid = record.ringostat_id
-    with ledger.reading() as db:
-        row = db.execute("SELECT state FROM serve_before WHERE ringostat_id = ?", (rid,)).fetchone()
-    if row is None or row[0] != BEFORE_DONE:
+    if before_state(ledger, rid) != BEFORE_DONE:
         return False
     ticket = ledger.op(rid, OpKind.TICKET)
     plan = plan_call(record, runner.policy)

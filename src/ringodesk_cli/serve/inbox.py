@@ -20,24 +20,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ringodesk_cli.delivery.intake import admit
+from ringodesk_cli.ledger import inbox_rows as rows
+from ringodesk_cli.ledger.schema import BeforeState
+from ringodesk_cli.ledger.store import CallRow, CallState, Ledger
 from ringodesk_cli.ringostat.records import CallRecord
-from ringodesk_cli.sync.intake import admit
-from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger
-from ringodesk_cli.sync.ledger_schema import call_row
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS serve_before (
-    ringostat_id TEXT PRIMARY KEY,
-    received_at TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS serve_before_state ON serve_before (state);
-"""
-# serve_before.state: pending (the step is to run), done, skipped (the after event came
-# first, or the step is not for this call), failed (Zoho refused; the after event does all),
-# final (delivered, and the ticket made early got the after event's values).
-BEFORE_PENDING, BEFORE_DONE, BEFORE_SKIPPED, BEFORE_FAILED = "pending", "done", "skipped", "failed"
+# serve_before.state: ledger/schema.py's BeforeState.
+BEFORE_PENDING, BEFORE_DONE = BeforeState.PENDING, BeforeState.DONE
+BEFORE_SKIPPED, BEFORE_FAILED = BeforeState.SKIPPED, BeforeState.FAILED
 BUSY_WAIT = 5.0  # seconds a webhook may wait for the ledger (another process's commit)
 FAILING_SINCE = "serve_failing_since"  # ledger meta, kept by the worker: failing since
 LAST_ERROR = "serve_last_error"
@@ -82,13 +73,11 @@ class Inbox:
         """``receiving``: the receiver's own connection (webhooks are stored through it)."""
         self.ledger = ledger
         self._lock = threading.Lock()
-        with ledger.writing() as db:
-            db.executescript(SCHEMA)
-            if receiving:
-                # SQLite's own wait for a busy database sleeps 1, 2, 5, 10, 15... ms between
-                # looks: a webhook stored while the worker commits would wait for the next
-                # look. This connection looks again every half millisecond (``store``).
-                db.execute("PRAGMA busy_timeout = 0")
+        if receiving:
+            # SQLite's own wait for a busy database sleeps 1, 2, 5, 10, 15... ms between
+            # looks: a webhook stored while the worker commits would wait for the next
+            # look. This connection looks again every half millisecond (``store``).
+            rows.no_busy_wait(ledger)
 
     def store(self, record: CallRecord, *, before_step: bool = False) -> Stored:
         """Stores ``record`` (committed when this returns). ``before_step``: a before event
@@ -111,62 +100,32 @@ class Inbox:
         return Stored(_outcome(verdict.store, verdict.changed, verdict.counter), verdict.send)
 
     def _note_before(self, ringostat_id: str) -> None:
-        with self.ledger.writing() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO serve_before (ringostat_id, received_at) VALUES (?, ?)",
-                (ringostat_id, datetime.now(UTC).isoformat()),
-            )
+        rows.note_before(self.ledger, ringostat_id, datetime.now(UTC).isoformat())
 
     def queue(self) -> tuple[int, str | None]:
         """(calls waiting for delivery, the start time of the oldest of them)."""
-        with self.ledger.reading() as db:
-            row = db.execute(
-                "SELECT COUNT(*), MIN(started_at) FROM calls WHERE state IN (?, ?)",
-                (CallState.PENDING, CallState.CHANGED),
-            ).fetchone()
-        return int(row[0]), (str(row[1]) if row[1] else None)
+        return rows.queue(self.ledger)
 
     def version(self) -> int:
         """SQLite's ``data_version``: it changes when another connection commits (a webhook
         stored by the receiver), not for this connection's own writes."""
-        with self.ledger.reading() as db:
-            return int(db.execute("PRAGMA data_version").fetchone()[0])
+        return rows.data_version(self.ledger)
 
     def pending_rows(self) -> list[CallRow]:
         """The calls waiting for delivery (pending or changed), oldest call first."""
-        with self.ledger.reading() as db:
-            rows = db.execute(
-                "SELECT * FROM calls WHERE state IN (?, ?) ORDER BY started_at",
-                (CallState.PENDING, CallState.CHANGED),
-            ).fetchall()
-        return [call_row(r) for r in rows]
+        return rows.pending_rows(self.ledger)
 
     def before_notes(self) -> list[tuple[str, str]]:
         """(Ringostat id, client number) of each before event waiting for its step."""
-        with self.ledger.reading() as db:
-            rows = db.execute(
-                "SELECT b.ringostat_id, c.client_number FROM serve_before b JOIN calls c"
-                " ON c.ringostat_id = b.ringostat_id WHERE b.state = ? ORDER BY b.received_at",
-                (BEFORE_PENDING,),
-            ).fetchall()
-        return [(str(r[0]), str(r[1])) for r in rows]
+        return rows.before_notes(self.ledger)
 
     def before_pending(self) -> int:
-        with self.ledger.reading() as db:
-            row = db.execute(
-                "SELECT COUNT(*) FROM serve_before WHERE state = ?", (BEFORE_PENDING,)
-            ).fetchone()
-        return int(row[0])
+        return rows.before_pending(self.ledger)
 
     def delivery_state(self) -> DeliveryState:
         """What the health answer shows of delivery, from the ledger alone."""
         queued, oldest = self.queue()
-        with self.ledger.reading() as db:
-            failed = int(
-                db.execute(
-                    "SELECT COUNT(*) FROM calls WHERE state = ?", (CallState.FAILED,)
-                ).fetchone()[0]
-            )
+        failed = rows.failed_count(self.ledger)
         since = self.ledger.meta(FAILING_SINCE) or None
         return DeliveryState(
             queue=queued,

@@ -22,14 +22,14 @@ from zoneinfo import ZoneInfo
 import uvicorn
 
 from ringodesk_cli.errors import ConfigError, UsageError
-from ringodesk_cli.locks import RunLock
+from ringodesk_cli.ledger.store import LEDGER_FILE, Ledger
+from ringodesk_cli.locks import SERVER_LOCK, RunLock
 from ringodesk_cli.serve.app import Receiver, build_app
+from ringodesk_cli.serve.catch_up import catch_up_period
 from ringodesk_cli.serve.connections import GuardedH11Protocol
 from ringodesk_cli.serve.inbox import Inbox
 from ringodesk_cli.serve.log_lines import LogFormat
 from ringodesk_cli.serve.supervisor import Log, Supervisor, WorkerSpec
-from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
-from ringodesk_cli.sync.run_lock import SERVER_LOCK
 
 if TYPE_CHECKING:
     from ringodesk_cli.session import Session
@@ -108,6 +108,7 @@ def serve(
             log=lines or log.emit,
             check_token=lambda: _check_token(session),
             worker_down_for=lambda: worker.down_for,
+            catch_up_every=catch_up_period(session),
             renames=settings.table("serve.params"),
             before_call=before_call,
         )

@@ -9,7 +9,7 @@ must be HTTPS (a reverse proxy, docs/serve.md) for it to stay one.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -32,9 +32,10 @@ class WebhookForm:
     urls: dict[str, str]
     parameters: list[str]
     created: bool  # a new secret was made by this setup
+    local: dict[str, str] = field(default_factory=dict)  # the same on serve.host:serve.port
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.urls, "parameters": self.parameters}
+        return {**self.urls, "parameters": self.parameters, "local": self.local}
 
     def steps(self) -> list[dict[str, str]]:
         return [
@@ -76,4 +77,7 @@ def set_up(session: Session, *, public_url: str, rotate: bool = False) -> Webhoo
         session.settings.set("serve.public_url", public_url)
         session.settings.save()
     urls = {event: webhook_url(public_url, event, secret) for event in EVENTS}
-    return WebhookForm(urls=urls, parameters=parameters(session), created=created)
+    # The server's own address, for a rehearsal (`sandbox webhooks --to`) on this machine.
+    here = f"http://{session.settings.get('serve.host')}:{session.settings.get('serve.port')}"
+    local = {event: webhook_url(here, event, secret) for event in EVENTS}
+    return WebhookForm(urls=urls, parameters=parameters(session), created=created, local=local)

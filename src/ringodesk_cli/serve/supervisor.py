@@ -33,7 +33,7 @@ from ringodesk_cli.serve.log_lines import LogFormat
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
-    from ringodesk_cli.settings import Paths
+    from ringodesk_cli.config.settings import Paths
 
 _CTX = multiprocessing.get_context("spawn")
 RESTART_WINDOW = 60.0
@@ -127,9 +127,9 @@ class Supervisor:
 
 def worker_main(spec: WorkerSpec, server_pid: int) -> None:
     """The child: the worker loop until stopped or orphaned."""
+    from ringodesk_cli.ledger.store import LEDGER_FILE, Ledger
     from ringodesk_cli.serve.worker import Worker
     from ringodesk_cli.session import Session
-    from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us

@@ -1,9 +1,12 @@
 """The server's delivery worker: one loop, in a process of its own (``supervisor.py``),
-delivering what the receiver stored through the one engine (``sync/engine.py``).
+delivering what the receiver stored through the one engine (``delivery/engine.py``).
 
 The loop looks at the ledger every ``TICK`` (SQLite's ``data_version`` tells it, without a
 query, whether another process committed since): nothing is signalled across processes, so
 a webhook's answer never waits for the worker, whatever state the worker is in.
+
+With ``source.kind = "api"`` it also runs the API catch-up every ``serve.catch_up_every``
+(``catch_up.py``), between streams, under the same run lock.
 
 When there is work it runs a *stream* under the profile's run lock: the engine's policy
 (routes resolved, business hours loaded), the contact index refreshed at most every
@@ -16,7 +19,7 @@ stream. Each delivered call's recording is attached at once (``recordings.attach
 recordings still waiting are tried again at most every ``RECORDINGS_RETRY`` seconds.
 
 A stream ends when nothing came for ``IDLE_RELEASE`` seconds, when a cron `sync` waits for
-the lock (``sync/run_lock.py``), when the worker is told to stop or its server is gone, or
+the lock (``locks.py``), when the worker is told to stop or its server is gone, or
 when Zoho stops it. One that leaves calls pending (Zoho unavailable, tokens revoked, creates
 without an answer) is followed by a pause that grows from 1 s to ``MAX_BACKOFF``, whatever
 arrives meanwhile: never a tight loop against a Zoho that is down. The worker records since
@@ -36,6 +39,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ringodesk_cli.delivery.engine import Engine
+from ringodesk_cli.delivery.summary import LastSync
 from ringodesk_cli.errors import (
     AuthError,
     BusyError,
@@ -45,19 +50,18 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
+from ringodesk_cli.ledger.record_json import from_json
+from ringodesk_cli.ledger.store import CallState
+from ringodesk_cli.locks import run_lock, someone_waiting
+from ringodesk_cli.serve.catch_up import CatchUp, catch_up_period
 from ringodesk_cli.serve.inbox import BEFORE_DONE, FAILING_SINCE, LAST_ERROR, Inbox
-from ringodesk_cli.sync.engine import Engine
-from ringodesk_cli.sync.ledger import CallState
-from ringodesk_cli.sync.record_json import from_json
-from ringodesk_cli.sync.run_lock import run_lock, someone_waiting
-from ringodesk_cli.sync.summary import LastSync
 
 if TYPE_CHECKING:
+    from ringodesk_cli.delivery.recordings import AttachmentPass
+    from ringodesk_cli.delivery.runner import Runner
+    from ringodesk_cli.ledger.store import CallRow, Ledger
     from ringodesk_cli.ringostat.records import CallRecord
     from ringodesk_cli.session import Session
-    from ringodesk_cli.sync.ledger import CallRow, Ledger
-    from ringodesk_cli.sync.recordings import AttachmentPass
-    from ringodesk_cli.sync.runner import Runner
 
 TICK = 0.02  # seconds between two looks at the ledger
 IDLE_RELEASE = 1.0  # seconds without work before a stream gives the run lock back
@@ -107,18 +111,37 @@ class Worker:
         self._last_refresh = float("-inf")
         self._last_retry = float("-inf")
         self._engine: Engine | None = None
+        self.catch_up: CatchUp | None = None
+        period = catch_up_period(session)
+        if period is not None:
+            self.catch_up = CatchUp(
+                session, ledger, period, log=log, stop=stop, monotonic=monotonic, clock=clock
+            )
 
     # -- the loop ------------------------------------------------------------------------
     def run(self) -> None:
         """The loop, until ``stop`` is set or the server is gone."""
         while not self.stop.is_set() and self.alive():
-            if self.monotonic() < self._not_before or not self.has_work():
-                self.stop.wait(TICK)
-                continue
-            if someone_waiting(self.session.state_dir):
+            if self._sync_waits():
                 self.stop.wait(BUSY_RETRY)  # a cron run waits for the lock: let it have it
                 continue
-            self.once()
+            catch_up = self.catch_up
+            if catch_up is not None and catch_up.due():
+                catch_up.run()  # under the run lock, between streams
+                continue
+            if self.monotonic() >= self._not_before and self.has_work():
+                self.once()  # a stream ends when the catch-up is due
+                continue
+            self.stop.wait(TICK)
+
+    def _sync_waits(self) -> bool:
+        return someone_waiting(self.session.state_dir)
+
+    def yields(self) -> bool:
+        """A stream under way ends (its calls finish): a cron `sync` waits for the lock, or
+        the API catch-up is due."""
+        due = self.catch_up is not None and self.catch_up.due()
+        return due or self._sync_waits()
 
     def has_work(self) -> bool:
         queued, _ = self.inbox.queue()
@@ -142,7 +165,10 @@ class Worker:
         """The token was refused: after `ringodesk activate` the profile has new secrets, so
         the next try opens the profile and the engine afresh."""
         self._engine = None
-        self.session = type(self.session).open(self.session.profile, self.session.paths)
+        try:
+            self.session = type(self.session).open(self.session.profile, self.session.paths)
+        except RingodeskError as exc:  # the profile cannot be read now: try again later
+            self.log({"worker": "error", "error": f"reopening the profile: {exc}"})
 
     def _failed(self, message: str) -> None:
         self.stats.last_error = message
@@ -220,6 +246,8 @@ class Worker:
                 **({"stopped": summary.stopped} if summary.stopped else {}),
             }
         )
+        if self.stop.is_set():
+            return  # stopping: what is left stays pending for the next start
         if summary.pending or summary.stopped:
             # Zoho stopped the stream (unavailable, the token refused, answers lost): pause.
             if summary.stop_code == ExitCode.AUTH:
@@ -257,7 +285,7 @@ class _Stream:
         with ThreadPoolExecutor(2 * concurrency, thread_name_prefix="deliver") as pool:
             self.pool = pool
             while not (worker.stop.is_set() or self.runner.halted.is_set()):
-                if someone_waiting(worker.session.state_dir) or not worker.alive():
+                if worker.yields() or not worker.alive():
                     break
                 added = self._take()
                 with self._lock:
@@ -276,7 +304,7 @@ class _Stream:
                         break
                 time.sleep(TICK)
         if self.attach is not None and self.engine.desk is not None:
-            from ringodesk_cli.sync.recordings import report_into
+            from ringodesk_cli.delivery.recordings import report_into
 
             report_into(self.runner.summary, self.attach, self.engine.desk)
 
@@ -285,7 +313,7 @@ class _Stream:
         if not due or self.attach is None or self.engine.desk is None:
             return
         if not (self.worker.stop.is_set() or self.runner.halted.is_set()):
-            from ringodesk_cli.sync.recordings import report_into
+            from ringodesk_cli.delivery.recordings import report_into
 
             self.attach.run()
             report_into(self.runner.summary, self.attach, self.engine.desk)

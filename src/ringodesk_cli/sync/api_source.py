@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ringodesk_cli.errors import AuthError, UsageError
+from ringodesk_cli.ledger.store import CallState, Ledger
 from ringodesk_cli.ringostat.api import RingostatClient, fields_for
 from ringodesk_cli.ringostat.api_records import records_from_api
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
-from ringodesk_cli.sync.ledger import CallState, Ledger
 
 LAST_FETCH = "ringostat_last_fetch"
 OVERLAP = timedelta(minutes=15)

@@ -7,21 +7,21 @@ whatever the size of the export; the only state is which client numbers were met
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ringodesk_cli.contacts.finder import ContactFinder
+from ringodesk_cli.contacts.index import ContactIndex
+from ringodesk_cli.delivery.intake import quarantine_key, triage
+from ringodesk_cli.delivery.recordings import recording_link
+from ringodesk_cli.delivery.summary import Summary
+from ringodesk_cli.ledger.record_json import from_json
+from ringodesk_cli.ledger.seen_numbers import SeenNumbers
+from ringodesk_cli.ledger.store import CallRow, CallState, Ledger
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
-from ringodesk_cli.sync.contact_index import ContactIndex
-from ringodesk_cli.sync.contacts import ContactFinder
-from ringodesk_cli.sync.intake import quarantine_key, triage
-from ringodesk_cli.sync.ledger import CallRow, CallState, Ledger
-from ringodesk_cli.sync.planner import Policy, planned_operations
-from ringodesk_cli.sync.record_json import from_json
-from ringodesk_cli.sync.recordings import recording_link
-from ringodesk_cli.sync.summary import Summary
+from ringodesk_cli.rules.planner import Policy, planned_operations
 
 if TYPE_CHECKING:
     # Imported for types only: a dry run with --offline never loads requests.
@@ -129,20 +129,3 @@ class Preview:
             )
         )
         return ops
-
-
-class SeenNumbers:
-    """The client numbers a dry run has met, in a private temporary SQLite file (deleted on
-    close) with a small page cache: a set of 200,000 numbers in memory would make the dry
-    run's memory grow with the export."""
-
-    def __init__(self) -> None:
-        # An empty file name: SQLite's private temporary on-disk database.
-        self._db = sqlite3.connect("")
-        self._db.execute("PRAGMA cache_size = -1024")  # KiB
-        self._db.execute("CREATE TABLE seen (number TEXT PRIMARY KEY) WITHOUT ROWID")
-
-    def add(self, number: str) -> bool:
-        """True when ``number`` was not seen before."""
-        cursor = self._db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (number,))
-        return cursor.rowcount == 1

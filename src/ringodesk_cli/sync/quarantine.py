@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ringodesk_cli.errors import UsageError
-from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger, QuarantinedRow
+from ringodesk_cli.ledger.store import LEDGER_FILE, Ledger, QuarantinedRow
 
 # `doctor` warns while rows this recent are in quarantine: what cron's `--replay 3d` reaches.
 RECENT = timedelta(days=3)
@@ -30,14 +30,14 @@ def list_quarantined(state_dir: Path) -> list[QuarantinedRow]:
 def drop_quarantined(state_dir: Path, ids: list[int] | None) -> int:
     """Forget the rows ``ids`` (None: every row), under the run lock; the number dropped.
     A row still wrong in an export that is read again comes back, as new."""
-    from ringodesk_cli.locks import RunLock
+    from ringodesk_cli.locks import RUN_LOCK, RunLock
 
     path = state_dir / LEDGER_FILE
     if not path.exists():
         if ids:
             raise UsageError(f"no quarantined row with id {ids[0]} (nothing is quarantined)")
         return 0
-    with RunLock(state_dir, "sync"):
+    with RunLock(state_dir, RUN_LOCK):
         ledger = Ledger(path)
         try:
             if ids is not None:

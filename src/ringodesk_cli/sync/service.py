@@ -22,6 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ringodesk_cli.contacts.index import ContactIndex
+from ringodesk_cli.delivery.engine import Engine
+from ringodesk_cli.delivery.runner import Runner
+from ringodesk_cli.delivery.summary import LastSync, Summary
 from ringodesk_cli.errors import (
     AuthError,
     Interrupted,
@@ -29,15 +33,11 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
+from ringodesk_cli.ledger.store import LEDGER_FILE, Ledger
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
-from ringodesk_cli.sync.contact_index import ContactIndex
-from ringodesk_cli.sync.engine import Engine
-from ringodesk_cli.sync.ledger import LEDGER_FILE, Ledger
-from ringodesk_cli.sync.planner import Policy, policy_from_settings
+from ringodesk_cli.rules.planner import Policy, policy_from_settings
 from ringodesk_cli.sync.preview import Preview
-from ringodesk_cli.sync.runner import Runner
 from ringodesk_cli.sync.sources import SourcePlan, plan_sources, read_all
-from ringodesk_cli.sync.summary import LastSync, Summary
 
 if TYPE_CHECKING:
     from ringodesk_cli.session import Session
@@ -111,6 +111,7 @@ def run_sync(
     records: Iterable[Item] | None = None,
     stop: threading.Event | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    wait_for_server: bool = True,
 ) -> SyncResult:
     """One sync run. ``files``: exports named by the user (none: the profile's source);
     ``records``: records handed in directly (a webhook), read instead of any source;
@@ -129,11 +130,12 @@ def run_sync(
     state_dir = session.state_dir
     with ExitStack() as stack:
         if not opts.dry_run:
-            from ringodesk_cli.sync.run_lock import run_lock
+            from ringodesk_cli.locks import run_lock
 
             state_dir.mkdir(parents=True, exist_ok=True)
-            # Beside a running `ringodesk serve`, wait for its delivery instead of exit 7.
-            stack.enter_context(run_lock(state_dir))
+            # Beside a running `ringodesk serve`, wait for its delivery instead of exit 7
+            # (not the server's own catch-up: it tries again later, ``wait_for_server``).
+            stack.enter_context(run_lock(state_dir, wait_for_server=wait_for_server))
         ledger = Ledger(state_dir / LEDGER_FILE, readonly=opts.dry_run)
         stack.callback(ledger.close)
         run = _Run(session, ledger, policy, opts, hooks, timezone, replay_from, now, stop, clock)
@@ -142,7 +144,7 @@ def run_sync(
 
 
 def _check_duration(replay: str) -> None:
-    from ringodesk_cli.durations import parse_duration
+    from ringodesk_cli.config.durations import parse_duration
 
     try:
         parse_duration(replay)
@@ -230,7 +232,7 @@ class _Run:
             if complete and self.replay_from is not None:
                 reader.add_replay(self.replay_from.isoformat())
             if self.opts.retrying and isinstance(reader, Runner):
-                from ringodesk_cli.sync.history import retry_rows
+                from ringodesk_cli.ledger.history import retry_rows
 
                 rows, notes = retry_rows(
                     self.ledger, self.opts.retry, failed=self.opts.retry_failed
@@ -337,7 +339,7 @@ class _Run:
     def _attach_recordings(self, engine: Engine | Preview, summary: Summary) -> None:
         """After the call activities: their recordings (``recordings.attach``), counted in
         the summary; a dry run counts the uploads it would try."""
-        from ringodesk_cli.sync import recordings
+        from ringodesk_cli.delivery import recordings
 
         options = recordings.RecordingOptions.of(self.settings)
         if not options.attach:

@@ -21,6 +21,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from ringodesk_cli.errors import InputError, UsageError
+from ringodesk_cli.ledger.store import Ledger
 from ringodesk_cli.ringostat.exports import (
     export_rows,
     file_digest,
@@ -28,7 +29,6 @@ from ringodesk_cli.ringostat.exports import (
     read_export,
 )
 from ringodesk_cli.ringostat.records import BadRow, CallRecord, Outcome
-from ringodesk_cli.sync.ledger import Ledger
 
 EXPORT_SUFFIXES = (".csv", ".json", ".txt")
 FAILED_DIR = ".failed"  # inside the inbox: files that could not be read, with their reason

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ringodesk_cli.durations import parse_duration
+from ringodesk_cli.config.durations import parse_duration
 
 
 def replay_start(window: str, timezone: ZoneInfo, now: datetime) -> datetime:

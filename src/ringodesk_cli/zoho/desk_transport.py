@@ -75,7 +75,7 @@ LIST_LIMIT = 100
 SETTINGS_LIMIT = 200
 SEARCH_LIMIT = 50
 # Threads per request slot: the sync and serve run twice as many threads as slots
-# (sync/runner.py, serve/worker.py), so the connection pool holds that many.
+# (delivery/runner.py, serve/worker.py), so the connection pool holds that many.
 THREADS_PER_SLOT = 2
 # The pool before limit_in_flight sizes it: room for any thread count the settings allow
 # (zoho.concurrency is at most 25). urllib3 opens connections only when needed.

@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ringodesk_cli.config.settings import write_atomic
 from ringodesk_cli.errors import BusyError, RateLimitedError, ZohoAuthError
 from ringodesk_cli.redact import register_secret
-from ringodesk_cli.settings import write_atomic
 from ringodesk_cli.zoho.accounts import AccountsClient
 
 CACHE_FILE_NAME = "zoho-token.json"

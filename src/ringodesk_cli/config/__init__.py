@@ -1,0 +1,1 @@
+"""The TOML settings: the registry of keys, load, validate, save; durations."""

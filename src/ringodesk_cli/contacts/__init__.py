@@ -1,0 +1,1 @@
+"""The local contact index, matching a number to a contact, duplicates."""

@@ -1,0 +1,1 @@
+"""The one engine: runner, reconciliation, recordings, intake, recovery."""

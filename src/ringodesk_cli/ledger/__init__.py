@@ -1,0 +1,1 @@
+"""The state SQLite: schema and migrations, calls, operations, events, history."""

@@ -1,0 +1,1 @@
+"""What a call should create (pure): policy, planner, routing, hours, texts."""
