@@ -257,3 +257,26 @@ def test_a_stream_under_way_ends_when_a_cron_sync_waits(live: Live) -> None:
     }
     with run_lock.run_lock(live.session.state_dir, wait_for_server=False):
         pass  # the lock was given back
+
+
+def test_a_call_left_pending_by_a_lost_answer_pauses_the_worker(live: Live) -> None:
+    """A create without an answer leaves its call pending (reconciled next time) without
+    stopping the stream: the worker still pauses before the next one."""
+    from e2e import drop_after_write
+
+    restore = drop_after_write(live.sb, "/api/v1/calls", times=1)
+    live.store(Call("p-1", "+380671190001", when=ago(9)))
+    worker = live.worker()
+    worker.once()
+    restore()
+    assert live.ledger.counts() == {CallState.PENDING: 1}
+    assert worker.backoff == 1.0
+    assert live.lines[-1] == {
+        "worker": "error",
+        "error": "1 call(s) left pending",
+        "retry_in_s": 1.0,
+    }
+    worker.once()  # the pause is the loop's to keep; the next stream reconciles, once
+    assert live.ledger.counts() == {CallState.DELIVERED: 1}
+    assert len(by_marker(live.sb.records("calls"), "p-1")) == 1
+    assert worker.backoff == 0.0
