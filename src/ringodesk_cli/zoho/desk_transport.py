@@ -24,6 +24,7 @@ readings that Zoho does not settle are listed in ``docs/zoho-readings.md``.
 
 from __future__ import annotations
 
+import contextlib
 import json as _json
 import logging
 import queue
@@ -262,11 +263,7 @@ class DeskTransport:
         # concurrent-request slots, not the bookkeeping.
         options = self._environment_settings()
         prepared = self._prepare(method, path, params, body, headers)
-        if self._slots is None:
-            self._check_stop()
-            self._count(method, path)
-            return self.session.send(prepared, **options)
-        with self._slots:
+        with self._slots if self._slots is not None else contextlib.nullcontext():
             self._check_stop()
             self._count(method, path)
             return self.session.send(prepared, **options)
