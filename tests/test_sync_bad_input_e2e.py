@@ -66,6 +66,26 @@ def test_an_inbox_file_that_fails_is_set_aside_and_never_blocks_later_runs(
     assert "report.csv" in inbox_check["detail"]
 
 
+def test_a_symlink_loop_in_the_inbox_is_named_and_set_aside_never_skipped_silently(
+    desk: Desk, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    assert desk.run("config", "set", "source.kind", "inbox").code == 0
+    assert desk.run("config", "set", "source.inbox", str(inbox)).code == 0
+    (inbox / "loop.csv").symlink_to(inbox / "loop.csv")
+    write_export(inbox / "calls.csv", [Call("l-1", "0671230005")])
+    first = desk.sync()
+    assert first.code == 6, first
+    data = first.json()
+    (failed,) = data["failed_files"]
+    assert "loop.csv: a symbolic link that leads back to itself (a symlink loop)" in failed
+    assert data["delivered"] == 1
+    assert (inbox / ".failed" / "loop.csv").is_symlink()
+    assert not (inbox / "loop.csv").is_symlink()
+    assert "Traceback" not in first.stderr
+
+
 def test_bad_utf8_bytes_quarantine_their_row_and_the_rest_is_delivered_as_utf8(
     desk: Desk, tmp_path: Path
 ) -> None:

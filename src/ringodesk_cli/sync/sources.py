@@ -76,8 +76,14 @@ def plan_sources(
         if not folder.is_dir():
             raise InputError(f"{folder}: the inbox folder does not exist")
         plan = SourcePlan(files=[], inbox=folder)
-        for path in sorted(folder.iterdir(), key=lambda p: (p.stat().st_mtime, p.name)):
-            if not path.is_file() or path.suffix.lower() not in EXPORT_SUFFIXES:
+        # lstat: a symlink loop in the folder must not stop the listing.
+        for path in sorted(folder.iterdir(), key=lambda p: (p.lstat().st_mtime, p.name)):
+            if path.suffix.lower() not in EXPORT_SUFFIXES:
+                continue
+            if is_symlink_loop(path):
+                plan.files.append(path)  # read_all names it and sets it aside, never silent
+                continue
+            if not path.is_file():
                 continue
             digest = file_digest(path)
             if ledger.file_digest(str(path.resolve())) == digest:
