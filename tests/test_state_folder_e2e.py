@@ -230,3 +230,19 @@ def test_log_and_quarantine_read_an_emptied_ledger_as_an_empty_one(
     assert (log.code, log.stdout.strip()) == (0, "no calls match"), log
     listed = desk.run("quarantine", "list")
     assert (listed.code, listed.stdout.strip()) == (0, "no quarantined rows"), listed
+
+
+def test_a_dry_run_over_a_lost_ledger_says_a_live_run_recovers_first(
+    desk: Desk, tmp_path: Path, isolated_home: Path
+) -> None:
+    export = write_export(tmp_path / "day.csv", day_of_calls())
+    assert desk.sync(str(export)).code == 0
+    before = desk.sync("--dry-run", str(export))
+    assert not any("recovers from Zoho" in n for n in before.json()["notices"])
+    ledger_of(isolated_home).unlink()
+    dry = desk.sync("--dry-run", str(export))
+    assert dry.code == 0, dry
+    assert any(
+        n.startswith("the ledger holds nothing delivered yet: a live run first recovers")
+        for n in dry.json()["notices"]
+    ), dry.json()["notices"]

@@ -92,6 +92,13 @@ class Preview:
 
     def finish(self) -> Summary:
         self.summary.planned = dict(self._planned)
+        if self._planned and (self.ledger.empty or not self.ledger.any_done()):
+            # A dry run writes nothing, so it cannot recover a lost ledger from Zoho first.
+            self.summary.notice(
+                "the ledger holds nothing delivered yet: a live run first recovers from Zoho "
+                "Desk what ringodesk made before (a lost or new ledger), so it may create "
+                "fewer records than planned here"
+            )
         if self.desk is not None and self._finder is not None:
             self.summary.requests = dict(sorted(self.desk.stats.items()))
             self.summary.ambiguous_contacts = self._finder.ambiguous
