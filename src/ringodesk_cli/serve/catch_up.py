@@ -121,6 +121,8 @@ class CatchUp:
             return None
         except RingodeskError as exc:
             state = self._settle(failed=str(exc))
+        except Exception as exc:  # a bug must not stop the server's catch-ups for good
+            state = self._settle(failed=f"{type(exc).__name__}: {exc}")
         else:
             summary = result.summary
             state = self._settle(failed=summary.stopped)
