@@ -76,9 +76,11 @@ def serve(
     log: LogFormat,
     on_ready: Callable[[str], None] | None = None,
     lines: Log | None = None,
+    worker_stop_seconds: float = WORKER_STOP_SECONDS,
 ) -> ServeResult:
     """Serves until ``stop`` is set. ``log``: how the receiver and the worker write their
-    lines; ``lines``: where the receiver's go instead (the demo keeps them). Raises
+    lines; ``lines``: where the receiver's go instead (the demo keeps them);
+    ``worker_stop_seconds``: how long the worker may take to stop before it is killed. Raises
     BusyError (another server on this profile), ConfigError (no webhook secret), UsageError
     (the address cannot be listened on)."""
     settings = session.settings
@@ -129,7 +131,7 @@ def serve(
         bound_host, bound_port = sock.getsockname()[:2]
         url = f"http://{bound_host}:{bound_port}"
         worker.start()
-        st.callback(worker.stop, WORKER_STOP_SECONDS)
+        st.callback(worker.stop, worker_stop_seconds)
         if on_ready is not None:
             on_ready(url)
         server = _Server(config, stop, worker)

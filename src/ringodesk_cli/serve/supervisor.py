@@ -125,6 +125,27 @@ class Supervisor:
             proc.join(5)
 
 
+def _stop_on_sigterm(stop: threading.Event) -> None:
+    """SIGTERM sets ``stop``, from a thread of its own. A handler that set it itself would
+    run in the main thread between two bytecodes, possibly while that thread holds the
+    Event's lock inside ``stop.wait`` (the worker waits on it all the time): a deadlock, and a
+    worker that never ends. So the handler does nothing in Python; the signal's number is
+    written to a pipe (``signal.set_wakeup_fd``) that a watcher thread reads."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end)
+    signal.signal(signal.SIGTERM, lambda *_: None)
+
+    def watch() -> None:
+        while True:
+            got = os.read(read_end, 64)
+            if not got or signal.SIGTERM in got:
+                stop.set()
+                return
+
+    threading.Thread(target=watch, name="sigterm", daemon=True).start()
+
+
 def worker_main(spec: WorkerSpec, server_pid: int) -> None:
     """The child: the worker loop until stopped or orphaned."""
     from ringodesk_cli.ledger.store import LEDGER_FILE, Ledger
@@ -133,7 +154,7 @@ def worker_main(spec: WorkerSpec, server_pid: int) -> None:
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    _stop_on_sigterm(stop)
     # The environment is the server's (spawn passes it on); a profile whose secrets are in
     # the 0600 file keeps using it without the flag.
     session = Session.open(spec.profile, spec.paths)
