@@ -156,31 +156,26 @@ def _health(receiver: Receiver) -> tuple[int, dict[str, Any]]:
             return _fault(f"the Zoho token does not work: {exc}")
         receiver.token_ok_at = now
     state = receiver.inbox.delivery_state()
-    body = {**state.as_dict(receiver.clock()), **_catch_up(receiver)}
+    caught = CatchUpState.load(receiver.inbox.ledger) if receiver.catch_up_every else None
+    clock = receiver.clock()
+    body = {**state.as_dict(clock), **_catch_up(receiver.catch_up_every, caught)}
     if state.failing_since is not None:
-        failing = (receiver.clock() - state.failing_since).total_seconds()
+        failing = (clock - state.failing_since).total_seconds()
         if failing >= FAILING_FOR:
             minutes = int(failing // 60)
             return _fault(f"delivery has been failing for {minutes} min: {state.last_error}", body)
-    caught = CatchUpState.load(receiver.inbox.ledger)
-    if failing_too_long(caught, receiver.catch_up_every, receiver.clock()):
-        assert caught is not None
+    if caught is not None and failing_too_long(caught, receiver.catch_up_every, clock):
         return _fault(
             f"the API catch-up has been failing since {caught.failing_since}: {caught.error}", body
         )
     return 200, {"status": "ok", **body}
 
 
-def _catch_up(receiver: Receiver) -> dict[str, Any]:
-    if receiver.catch_up_every is None:
+def _catch_up(every: float | None, caught: CatchUpState | None) -> dict[str, Any]:
+    if every is None:
         return {"catch_up": None}
-    caught = CatchUpState.load(receiver.inbox.ledger)
-    return {
-        "catch_up": {
-            "every_s": receiver.catch_up_every,
-            **(caught.as_dict() if caught else {"at": None, "outcome": "not yet"}),
-        }
-    }
+    last = caught.as_dict() if caught else {"at": None, "outcome": "not yet"}
+    return {"catch_up": {"every_s": every, **last}}
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:

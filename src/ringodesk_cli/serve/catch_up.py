@@ -133,8 +133,8 @@ class CatchUp:
                 self.started = True
         self.next_at = self.monotonic() + self.period
         self.ledger.set_meta(CATCH_UP, json.dumps(state.as_dict()))
-        self.log({"catch_up": state.outcome, **{k: v for k, v in state.as_dict().items()
-                                                if k not in ("at", "outcome") and v}})  # fmt: skip
+        shown = {k: v for k, v in state.as_dict().items() if v and k not in ("at", "outcome")}
+        self.log({"catch_up": state.outcome, **shown})
         return state
 
     def _settle(self, *, failed: str | None) -> CatchUpState:
