@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import signal
 import time
 from pathlib import Path
 
 import requests
 from common import DrillError, Profile, generate_calls, log, verdict, wait_for, workdir
-from serve_kill9 import Server, _exactly_once, _sandbox
+from serve_kill9 import Server, _sandbox, stop_and_check
 
 from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.sandbox.webhooks import send, webhooks
@@ -98,12 +97,7 @@ def _drill(sb: Sandbox, root: Path, rng: random.Random, count: int, seed: int) -
 
     if not wait_for(all_in, 60, 0.2):
         problems.append(f"after the outage: not every call arrived, {server.health()}")
-    server.run.proc.send_signal(signal.SIGTERM)
-    if server.run.wait(timeout=120) != 0:
-        problems.append("SIGTERM did not exit 0")
-    problems += _exactly_once(sb, calls)
-    for line in problems[:15]:
-        log(f"  problem: {line}")
+    stop_and_check(server, sb, calls, problems)
     return verdict(
         NAME,
         not problems,

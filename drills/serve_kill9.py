@@ -189,6 +189,18 @@ def _drill(
     )
 
 
+def stop_and_check(server: Server, sb: Sandbox, calls: list[Any], problems: list[str]) -> None:
+    """The end of a serve drill: SIGTERM must end the server with exit 0, then every call is
+    in Zoho exactly once (``problems`` gains what is not); the problems are logged."""
+    server.run.proc.send_signal(signal.SIGTERM)
+    if server.run.wait(timeout=120) != 0:
+        problems.append("SIGTERM did not exit 0")
+    sb.set_faults(latency_ms=0)
+    problems += _exactly_once(sb, calls)
+    for line in problems[:15]:
+        log(f"  problem: {line}")
+
+
 def _burst(
     server: Server,
     key: str,

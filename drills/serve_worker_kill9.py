@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from common import DrillError, Profile, generate_calls, log, verdict, wait_for, workdir
-from serve_kill9 import Server, _exactly_once, _sandbox
+from serve_kill9 import Server, _sandbox, stop_and_check
 
 from ringodesk_cli.sandbox import Sandbox
 from ringodesk_cli.sandbox.webhooks import Webhook, send, webhooks
@@ -124,13 +124,7 @@ def _drill(
     health = server.health()
     if health["http"] != 200:
         problems.append(f"health after the kills: {health}")
-    server.run.proc.send_signal(signal.SIGTERM)
-    if server.run.wait(timeout=120) != 0:
-        problems.append("SIGTERM did not exit 0")
-    sb.set_faults(latency_ms=0)
-    problems += _exactly_once(sb, calls)
-    for line in problems[:15]:
-        log(f"  problem: {line}")
+    stop_and_check(server, sb, calls, problems)
     return verdict(
         NAME,
         not problems,
