@@ -38,13 +38,19 @@ def test_a_zip_named_csv_fails_alone_with_its_reason_the_rest_is_delivered_exit_
     assert len(by_marker(desk.sb.records("calls"), "z-1")) == 1
 
 
-def test_an_inbox_file_that_fails_is_set_aside_and_never_blocks_later_runs(
-    desk: Desk, tmp_path: Path
-) -> None:
+def inbox_source(desk: Desk, tmp_path: Path) -> Path:
+    """The profile reads an inbox folder (``source.kind = inbox``); returns the folder."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     assert desk.run("config", "set", "source.kind", "inbox").code == 0
     assert desk.run("config", "set", "source.inbox", str(inbox)).code == 0
+    return inbox
+
+
+def test_an_inbox_file_that_fails_is_set_aside_and_never_blocks_later_runs(
+    desk: Desk, tmp_path: Path
+) -> None:
+    inbox = inbox_source(desk, tmp_path)
     (inbox / "report.csv").write_bytes(bytes(range(256)) * 8)
     write_export(inbox / "calls.csv", [Call("i-1", "0671230002")])
     first = desk.sync()
@@ -69,10 +75,7 @@ def test_an_inbox_file_that_fails_is_set_aside_and_never_blocks_later_runs(
 def test_a_symlink_loop_in_the_inbox_is_named_and_set_aside_never_skipped_silently(
     desk: Desk, tmp_path: Path
 ) -> None:
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    assert desk.run("config", "set", "source.kind", "inbox").code == 0
-    assert desk.run("config", "set", "source.inbox", str(inbox)).code == 0
+    inbox = inbox_source(desk, tmp_path)
     (inbox / "loop.csv").symlink_to(inbox / "loop.csv")
     write_export(inbox / "calls.csv", [Call("l-1", "0671230005")])
     first = desk.sync()
