@@ -69,7 +69,7 @@ class ContactFinder:
                 self.ambiguous += 1
         best = max(matches.values(), key=lambda c: str(c.get("modifiedTime") or ""))
         if self.index is not None and not self.index.ledger.readonly:
-            self.index.add(best, commit=False)
+            self.index.add(best)
         return str(best["id"])
 
 

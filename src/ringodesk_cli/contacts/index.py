@@ -142,9 +142,9 @@ class ContactIndex:
         return list(out.items())
 
     # -- writes --------------------------------------------------------------------------
-    def add(self, contact: dict[str, Any], *, commit: bool = True) -> None:
+    def add(self, contact: dict[str, Any]) -> None:
         """Index one contact as Zoho answered it (a list row, or a create's answer)."""
-        self._upsert([contact], commit=commit)
+        self._upsert([contact])
 
     def drop(self, contact_id: str) -> None:
         self.rows.drop(contact_id)
@@ -153,7 +153,7 @@ class ContactIndex:
         """The ledger's number links to contacts merged into ``contact_id`` follow it."""
         self.rows.relink(old_ids, contact_id)
 
-    def _upsert(self, contacts: Iterable[dict[str, Any]], *, commit: bool = True) -> int:
+    def _upsert(self, contacts: Iterable[dict[str, Any]]) -> int:
         rows: list[ContactRow] = [
             (
                 str(c["id"]),
@@ -167,14 +167,14 @@ class ContactIndex:
             for c in contacts
             if c.get("id") is not None
         ]
-        self.rows.upsert(rows, commit=commit)
+        self.rows.upsert(rows)
         return len(rows)
 
-    def _set(self, key: str, value: str | None, *, commit: bool = True) -> None:
-        self.rows.set(key, value, commit=commit)
+    def _set(self, key: str, value: str | None) -> None:
+        self.rows.set(key, value)
 
     def _search_mode(self, reason: str) -> None:
-        self._set(MODE, "search", commit=False)
+        self._set(MODE, "search")
         self._set(MODE_REASON, reason)
 
     # -- build and refresh ---------------------------------------------------------------
@@ -217,7 +217,7 @@ class ContactIndex:
         cursor = self._meta(BUILD_FROM)
         if rebuild or cursor is None:
             self.rows.clear()
-            self._set(MODE, "building", commit=False)
+            self._set(MODE, "building")
             self._set(BUILD_FROM, "0")
             start = 0
         else:
@@ -239,13 +239,13 @@ class ContactIndex:
                 self._set(BUILD_FROM, None)
                 return "search"
             if start == 0:
-                self._set(FIRST_FROM, "0", commit=False)
+                self._set(FIRST_FROM, "0")
             ids = [str(r.get("id")) for r in rows]
             if not rows or ids == previous:
                 break
-            self._upsert(rows, commit=False)
+            self._upsert(rows)
             if self._size() > self.index_max:
-                self._set(BUILD_FROM, None, commit=False)
+                self._set(BUILD_FROM, None)
                 self._search_mode("more contacts than contacts.index_max")
                 return "search"
             start += len(rows)
@@ -298,12 +298,12 @@ class ContactIndex:
         if newest:
             mark = min(mark, str(newest))
         now = _iso(self.clock())
-        self._set(WATERMARK, mark, commit=False)
-        self._set(BUILD_FROM, None, commit=False)
-        self._set(MODE_REASON, None, commit=False)
+        self._set(WATERMARK, mark)
+        self._set(BUILD_FROM, None)
+        self._set(MODE_REASON, None)
         if built:
-            self._set(BUILT_AT, now, commit=False)
-        self._set(MODE, "index", commit=False)
+            self._set(BUILT_AT, now)
+        self._set(MODE, "index")
         self._set(REFRESHED_AT, now)
 
     def _size(self) -> int:

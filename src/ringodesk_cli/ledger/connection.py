@@ -70,11 +70,9 @@ class LedgerConnection:
                 self._db.commit()
                 self._batched = 0
 
-    def writing(self, *, commit: bool = True) -> AbstractContextManager[sqlite3.Connection]:
-        """The connection for one write of a table kept by another module (the contact
-        index), with the same commit rule as the ledger's own writes. ``commit`` is not
-        used any more: every write outside ``batch`` commits."""
-        del commit
+    def writing(self) -> AbstractContextManager[sqlite3.Connection]:
+        """The connection for one write of a table kept by a module of its own (the contact
+        index's rows), with the same commit rule as the ledger's own writes."""
         return self._write()
 
     @contextmanager

@@ -83,8 +83,8 @@ class ContactRows:
             ).fetchall()
         return [(str(row[0]), _contact(row)) for row in rows]
 
-    def upsert(self, rows: list[ContactRow], *, commit: bool = True) -> None:
-        with self.ledger.writing(commit=commit) as db:
+    def upsert(self, rows: list[ContactRow]) -> None:
+        with self.ledger.writing() as db:
             db.executemany(
                 """INSERT INTO contact_index (contact_id, phone, mobile, modified_time,
                        created_time, web_url, name) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -100,8 +100,8 @@ class ContactRows:
             db.execute("DELETE FROM contact_index WHERE contact_id = ?", (contact_id,))
 
     def clear(self) -> None:
-        """Every row gone, committed with the next write."""
-        with self.ledger.writing(commit=False) as db:
+        """Every row gone (committed at once, like every write)."""
+        with self.ledger.writing() as db:
             db.execute("DELETE FROM contact_index")
 
     def relink(self, old_ids: Iterable[str], contact_id: str) -> None:
@@ -112,9 +112,9 @@ class ContactRows:
                 [(contact_id, old) for old in old_ids],
             )
 
-    def set(self, key: str, value: str | None, *, commit: bool = True) -> None:
+    def set(self, key: str, value: str | None) -> None:
         """A meta value of the index; None removes it."""
-        with self.ledger.writing(commit=commit) as db:
+        with self.ledger.writing() as db:
             if value is None:
                 db.execute("DELETE FROM meta WHERE key = ?", (key,))
             else:
