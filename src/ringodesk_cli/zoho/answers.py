@@ -25,7 +25,6 @@ ANSWERS_FILE_NAME = "zoho-answers.json"
 # Keys of the file.
 FIRST_INDEX = "from_first_index"  # endpoint key -> 0 or 1
 REFUSED_DESCRIPTION = "description_refused"  # ["calls", "tasks"]
-REFUSED_CONTACT_SORT_DESC = "contact_sort_desc_refused"  # true
 
 
 class KnownAnswers:
@@ -58,13 +57,6 @@ class KnownAnswers:
             REFUSED_DESCRIPTION,
             lambda d: sorted({*(d if isinstance(d, list) else []), module}),
         )
-
-    def contact_sort_desc_refused(self) -> bool:
-        with self._lock:
-            return self._data.get(REFUSED_CONTACT_SORT_DESC) is True
-
-    def refuse_contact_sort_desc(self) -> None:
-        self._update(REFUSED_CONTACT_SORT_DESC, lambda _d: True)
 
     # -- storage -------------------------------------------------------------------------
     def _update(self, key: str, change: Any) -> None:
