@@ -10,7 +10,11 @@ uploads, so most fall between Zoho's write and the ledger's ``done``: the next r
 Lenient readings (the list of a call's attachments answers; see docs/zoho-readings.md).
 
     .venv/bin/python drills/recordings_kill9.py            # 12 kills, 120 calls
-    .venv/bin/python drills/recordings_kill9.py --short    # 4 kills, 30 calls (CI)
+    .venv/bin/python drills/recordings_kill9.py --short    # 4 kills, 80 calls (CI)
+
+Up to ``zoho.concurrency`` (5) uploads are in flight when a kill lands, so each kill may use
+up to that many recordings beyond its goal: the goals leave that much room for every kill
+still to come, or the last kills would find nothing left to interrupt.
 """
 
 from __future__ import annotations
@@ -30,19 +34,20 @@ from ringodesk_cli.sandbox.recordings import digest_of
 NAME = "recordings_kill9"
 UPLOADS = "POST /api/v1/calls/{id}/attachments"
 SIZE = 256 * 1024
+IN_FLIGHT = 5  # zoho.concurrency's default: uploads that may finish after the goal is reached
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--short", action="store_true", help="CI size: 4 kills, 30 calls")
+    parser.add_argument("--short", action="store_true", help="CI size: 4 kills, 80 calls")
     parser.add_argument("--kills", type=int, help="kills that must land (default 12 / 4)")
-    parser.add_argument("--calls", type=int, help="calls in the export (default 120 / 30)")
+    parser.add_argument("--calls", type=int, help="calls in the export (default 120 / 80)")
     parser.add_argument("--latency-ms", type=int, default=40)
     parser.add_argument("--seed", type=int, default=int(time.time()) % 10_000)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args(argv)
     kills = args.kills or (4 if args.short else 12)
-    count = args.calls or (30 if args.short else 120)
+    count = args.calls or (80 if args.short else 120)
     log(f"{NAME}: {kills} kills, {count} calls, latency {args.latency_ms} ms, seed {args.seed}")
     sb = sandbox(seed=args.seed)
     try:
@@ -103,8 +108,9 @@ def _drill(
     started = time.monotonic()
     while landed < kills and attempts < kills * 3:
         attempts += 1
-        left = max(1, len(expected) - _uploads(sb))
-        step = rng.randint(1, max(1, left // (kills - landed + 1)))
+        to_come = kills - landed
+        room = len(expected) - _uploads(sb) - IN_FLIGHT * to_come
+        step = rng.randint(1, max(1, room // (to_come + 1)))
         goal = _uploads(sb) + step
         run = profile.spawn("sync", str(export), "--json")
         spawned = time.monotonic()
