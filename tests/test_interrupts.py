@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ringodesk_cli.interrupts import Interrupts, exit_code_for
+from ringodesk_cli.interrupts import Interrupts, exit_code_for, result_of
 
 
 @pytest.fixture
@@ -61,6 +63,40 @@ def test_restore_gives_the_previous_handlers_back() -> None:
     assert signal.getsignal(signal.SIGTERM) != before
     handler.restore()
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_signal_delivered_to_a_worker_thread_is_handled_while_the_main_thread_waits(
+    interrupts: Interrupts,
+) -> None:
+    """The kernel may deliver a process's signal to any thread; CPython runs the handler in
+    the main thread only. The worker below waits for the stop flag for 10 s and then gives up:
+    a main thread blocked in a plain ``future.result()`` would run the handler (which sets the
+    flag) only after that, and the worker would answer False."""
+    started = threading.Event()
+    idents: list[int] = []
+
+    def worker(stop: threading.Event) -> tuple[bool, bool]:
+        idents.append(threading.get_ident())
+        started.set()
+        return stop.wait(10), threading.current_thread() is threading.main_thread()
+
+    with interrupts.graceful() as stop, ThreadPoolExecutor(1) as pool:
+        future = pool.submit(worker, stop)
+        assert started.wait(5)
+        threading.Timer(0.2, signal.pthread_kill, (idents[0], signal.SIGTERM)).start()
+        saw_stop, in_main = result_of(future)
+    assert (saw_stop, in_main, interrupts.name) == (True, False, "SIGTERM")
+
+
+def test_result_of_gives_the_result_or_raises_the_workers_error() -> None:
+    with ThreadPoolExecutor(1) as pool:
+        assert result_of(pool.submit(lambda: 42)) == 42
+        failing = pool.submit(lambda: 1 // 0)
+        with pytest.raises(ZeroDivisionError):
+            result_of(failing)
+        timing_out = pool.submit(lambda: (_ for _ in ()).throw(TimeoutError("the worker's")))
+        with pytest.raises(TimeoutError, match="the worker's"):
+            result_of(timing_out)
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

@@ -17,11 +17,29 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, wait
 from contextlib import contextmanager, suppress
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+# CPython runs a signal's handler in the main thread only, when that thread next runs Python
+# code. The kernel may hand a process's signal to any of its threads; a main thread blocked in
+# an untimed wait (a Future's result) would then run the handler, which sets the stop flag,
+# only once that future is done, while the workers go on starting requests. A main thread
+# that waits on workers does it in slices of this many seconds (`result_of`).
+WAKE_EVERY = 0.05
+
+T = TypeVar("T")
+
+
+def result_of(future: Future[T]) -> T:
+    """``future.result()``, waited for in slices of ``WAKE_EVERY``: a signal's handler runs
+    within that time whichever thread the signal was delivered to."""
+    while not future.done():
+        wait([future], timeout=WAKE_EVERY)
+    return future.result()
 
 
 def exit_code_for(signum: int) -> int:

@@ -31,6 +31,7 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
+from ringodesk_cli.interrupts import result_of
 from ringodesk_cli.ledger.record_json import from_json
 from ringodesk_cli.ledger.recording_states import (
     ATTACHED,
@@ -142,7 +143,7 @@ class AttachmentPass:
             max_workers=self.concurrency, thread_name_prefix="recordings"
         ) as pool:
             for future in [pool.submit(self.attach_one, rid) for rid in ids]:
-                future.result()
+                result_of(future)  # wakes for a signal's handler (interrupts.WAKE_EVERY)
         return self.report
 
     def attach_one(self, rid: str) -> None:

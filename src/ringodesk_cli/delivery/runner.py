@@ -33,6 +33,7 @@ from ringodesk_cli.errors import (
     ZohoError,
     ZohoUnavailableError,
 )
+from ringodesk_cli.interrupts import result_of
 from ringodesk_cli.ledger.record_json import from_json
 from ringodesk_cli.ledger.store import CallRow, CallState, Ledger, OpKind, OpState
 from ringodesk_cli.ringostat.records import BadRow, CallRecord
@@ -185,9 +186,11 @@ class Runner:
         ordered = sorted(groups.values(), key=lambda c: (-len(c), c[0].started_at))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
             heads = [pool.submit(self._deliver_head, pool, c) for c in ordered]
-            rest = [future for head in heads for future in head.result()]
+            # result_of, not .result(): the main thread must wake to run a signal's handler
+            # (ringodesk_cli/interrupts.py, WAKE_EVERY).
+            rest = [future for head in heads for future in result_of(head)]
             for future in rest:
-                future.result()
+                result_of(future)
         self.summary.requests = dict(sorted(self.desk.stats.items()))
         self.summary.ambiguous_contacts = self.finder.ambiguous
         self.summary.cf_values_dropped = sum(self.desk.dropped_cf.values())
