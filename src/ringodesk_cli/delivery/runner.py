@@ -186,10 +186,7 @@ class Runner:
         ordered = sorted(groups.values(), key=lambda c: (-len(c), c[0].started_at))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
             heads = [pool.submit(self._deliver_head, pool, c) for c in ordered]
-            # result_of, not .result(): the main thread must wake to run a signal's handler
-            # (ringodesk_cli/interrupts.py, WAKE_EVERY).
-            rest = [future for head in heads for future in result_of(head)]
-            for future in rest:
+            for future in [future for head in heads for future in result_of(head)]:
                 result_of(future)
         self.summary.requests = dict(sorted(self.desk.stats.items()))
         self.summary.ambiguous_contacts = self.finder.ambiguous
