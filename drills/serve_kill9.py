@@ -172,13 +172,7 @@ def _drill(
     if final.code != 0:
         problems.append(f"sync --replay 3d exited {final.code}: {final.stderr[-1000:]}")
     server.drain()
-    term(server)
-    if server.run.wait(timeout=120) != 0:
-        problems.append("the last SIGTERM did not exit 0")
-    sb.set_faults(latency_ms=0)
-    problems += _exactly_once(sb, calls)
-    for line in problems[:15]:
-        log(f"  problem: {line}")
+    stop_and_check(server, sb, calls, problems)
     return verdict(
         NAME,
         not problems,
